@@ -109,12 +109,16 @@ public final class HazelcastFactory {
     public static boolean awaitConnected(HazelcastInstance hz, java.time.Duration within) throws InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
         while (System.nanoTime() < deadline) {
-            if (hz.getLifecycleService().isRunning() && !hz.getCluster().getMembers().isEmpty()) {
+            try {
+                // The member list arrives a moment before the client counts as connected; only an operation
+                // that goes through tells for sure.
+                hz.getMap(ClusterMaps.CONTROL).containsKey("connection-probe");
                 return true;
+            } catch (com.hazelcast.client.HazelcastClientOfflineException e) {
+                Thread.sleep(20);
             }
-            Thread.sleep(20);
         }
-        return !hz.getCluster().getMembers().isEmpty();
+        return false;
     }
 
     private static String seconds(long s) {
