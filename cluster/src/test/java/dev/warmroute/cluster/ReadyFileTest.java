@@ -52,9 +52,41 @@ class ReadyFileTest {
         }
     }
 
+    /**
+     * A child started by a parent that is then killed with -9 exits by itself: the grandchild (ReadyChild with a
+     * parent watch) watches the middle JVM, which we kill.
+     */
+    @Test
+    void aChildExitsWhenItsParentIsKilled(@TempDir Path dir) throws Exception {
+        Path ready = dir.resolve("grandchild.ready");
+        try (var middle = JvmLauncher.start("middle", MiddleParent.class.getName(),
+                List.of(ready.toString(), dir.resolve("grandchild.log").toString()), List.of("-Xmx64m"), Map.of(),
+                dir.resolve("middle.log"))) {
+            Map<String, String> info = middle.awaitReady(ready, Duration.ofSeconds(60));
+            ProcessHandle grandchild = ProcessHandle.of(Long.parseLong(info.get("pid"))).orElseThrow();
+            assertTrue(grandchild.isAlive());
+            middle.kill();
+            grandchild.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(!grandchild.isAlive());
+        }
+    }
+
+    /** Starts a watched ReadyChild and waits. */
+    public static final class MiddleParent {
+        public static void main(String[] args) throws Exception {
+            JvmLauncher.start("grandchild", ReadyChild.class.getName(),
+                    List.of(args[0], String.valueOf(ProcessHandle.current().pid())), List.of("-Xmx64m"), Map.of(),
+                    Path.of(args[1]));
+            Thread.sleep(120_000);
+        }
+    }
+
     /** Main class of the child JVM in {@link #aChildJvmBecomesReadyAndCanBeKilled}. */
     public static final class ReadyChild {
         public static void main(String[] args) throws Exception {
+            if (args.length > 1) {
+                ParentWatch.exitWhenGone(Long.parseLong(args[1]));
+            }
             ReadyFile.write(Path.of(args[0]), Map.of("pid", ProcessHandle.current().pid()));
             Thread.sleep(120_000);
         }
