@@ -19,6 +19,8 @@ public final class ClusterMaps {
     public static final String WORKERS = "workers";
     /** Operator and cluster-wide flags: drained workers, the internal credential. */
     public static final String CONTROL = "warmroute-control";
+    /** Key prefix in {@link #CONTROL} of a drained worker's flag: {@code drain/<worker id>} → who drained it, when. */
+    public static final String DRAIN_PREFIX = "drain/";
 
     private ClusterMaps() {}
 

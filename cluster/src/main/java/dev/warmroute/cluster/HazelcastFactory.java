@@ -63,6 +63,10 @@ public final class HazelcastFactory {
         config.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
         config.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
         config.setProperty("hazelcast.initial.min.cluster.size", "1");
+        // Routers keep a near cache of the bindings map. Members batch near-cache invalidations (up to 10 s by
+        // default); a router must learn within milliseconds that another router moved a session, so send each
+        // invalidation at once (bindings change only when a session moves: the extra events are few).
+        config.setProperty("hazelcast.map.invalidation.batch.enabled", "false");
 
         NetworkConfig network = config.getNetworkConfig();
         // Port 0 lets the OS pick (tests, several members on one machine); the bound port is then read from
@@ -83,6 +87,9 @@ public final class HazelcastFactory {
 
         attributes.forEach((k, v) -> config.getMemberAttributeConfig().setAttribute(k, v));
         serializers.forEach(s -> config.getSerializationConfig().getCompactSerializationConfig().addSerializer(s));
+        // Tasks that clients (routers) run on members: members must be able to read them.
+        config.getSerializationConfig().getCompactSerializationConfig()
+                .addSerializer(new ClusterSafety.Serializer());
         ClusterMaps.configure(config, settings);
         return config;
     }
@@ -104,6 +111,8 @@ public final class HazelcastFactory {
         config.getConnectionStrategyConfig().getConnectionRetryConfig()
                 .setInitialBackoffMillis(200).setMaxBackoffMillis(2000).setClusterConnectTimeoutMillis(-1);
         serializers.forEach(s -> config.getSerializationConfig().getCompactSerializationConfig().addSerializer(s));
+        config.getSerializationConfig().getCompactSerializationConfig()
+                .addSerializer(new ClusterSafety.Serializer());
         return config;
     }
 

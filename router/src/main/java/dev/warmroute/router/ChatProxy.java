@@ -1,0 +1,262 @@
+package dev.warmroute.router;
+
+import dev.warmroute.api.v1.ChatServiceGrpc;
+import dev.warmroute.api.v1.CreateSessionRequest;
+import dev.warmroute.api.v1.DeleteSessionRequest;
+import dev.warmroute.api.v1.DeleteSessionResponse;
+import dev.warmroute.api.v1.GetSessionRequest;
+import dev.warmroute.api.v1.ListSessionsRequest;
+import dev.warmroute.api.v1.ListSessionsResponse;
+import dev.warmroute.api.v1.SendMessageRequest;
+import dev.warmroute.api.v1.SendMessageResponse;
+import dev.warmroute.api.v1.Session;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
+import io.grpc.Context;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * ChatService on the router: the same contract as on a worker, forwarded to workers.
+ *
+ * <p>SendMessage goes through {@link TurnProxy} (placement, failover, resume). CreateSession goes to the session's
+ * placement and creates its binding, so the first turn finds it; GetSession, DeleteSession and ListSessions go to
+ * any serving worker (the session's or the owner's hash order, so repeated calls spread evenly), retried on the next
+ * one when a worker is unavailable. DeleteSession also removes the binding.
+ *
+ * <p>Handlers run on virtual threads (the server's executor), so the unary forwards block on the worker call; the
+ * call is made in the client's gRPC context, so its deadline and cancellation reach the worker.
+ */
+final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
+
+    private static final Logger log = LoggerFactory.getLogger(ChatProxy.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final TurnProxy.Env env;
+    private final WorkerDirectory directory;
+    private final BooleanSupplier ready;
+
+    ChatProxy(TurnProxy.Env env, WorkerDirectory directory, BooleanSupplier ready) {
+        this.env = env;
+        this.directory = directory;
+        this.ready = ready;
+    }
+
+    @Override
+    public void sendMessage(SendMessageRequest request, StreamObserver<SendMessageResponse> observer) {
+        long arrival = System.nanoTime();
+        try {
+            requireReady();
+            RequestChecks.sendMessage(request);
+        } catch (StatusRuntimeException e) {
+            env.metrics().failed(e.getStatus().getCode());
+            log.info("turn.rejected session={} status={} message=\"{}\"", request.getSessionId(),
+                    e.getStatus().getCode(), e.getStatus().getDescription());
+            observer.onError(e);
+            return;
+        }
+        SendMessageRequest r = request.getRequestId().isEmpty()
+                ? request.toBuilder().setRequestId("r-" + UUID.randomUUID()).build() : request;
+        new TurnProxy(env, r, (ServerCallStreamObserver<SendMessageResponse>) observer, arrival).start();
+    }
+
+    @Override
+    public void createSession(CreateSessionRequest request, StreamObserver<Session> out) {
+        unary(out, () -> {
+            requireReady();
+            String id = RequestChecks.optionalId("session_id", request.getSessionId());
+            RequestChecks.content("system_prompt", request.getSystemPromptBytes(), true);
+            RequestChecks.sampling("settings.sampling", request.getSettings().getSampling());
+            if (id.isEmpty()) {
+                byte[] b = new byte[12];
+                RANDOM.nextBytes(b);
+                id = "s-" + HexFormat.of().formatHex(b);
+            }
+            CreateSessionRequest r = request.toBuilder().setSessionId(id).build();
+            Map<String, String> excluded = new LinkedHashMap<>();
+            Binding binding = env.router().binding(id);
+            for (int attempt = 0; attempt < env.config().maxAttempts(); attempt++) {
+                SessionRouter.Plan plan = env.router().plan(id, binding, excluded);
+                if (plan.worker() == null) {
+                    throw Status.UNAVAILABLE.withDescription(plan.decision().failure()).asRuntimeException();
+                }
+                WorkerHandle h = plan.worker();
+                try {
+                    Session s = call(h, ChatServiceGrpc.getCreateSessionMethod(), r);
+                    if (binding == null) {
+                        env.router().bind(id, null, h.id());
+                    }
+                    return s;
+                } catch (StatusRuntimeException e) {
+                    if (!retryable(e)) {
+                        throw e;
+                    }
+                    excluded.put(h.id(), describe(e));
+                } finally {
+                    h.release();
+                }
+            }
+            throw Status.UNAVAILABLE.withDescription("gave up after " + excluded.size() + " attempts: "
+                    + describe(excluded)).asRuntimeException();
+        });
+    }
+
+    @Override
+    public void getSession(GetSessionRequest request, StreamObserver<Session> out) {
+        unary(out, () -> {
+            requireReady();
+            String id = RequestChecks.sessionId(request.getSessionId());
+            return forward(id, ChatServiceGrpc.getGetSessionMethod(), request);
+        });
+    }
+
+    @Override
+    public void deleteSession(DeleteSessionRequest request, StreamObserver<DeleteSessionResponse> out) {
+        unary(out, () -> {
+            requireReady();
+            String id = RequestChecks.sessionId(request.getSessionId());
+            try {
+                DeleteSessionResponse r = forward(id, ChatServiceGrpc.getDeleteSessionMethod(), request);
+                env.router().unbind(id);
+                return r;
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+                    env.router().unbind(id);
+                }
+                throw e;
+            }
+        });
+    }
+
+    @Override
+    public void listSessions(ListSessionsRequest request, StreamObserver<ListSessionsResponse> out) {
+        unary(out, () -> {
+            requireReady();
+            RequestChecks.pageSize(request.getPageSize());
+            return forward(CallMetadata.owner(), ChatServiceGrpc.getListSessionsMethod(), request);
+        });
+    }
+
+    private void requireReady() {
+        if (!ready.getAsBoolean()) {
+            throw Status.UNAVAILABLE.withDescription("router " + env.routerId()
+                    + " is not connected to the cluster yet (or is stopping); retry shortly").asRuntimeException();
+        }
+    }
+
+    /** Sends a unary call to serving workers in {@code key}'s hash order until one answers other than UNAVAILABLE. */
+    private <Q, R> R forward(String key, MethodDescriptor<Q, R> method, Q request) {
+        List<String> serving = new ArrayList<>();
+        Map<String, String> skipped = new LinkedHashMap<>();
+        for (Placement.WorkerView v : directory.views()) {
+            if (!v.serving()) {
+                skipped.put(v.id(), "not serving (gRPC health)");
+            } else if (v.breakerOpen()) {
+                skipped.put(v.id(), "breaker open");
+            } else {
+                serving.add(v.id());
+            }
+        }
+        if (serving.isEmpty()) {
+            throw Status.UNAVAILABLE.withDescription("no worker is serving: " + directory.size() + " registered"
+                    + (skipped.isEmpty() ? "" : ": " + describe(skipped))).asRuntimeException();
+        }
+        Map<String, String> failed = new LinkedHashMap<>();
+        for (String id : RendezvousHash.rank(key, serving)) {
+            if (failed.size() >= env.config().maxAttempts()) {
+                break;
+            }
+            WorkerHandle h = directory.get(id);
+            if (h == null) {
+                continue;
+            }
+            try {
+                return call(h, method, request);
+            } catch (StatusRuntimeException e) {
+                if (!retryable(e)) {
+                    throw e;
+                }
+                failed.put(id, describe(e));
+            }
+        }
+        throw Status.UNAVAILABLE.withDescription("all " + failed.size() + " workers tried failed: "
+                + describe(failed)).asRuntimeException();
+    }
+
+    /** One unary call to one worker, through its breaker, with the client's deadline or the router's default. */
+    private <Q, R> R call(WorkerHandle h, MethodDescriptor<Q, R> method, Q request) {
+        if (!h.breaker().tryAcquirePermission()) {
+            throw Status.UNAVAILABLE.withDescription("breaker open").asRuntimeException();
+        }
+        long start = System.nanoTime();
+        Channel channel = ClientInterceptors.intercept(h.channel(),
+                MetadataUtils.newAttachHeadersInterceptor(CallMetadata.forwardHeaders()));
+        CallOptions options = CallOptions.DEFAULT;
+        if (Context.current().getDeadline() == null) {
+            options = options.withDeadlineAfter(env.config().unaryTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }
+        try {
+            R r = ClientCalls.blockingUnaryCall(channel, method, options, request);
+            h.breaker().onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            return r;
+        } catch (StatusRuntimeException e) {
+            if (Context.current().isCancelled()) {
+                h.breaker().releasePermission();
+            } else {
+                h.breaker().onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
+            }
+            throw e;
+        }
+    }
+
+    private static boolean retryable(StatusRuntimeException e) {
+        return !Context.current().isCancelled() && FailurePolicy.retryBeforeFirstToken(e.getStatus());
+    }
+
+    private static String describe(StatusRuntimeException e) {
+        Status s = e.getStatus();
+        return s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription());
+    }
+
+    private static String describe(Map<String, String> failures) {
+        StringBuilder sb = new StringBuilder();
+        failures.forEach((w, why) -> sb.append(sb.isEmpty() ? "" : "; ").append(w).append(": ").append(why));
+        return sb.toString();
+    }
+
+    /** Runs a unary handler: statuses go to the client as they are, anything else is INTERNAL with an id. */
+    private static <T> void unary(StreamObserver<T> out, java.util.function.Supplier<T> handler) {
+        T result;
+        try {
+            result = handler.get();
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
+            return;
+        } catch (RuntimeException e) {
+            String errorId = UUID.randomUUID().toString().substring(0, 8);
+            log.error("call.error error_id={}", errorId, e);
+            out.onError(Status.INTERNAL.withDescription("internal error " + errorId + " (see the router log): "
+                    + e.getClass().getSimpleName()).asRuntimeException());
+            return;
+        }
+        out.onNext(result);
+        out.onCompleted();
+    }
+}

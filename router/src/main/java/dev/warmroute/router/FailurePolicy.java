@@ -1,0 +1,73 @@
+package dev.warmroute.router;
+
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * Which failures say something about a worker, and what the router does about them.
+ *
+ * <p>Only UNAVAILABLE (down, starting, stopping, connection refused or reset), DEADLINE_EXCEEDED (hung) and
+ * RESOURCE_EXHAUSTED (overloaded) count against a worker's breaker. Client errors (INVALID_ARGUMENT, NOT_FOUND,
+ * ABORTED, ...) mean the worker did its job; a cancellation by the client says nothing about the worker, so its
+ * breaker permission is released without an outcome. Counting those would let one bad client open every breaker.
+ *
+ * <p>A worker the router gave up on itself (it left the cluster while a call was running) is reported as
+ * UNAVAILABLE, so it is retried and counted like a refused connection.
+ */
+public final class FailurePolicy {
+
+    private static final Set<Status.Code> WORKER_FAULTS = Set.of(Status.Code.UNAVAILABLE,
+            Status.Code.DEADLINE_EXCEEDED, Status.Code.RESOURCE_EXHAUSTED);
+
+    private FailurePolicy() {}
+
+    /** True when the failure counts against the worker's breaker. */
+    public static boolean countsAgainstWorker(Throwable t) {
+        return WORKER_FAULTS.contains(Status.fromThrowable(t).getCode());
+    }
+
+    /**
+     * Before the client saw a token, the turn can go to another worker when this one could not take it: it is down
+     * (UNAVAILABLE) or full (RESOURCE_EXHAUSTED: queue full). DEADLINE_EXCEEDED is the client's own deadline here
+     * (the router sets no shorter one), so there is no time left to retry.
+     */
+    public static boolean retryBeforeFirstToken(Status status) {
+        return status.getCode() == Status.Code.UNAVAILABLE || status.getCode() == Status.Code.RESOURCE_EXHAUSTED;
+    }
+
+    /**
+     * After tokens were streamed, only a worker that went away is worth resuming elsewhere. RESOURCE_EXHAUSTED in the
+     * middle of an answer is the context or the KV budget running out: another worker would run out the same way.
+     */
+    public static boolean resumeAfterTokens(Status status) {
+        return status.getCode() == Status.Code.UNAVAILABLE;
+    }
+
+    /** The resilience4j breaker of one worker, from the router's settings. */
+    public static CircuitBreakerConfig breakerConfig(RouterConfig.BreakerSettings s) {
+        return CircuitBreakerConfig.custom()
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(s.window())
+                .minimumNumberOfCalls(s.minimumCalls())
+                .failureRateThreshold(s.failureRate())
+                .waitDurationInOpenState(s.openWait())
+                .permittedNumberOfCallsInHalfOpenState(s.halfOpenCalls())
+                // Placement skips workers whose breaker is OPEN, so no call would ever move it to HALF_OPEN:
+                // the transition must happen on a timer.
+                .automaticTransitionFromOpenToHalfOpenEnabled(true)
+                // A half-open worker that gets no trial traffic (e.g. no session maps to it) is not stuck there.
+                .maxWaitDurationInHalfOpenState(s.openWait().multipliedBy(4))
+                .recordException(FailurePolicy::countsAgainstWorker)
+                .writableStackTraceEnabled(false)
+                .build();
+    }
+
+    /** The bulkhead of one worker: at most {@code maxConcurrent} calls, no waiting (a full worker is skipped). */
+    public static BulkheadConfig bulkheadConfig(int maxConcurrent) {
+        return BulkheadConfig.custom().maxConcurrentCalls(maxConcurrent).maxWaitDuration(Duration.ZERO)
+                .writableStackTraceEnabled(false).build();
+    }
+}

@@ -1,0 +1,175 @@
+package dev.warmroute.router;
+
+import dev.warmroute.cluster.HazelcastSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything a router needs to start, validated once. Defaults suit a laptop: one router on 127.0.0.1:7000, a
+ * Hazelcast client of the workers' cluster at 127.0.0.1:5701, failover tuned for seconds, not minutes.
+ *
+ * @param host             gRPC bind address
+ * @param port             gRPC port (0 = any free port; the bound one is in the ready file)
+ * @param routerId         id reported in RoutingInfo and the admin API; empty = "router@" + host:bound port
+ * @param hazelcast        how to reach the cluster (client mode)
+ * @param loadBound        c: a worker above c × mean in-flight load gets no new placements
+ * @param maxAttempts      workers tried for one turn, resumes included, before the client gets the error
+ * @param breaker          per-worker circuit breaker settings
+ * @param bulkhead         most calls one router runs on one worker at once (more are refused at once, not queued)
+ * @param unaryTimeout     deadline of forwarded unary calls when the client set none
+ * @param turnTimeout      deadline of a turn when the client set none
+ * @param storeTimeout     deadline of each Hazelcast call (bindings, drain flags, status)
+ * @param metricsPort      Prometheus endpoint port (0 = off)
+ * @param readyFile        written with the bound ports once serving (null = none)
+ * @param shutdownGrace    how long a graceful stop lets running turns finish
+ * @param parentPid        exit when this process ends (0 = no watch); set by launchers of child JVMs
+ */
+public record RouterConfig(
+        String host,
+        int port,
+        String routerId,
+        HazelcastSettings hazelcast,
+        double loadBound,
+        int maxAttempts,
+        BreakerSettings breaker,
+        int bulkhead,
+        Duration unaryTimeout,
+        Duration turnTimeout,
+        Duration storeTimeout,
+        int metricsPort,
+        Path readyFile,
+        Duration shutdownGrace,
+        long parentPid) {
+
+    /**
+     * The per-worker breaker: a count-based window of the last {@code window} calls opens when {@code failureRate}
+     * percent of them failed (once at least {@code minimumCalls} were seen), stays open for {@code openWait}, then
+     * lets {@code halfOpenCalls} trial calls decide.
+     */
+    public record BreakerSettings(int window, float failureRate, int minimumCalls, Duration openWait,
+            int halfOpenCalls) {
+        public BreakerSettings {
+            if (window < 1 || window > 1000) {
+                throw new IllegalArgumentException("breaker-window: must be in [1, 1000], got " + window);
+            }
+            if (!(failureRate > 0 && failureRate <= 100)) {
+                throw new IllegalArgumentException("breaker-failure-rate: must be in (0, 100] percent, got "
+                        + failureRate);
+            }
+            if (minimumCalls < 1 || minimumCalls > window) {
+                throw new IllegalArgumentException("breaker-min-calls: must be in [1, breaker-window " + window
+                        + "], got " + minimumCalls);
+            }
+            if (openWait == null || openWait.isNegative() || openWait.isZero()) {
+                throw new IllegalArgumentException("breaker-open-ms: must be positive, got " + openWait);
+            }
+            if (halfOpenCalls < 1 || halfOpenCalls > 100) {
+                throw new IllegalArgumentException("breaker-half-open-calls: must be in [1, 100], got "
+                        + halfOpenCalls);
+            }
+        }
+
+        /** 10 calls, 50 %, at least 4 calls, 3 s open, 2 trial calls. */
+        public static BreakerSettings defaults() {
+            return new BreakerSettings(10, 50f, 4, Duration.ofSeconds(3), 2);
+        }
+    }
+
+    public RouterConfig {
+        Objects.requireNonNull(hazelcast, "hazelcast");
+        Objects.requireNonNull(breaker, "breaker");
+        if (host == null || host.isBlank()) {
+            throw new IllegalArgumentException("host: required");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port: must be in [0, 65535], got " + port);
+        }
+        routerId = routerId == null ? "" : routerId.strip();
+        if (!routerId.isEmpty() && !routerId.matches("[A-Za-z0-9._:@-]{1,128}")) {
+            throw new IllegalArgumentException("router-id: must be 1 to 128 characters of [A-Za-z0-9._:@-], got '"
+                    + routerId + "'");
+        }
+        if (hazelcast.mode() != HazelcastSettings.Mode.CLIENT) {
+            throw new IllegalArgumentException("hazelcast: a router joins the cluster as a client (mode CLIENT)");
+        }
+        if (!(loadBound >= 1.0 && loadBound <= 100)) {
+            throw new IllegalArgumentException("load-bound: must be in [1, 100] (c in c x mean load), got "
+                    + loadBound);
+        }
+        if (maxAttempts < 1 || maxAttempts > 10) {
+            throw new IllegalArgumentException("max-attempts: must be in [1, 10], got " + maxAttempts);
+        }
+        if (bulkhead < 1 || bulkhead > 100_000) {
+            throw new IllegalArgumentException("bulkhead: must be in [1, 100000], got " + bulkhead);
+        }
+        requirePositive(unaryTimeout, "unary-timeout-ms");
+        requirePositive(turnTimeout, "turn-timeout-seconds");
+        requirePositive(storeTimeout, "store-timeout-ms");
+        requirePositive(shutdownGrace, "shutdown-grace-seconds");
+        if (metricsPort < 0 || metricsPort > 65535) {
+            throw new IllegalArgumentException("metrics-port: must be in [0, 65535] (0 = off), got " + metricsPort);
+        }
+        if (parentPid < 0) {
+            throw new IllegalArgumentException("parent-pid: must be positive (0 = none), got " + parentPid);
+        }
+    }
+
+    private static void requirePositive(Duration d, String name) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + ": must be positive, got " + d);
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder().host(host).port(port).routerId(routerId).hazelcast(hazelcast).loadBound(loadBound)
+                .maxAttempts(maxAttempts).breaker(breaker).bulkhead(bulkhead).unaryTimeout(unaryTimeout)
+                .turnTimeout(turnTimeout).storeTimeout(storeTimeout).metricsPort(metricsPort).readyFile(readyFile)
+                .shutdownGrace(shutdownGrace).parentPid(parentPid);
+    }
+
+    /** Laptop defaults. */
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port = 7000;
+        private String routerId = "";
+        private HazelcastSettings hazelcast = HazelcastSettings.builder().mode(HazelcastSettings.Mode.CLIENT)
+                .members(java.util.List.of("127.0.0.1:5701")).build();
+        private double loadBound = 1.25;
+        private int maxAttempts = 3;
+        private BreakerSettings breaker = BreakerSettings.defaults();
+        private int bulkhead = 64;
+        private Duration unaryTimeout = Duration.ofSeconds(10);
+        private Duration turnTimeout = Duration.ofMinutes(10);
+        private Duration storeTimeout = Duration.ofSeconds(2);
+        private int metricsPort = 0;
+        private Path readyFile;
+        private Duration shutdownGrace = Duration.ofSeconds(20);
+        private long parentPid = 0;
+
+        public Builder host(String v) { host = v; return this; }
+        public Builder port(int v) { port = v; return this; }
+        public Builder routerId(String v) { routerId = v; return this; }
+        public Builder hazelcast(HazelcastSettings v) { hazelcast = v; return this; }
+        public Builder loadBound(double v) { loadBound = v; return this; }
+        public Builder maxAttempts(int v) { maxAttempts = v; return this; }
+        public Builder breaker(BreakerSettings v) { breaker = v; return this; }
+        public Builder bulkhead(int v) { bulkhead = v; return this; }
+        public Builder unaryTimeout(Duration v) { unaryTimeout = v; return this; }
+        public Builder turnTimeout(Duration v) { turnTimeout = v; return this; }
+        public Builder storeTimeout(Duration v) { storeTimeout = v; return this; }
+        public Builder metricsPort(int v) { metricsPort = v; return this; }
+        public Builder readyFile(Path v) { readyFile = v; return this; }
+        public Builder shutdownGrace(Duration v) { shutdownGrace = v; return this; }
+        public Builder parentPid(long v) { parentPid = v; return this; }
+
+        public RouterConfig build() {
+            return new RouterConfig(host, port, routerId, hazelcast, loadBound, maxAttempts, breaker, bulkhead,
+                    unaryTimeout, turnTimeout, storeTimeout, metricsPort, readyFile, shutdownGrace, parentPid);
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package dev.warmroute.router;
+
+import io.grpc.Status;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.Locale;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+
+/**
+ * The router's counters, kept once and read two ways: by {@code AdminService.GetClusterStatus} and by Prometheus
+ * (callback metrics read the same adders, so the two never disagree).
+ */
+public final class RouterMetrics {
+
+    final LongAdder turns = new LongAdder();
+    final LongAdder warm = new LongAdder();
+    final LongAdder fallback = new LongAdder();
+    final LongAdder resumed = new LongAdder();
+    final LongAdder failed = new LongAdder();
+    final LongAdder cancelled = new LongAdder();
+    private final RecentRate warmRate;
+    private final Counter fallbacks;
+    private final Counter errors;
+    private final Counter attempts;
+    private final Histogram overhead;
+
+    /** @param workers the registered workers, read at scrape time for per-worker gauges */
+    public RouterMetrics(PrometheusRegistry registry, Supplier<Iterable<WorkerHandle>> workers, RecentRate warmRate) {
+        this.warmRate = warmRate;
+        CounterWithCallback.builder().name("warmroute_router_turns").help("Turns this router handled, by outcome")
+                .labelNames("outcome").callback(cb -> {
+                    cb.call(warm.sum(), "warm");
+                    cb.call(turns.sum() - warm.sum(), "not_warm");
+                    cb.call(failed.sum(), "failed");
+                    cb.call(cancelled.sum(), "cancelled");
+                }).register(registry);
+        CounterWithCallback.builder().name("warmroute_router_resumed_turns")
+                .help("Turns continued on another worker after tokens had been streamed")
+                .callback(cb -> cb.call(resumed.sum())).register(registry);
+        fallbacks = Counter.builder().name("warmroute_router_fallbacks")
+                .help("Turns not served by the preferred worker, by why it was skipped or failed")
+                .labelNames("reason").register(registry);
+        errors = Counter.builder().name("warmroute_router_turn_errors")
+                .help("Turns that ended with an error sent to the client, by status code")
+                .labelNames("code").register(registry);
+        attempts = Counter.builder().name("warmroute_router_attempts")
+                .help("Calls to workers for turns, by worker and result").labelNames("worker", "result")
+                .register(registry);
+        overhead = Histogram.builder().name("warmroute_router_overhead_seconds")
+                .help("Time in the router before the serving worker was called (placement, binding, failed attempts)")
+                .classicUpperBounds(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1, 5)
+                .register(registry);
+        GaugeWithCallback.builder().name("warmroute_router_in_flight").help("Turns running per worker")
+                .labelNames("worker").callback(cb -> {
+                    for (WorkerHandle h : workers.get()) {
+                        cb.call(h.inFlight(), h.id());
+                    }
+                }).register(registry);
+        GaugeWithCallback.builder().name("warmroute_router_breaker_open")
+                .help("1 when the worker's breaker refuses calls (open or forced open)").labelNames("worker")
+                .callback(cb -> {
+                    for (WorkerHandle h : workers.get()) {
+                        var s = h.breaker().getState();
+                        boolean open = s == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.OPEN
+                                || s == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.FORCED_OPEN;
+                        cb.call(open ? 1 : 0, h.id());
+                    }
+                }).register(registry);
+        GaugeWithCallback.builder().name("warmroute_router_warm_hit_rate_1m")
+                .help("Share of this router's turns served warm over the last minute")
+                .callback(cb -> cb.call(warmRate.rate())).register(registry);
+    }
+
+    /** A turn completed. */
+    void completed(boolean isWarm, boolean isFallback, boolean isResumed, double routerSeconds) {
+        turns.increment();
+        if (isWarm) {
+            warm.increment();
+        }
+        if (isFallback) {
+            fallback.increment();
+        }
+        if (isResumed) {
+            resumed.increment();
+        }
+        warmRate.record(isWarm);
+        if (routerSeconds >= 0) {
+            overhead.observe(routerSeconds);
+        }
+    }
+
+    /** A turn ended with an error sent to the client. */
+    void failed(Status.Code code) {
+        turns.increment();
+        failed.increment();
+        warmRate.record(false);
+        errors.labelValues(code.name()).inc();
+    }
+
+    /** The client went away (cancelled or its deadline passed). */
+    void cancelled() {
+        cancelled.increment();
+    }
+
+    void fallback(Placement.SkipKind kind) {
+        fallbacks.labelValues(kind.name().toLowerCase(Locale.ROOT)).inc();
+    }
+
+    void fallback(String reason) {
+        fallbacks.labelValues(reason).inc();
+    }
+
+    void attempt(String worker, String result) {
+        attempts.labelValues(worker, result).inc();
+    }
+
+    public long turnsTotal() {
+        return turns.sum();
+    }
+
+    public long turnsWarm() {
+        return warm.sum();
+    }
+
+    public long turnsFallback() {
+        return fallback.sum();
+    }
+
+    public long turnsResumed() {
+        return resumed.sum();
+    }
+
+    public long turnsFailed() {
+        return failed.sum();
+    }
+
+    public double warmHitRate1m() {
+        return warmRate.rate();
+    }
+}

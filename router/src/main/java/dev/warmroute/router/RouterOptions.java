@@ -1,0 +1,108 @@
+package dev.warmroute.router;
+
+import dev.warmroute.cluster.HazelcastSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/**
+ * The router's flags, in one place: {@code warmroute router} mixes them in, and so does {@link RouterMain} (the class
+ * tests, drills and {@code cluster up} start in separate JVMs), so both take exactly the same arguments.
+ */
+public final class RouterOptions {
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "gRPC bind address (default ${DEFAULT-VALUE}).")
+    public String host;
+
+    @Option(names = "--port", defaultValue = "7000", description = "gRPC port; 0 picks a free one (default ${DEFAULT-VALUE}).")
+    public int port;
+
+    @Option(names = "--router-id", defaultValue = "", description = "Id reported in RoutingInfo and the admin API (default: router@host:port).")
+    public String routerId;
+
+    @Option(names = "--members", defaultValue = "127.0.0.1:5701", paramLabel = "HOST:PORT,...",
+            description = "Hazelcast members to connect to, as a client (default ${DEFAULT-VALUE}).")
+    public String members;
+
+    @Option(names = "--cluster-name", defaultValue = "warmroute", description = "Hazelcast cluster name (default ${DEFAULT-VALUE}).")
+    public String clusterName;
+
+    @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Hazelcast client heartbeat (default ${DEFAULT-VALUE}).")
+    public long heartbeatMs;
+
+    @Option(names = "--max-no-heartbeat-ms", defaultValue = "5000", description = "A silent connection is dropped after this (default ${DEFAULT-VALUE}).")
+    public long maxNoHeartbeatMs;
+
+    @Option(names = "--load-bound", defaultValue = "1.25", paramLabel = "C",
+            description = "A worker above C x mean in-flight load gets no new placements (default ${DEFAULT-VALUE}).")
+    public double loadBound;
+
+    @Option(names = "--max-attempts", defaultValue = "3", description = "Workers tried for one turn, resumes included (default ${DEFAULT-VALUE}).")
+    public int maxAttempts;
+
+    @Option(names = "--breaker-window", defaultValue = "10", description = "Calls in each worker breaker's window (default ${DEFAULT-VALUE}).")
+    public int breakerWindow;
+
+    @Option(names = "--breaker-failure-rate", defaultValue = "50", paramLabel = "PERCENT",
+            description = "Failed share of the window that opens the breaker (default ${DEFAULT-VALUE}).")
+    public float breakerFailureRate;
+
+    @Option(names = "--breaker-min-calls", defaultValue = "4", description = "Calls seen before the breaker may open (default ${DEFAULT-VALUE}).")
+    public int breakerMinCalls;
+
+    @Option(names = "--breaker-open-ms", defaultValue = "3000", description = "How long an open breaker refuses calls (default ${DEFAULT-VALUE}).")
+    public long breakerOpenMs;
+
+    @Option(names = "--breaker-half-open-calls", defaultValue = "2", description = "Trial calls after the open wait (default ${DEFAULT-VALUE}).")
+    public int breakerHalfOpenCalls;
+
+    @Option(names = "--bulkhead", defaultValue = "64", description = "Most calls at once to one worker; more are refused, not queued (default ${DEFAULT-VALUE}).")
+    public int bulkhead;
+
+    @Option(names = "--unary-timeout-ms", defaultValue = "10000", description = "Deadline of forwarded unary calls without a client deadline (default ${DEFAULT-VALUE}).")
+    public long unaryTimeoutMs;
+
+    @Option(names = "--turn-timeout-seconds", defaultValue = "600", description = "Deadline of a turn without a client deadline (default ${DEFAULT-VALUE}).")
+    public long turnTimeoutSeconds;
+
+    @Option(names = "--store-timeout-ms", defaultValue = "2000", description = "Deadline of each Hazelcast call (default ${DEFAULT-VALUE}).")
+    public long storeTimeoutMs;
+
+    @Option(names = "--metrics-port", defaultValue = "0", description = "Prometheus /metrics port; 0 = off (default ${DEFAULT-VALUE}).")
+    public int metricsPort;
+
+    @Option(names = "--ready-file", paramLabel = "FILE", description = "Written with the bound ports once serving.")
+    public Path readyFile;
+
+    @Option(names = "--shutdown-grace-seconds", defaultValue = "20", description = "On SIGTERM, how long running turns may finish (default ${DEFAULT-VALUE}).")
+    public int shutdownGraceSeconds;
+
+    @Option(names = "--parent-pid", defaultValue = "0", description = "Exit when this process ends (set by launchers).")
+    public long parentPid;
+
+    /** The typed config; IllegalArgumentException naming the flag when a value is out of range. */
+    public RouterConfig toConfig() {
+        List<String> seeds = members == null || members.isBlank() ? List.of()
+                : Arrays.stream(members.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+        if (seeds.isEmpty()) {
+            throw new IllegalArgumentException("members: required (host:port of at least one Hazelcast member, e.g."
+                    + " a worker's --hazelcast-port)");
+        }
+        HazelcastSettings hz = HazelcastSettings.builder().clusterName(clusterName).members(seeds)
+                .mode(HazelcastSettings.Mode.CLIENT).heartbeat(Duration.ofMillis(heartbeatMs))
+                .maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs)).build();
+        if (shutdownGraceSeconds < 0) {
+            throw new IllegalArgumentException("shutdown-grace-seconds: must be positive, got " + shutdownGraceSeconds);
+        }
+        return RouterConfig.builder().host(host).port(port).routerId(routerId).hazelcast(hz).loadBound(loadBound)
+                .maxAttempts(maxAttempts)
+                .breaker(new RouterConfig.BreakerSettings(breakerWindow, breakerFailureRate, breakerMinCalls,
+                        Duration.ofMillis(breakerOpenMs), breakerHalfOpenCalls))
+                .bulkhead(bulkhead).unaryTimeout(Duration.ofMillis(unaryTimeoutMs))
+                .turnTimeout(Duration.ofSeconds(turnTimeoutSeconds)).storeTimeout(Duration.ofMillis(storeTimeoutMs))
+                .metricsPort(metricsPort).readyFile(readyFile)
+                .shutdownGrace(Duration.ofSeconds(Math.max(1, shutdownGraceSeconds))).parentPid(parentPid).build();
+    }
+}

@@ -1,0 +1,285 @@
+package dev.warmroute.router;
+
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.client.config.ClientConfig;
+import com.hazelcast.config.InMemoryFormat;
+import com.hazelcast.config.NearCacheConfig;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
+import dev.warmroute.api.v1.AdminServiceGrpc;
+import dev.warmroute.api.v1.ChatServiceGrpc;
+import dev.warmroute.cluster.ClusterMaps;
+import dev.warmroute.cluster.GrpcServers;
+import dev.warmroute.cluster.HazelcastFactory;
+import dev.warmroute.cluster.InternalCredential;
+import dev.warmroute.cluster.MetricsServer;
+import dev.warmroute.cluster.ReadyFile;
+import dev.warmroute.cluster.WorkerRegistration;
+import dev.warmroute.cluster.WorkerRegistry;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running router: the Hazelcast client, the worker directory, the gRPC server with ChatService (proxied),
+ * AdminService, health and reflection, metrics and the ready file. {@link #close()} is the graceful stop.
+ *
+ * <p>Start: the gRPC server comes up at once with health NOT_SERVING and answers UNAVAILABLE; a background thread
+ * waits for the cluster (the router may start before any worker), then follows the registry, reads the internal
+ * credential, turns health SERVING and writes the ready file.
+ *
+ * <p>Executors: handlers and the worker channels' callbacks run on virtual threads. Handlers block only briefly
+ * (a binding read, a compare-and-set when a session moves, a forwarded unary call), never for a whole turn: turns
+ * are relayed from callbacks.
+ */
+public final class RouterServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(RouterServer.class);
+
+    private final RouterConfig config;
+    private final HealthStatusManager health = new HealthStatusManager();
+    private final ExecutorService executor = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("router-", 0).factory());
+    private final ScheduledExecutorService timer;
+    private final HazelcastInstance hz;
+    private final BindingStore bindings;
+    private final WorkerDirectory directory;
+    private final RouterMetrics metrics;
+    private final Server server;
+    private final MetricsServer metricsServer;
+    private final Thread connector;
+    private volatile String routerId = "";
+    private volatile boolean ready;
+    private volatile boolean closed;
+    private volatile InternalCredential credential;
+    private volatile WorkerRegistry registry;
+
+    private RouterServer(RouterConfig config, PrometheusRegistry prometheus) throws IOException {
+        this.config = config;
+        setHealth(ServingStatus.NOT_SERVING);
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "router-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        // Asynchronous start: returns at once and keeps connecting in the background.
+        this.hz = HazelcastClient.newHazelcastClient(clientConfig(config));
+        try {
+            this.directory = new WorkerDirectory(FailurePolicy.breakerConfig(config.breaker()),
+                    FailurePolicy.bulkheadConfig(config.bulkhead()), executor, timer, config.storeTimeout());
+            this.bindings = new BindingStore(hz, config.storeTimeout(), () -> routerId);
+            SessionRouter sessions = new SessionRouter(directory, new Placement(config.loadBound()), bindings);
+            this.metrics = new RouterMetrics(prometheus, directory::all, new RecentRate());
+            TurnProxy.Env env = new TurnProxy.Env(() -> routerId, config, sessions, metrics, () -> credential);
+            List<BindableService> services = List.of(new ChatProxy(env, directory, () -> ready && !closed),
+                    new ClusterAdmin(env, directory, () -> hz, () -> ready && !closed));
+            this.server = GrpcServers.start(config.host(), config.port(), health, services,
+                    List.of(CallMetadata.interceptor()), executor);
+        } catch (IOException | RuntimeException e) {
+            hz.getLifecycleService().terminate();
+            timer.shutdownNow();
+            executor.shutdownNow();
+            throw e;
+        }
+        this.routerId = config.routerId().isEmpty() ? "router@" + config.host() + ":" + server.getPort()
+                : config.routerId();
+        this.metricsServer = config.metricsPort() > 0
+                ? MetricsServer.start(config.host(), config.metricsPort(), prometheus) : null;
+        this.connector = Thread.ofPlatform().daemon().name("router-connect").start(this::connect);
+        log.info("router.started router={} address={}:{} cluster={} members={} load_bound={} max_attempts={}",
+                routerId, config.host(), server.getPort(), config.hazelcast().clusterName(),
+                config.hazelcast().members(), config.loadBound(), config.maxAttempts());
+    }
+
+    private static ClientConfig clientConfig(RouterConfig config) {
+        ClientConfig c = HazelcastFactory.clientConfig(config.hazelcast(),
+                "warmroute-router-" + ProcessHandle.current().pid() + "-" + System.nanoTime(),
+                List.of(new Binding.Serializer(), new WorkerRegistration.Serializer()));
+        // Bindings are read on every turn and change only when a session moves: keep them near, invalidated by the
+        // members as soon as another router moves a session (HazelcastFactory turns invalidation batching off).
+        c.addNearCacheConfig(new NearCacheConfig(ClusterMaps.BINDINGS).setInMemoryFormat(InMemoryFormat.OBJECT)
+                .setInvalidateOnChange(true).setMaxIdleSeconds(3600));
+        // A blocked Hazelcast call gives up after this; the router's own deadlines are much shorter, this only
+        // bounds how long an abandoned call keeps its (virtual) thread.
+        c.setProperty("hazelcast.client.invocation.timeout.seconds", "15");
+        return c;
+    }
+
+    /** Starts a router with its own metrics registry (several routers may share a JVM in tests). */
+    public static RouterServer start(RouterConfig config) throws IOException {
+        return new RouterServer(config, new PrometheusRegistry());
+    }
+
+    /** Starts a router whose metrics go to {@code registry} (the process's default one in {@link RouterMain}). */
+    public static RouterServer start(RouterConfig config, PrometheusRegistry registry) throws IOException {
+        return new RouterServer(config, registry);
+    }
+
+    /** Waits for the cluster, then starts serving. Runs once, on its own thread. */
+    private void connect() {
+        try {
+            long t0 = System.nanoTime();
+            while (!closed && !HazelcastFactory.awaitConnected(hz, Duration.ofSeconds(10))) {
+                log.warn("router.waiting-for-cluster router={} members={} waited_s={}", routerId,
+                        config.hazelcast().members(), (System.nanoTime() - t0) / 1_000_000_000L);
+            }
+            if (closed) {
+                return;
+            }
+            credential = InternalCredential.obtain(hz);
+            registry = new WorkerRegistry(hz, config.storeTimeout());
+            directory.follow(hz, registry);
+            hz.getLifecycleService().addLifecycleListener(this::lifecycle);
+            ready = true;
+            setHealth(ServingStatus.SERVING);
+            log.info("router.ready router={} workers={} after_ms={}", routerId, directory.size(),
+                    (System.nanoTime() - t0) / 1_000_000);
+            writeReadyFile();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            if (!closed) {
+                log.error("router.start-failed router={}", routerId, e);
+            }
+        }
+    }
+
+    private void lifecycle(LifecycleEvent event) {
+        switch (event.getState()) {
+            case CLIENT_DISCONNECTED -> {
+                if (!closed) {
+                    // Turns still flow (placement by hash, bindings unknown), but readiness says we are degraded.
+                    log.warn("router.cluster-disconnected router={}: placing by hash until the cluster is back",
+                            routerId);
+                    setHealth(ServingStatus.NOT_SERVING);
+                }
+            }
+            case CLIENT_CONNECTED -> {
+                if (!closed) {
+                    executor.execute(() -> {
+                        try {
+                            directory.reconcile(registry.list());
+                            log.info("router.cluster-reconnected router={} workers={}", routerId, directory.size());
+                            setHealth(ServingStatus.SERVING);
+                        } catch (RuntimeException e) {
+                            log.warn("router.reconcile-failed router={}: {}", routerId, e.toString());
+                        }
+                    });
+                }
+            }
+            default -> { }
+        }
+    }
+
+    private void writeReadyFile() throws IOException {
+        if (config.readyFile() == null) {
+            return;
+        }
+        Map<String, Object> values = new LinkedHashMap<>();
+        values.put("role", "router");
+        values.put("router_id", routerId);
+        values.put("address", config.host() + ":" + server.getPort());
+        values.put("grpc_port", server.getPort());
+        values.put("metrics_port", metricsServer == null ? 0 : metricsServer.port());
+        values.put("pid", ProcessHandle.current().pid());
+        ReadyFile.write(config.readyFile(), values);
+    }
+
+    private void setHealth(ServingStatus status) {
+        health.setStatus("", status);
+        health.setStatus(ChatServiceGrpc.SERVICE_NAME, status);
+        health.setStatus(AdminServiceGrpc.SERVICE_NAME, status);
+    }
+
+    public String routerId() {
+        return routerId;
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    public int metricsPort() {
+        return metricsServer == null ? 0 : metricsServer.port();
+    }
+
+    /** True once connected to the cluster and following the registry. */
+    public boolean ready() {
+        return ready && !closed;
+    }
+
+    public WorkerDirectory directory() {
+        return directory;
+    }
+
+    public RouterMetrics metrics() {
+        return metrics;
+    }
+
+    public HazelcastInstance hazelcast() {
+        return hz;
+    }
+
+    /** Blocks until the gRPC server has stopped (the main thread of {@link RouterMain}). */
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+
+    /**
+     * Graceful stop: health NOT_SERVING (load balancers stop sending), no new calls, running turns get
+     * {@code shutdownGrace} to finish, then the channels close and the Hazelcast client leaves.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        long t0 = System.nanoTime();
+        int inFlight = directory.all().stream().mapToInt(WorkerHandle::inFlight).sum();
+        log.info("router.stopping router={} in_flight={}", routerId, inFlight);
+        setHealth(ServingStatus.NOT_SERVING);
+        server.shutdown();
+        try {
+            if (!server.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("router.stop-grace-expired router={} still_running={}", routerId,
+                        directory.all().stream().mapToInt(WorkerHandle::inFlight).sum());
+                server.shutdownNow();
+                server.awaitTermination(2, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            server.shutdownNow();
+        }
+        connector.interrupt();
+        directory.close();
+        if (registry != null) {
+            registry.close();
+        }
+        bindings.close();
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
+        try {
+            hz.shutdown();
+        } catch (RuntimeException e) {
+            log.warn("router.hazelcast-shutdown-failed router={} error={}", routerId, e.toString());
+        }
+        timer.shutdownNow();
+        executor.shutdownNow();
+        log.info("router.stopped router={} after_ms={}", routerId, (System.nanoTime() - t0) / 1_000_000);
+    }
+}

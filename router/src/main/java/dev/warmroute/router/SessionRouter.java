@@ -1,0 +1,127 @@
+package dev.warmroute.router;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Places a session's turn on a worker: reads the binding, asks {@link Placement} with the directory's current view,
+ * takes an in-flight slot on the chosen worker, and after the worker accepted the turn, records the binding with a
+ * compare-and-set.
+ *
+ * <p>When the cluster store cannot answer in time, placement goes on from the hash alone (the worker it picks
+ * recomputes from history if the session lived elsewhere) and the binding is left as it was; this is logged and
+ * counted, never silent.
+ */
+public final class SessionRouter {
+
+    private static final Logger log = LoggerFactory.getLogger(SessionRouter.class);
+
+    /**
+     * A placement with a reserved in-flight slot on {@code worker} (release it with {@link WorkerHandle#release}).
+     *
+     * @param worker   the chosen worker, or null when none can serve ({@code decision.failure()} says why)
+     * @param decision placement's reasoning
+     */
+    public record Plan(WorkerHandle worker, Placement.Decision decision) {}
+
+    private final WorkerDirectory directory;
+    private final Placement placement;
+    private final BindingStore bindings;
+    final LongAdder storeFailures = new LongAdder();
+
+    public SessionRouter(WorkerDirectory directory, Placement placement, BindingStore bindings) {
+        this.directory = directory;
+        this.placement = placement;
+        this.bindings = bindings;
+    }
+
+    public Placement placement() {
+        return placement;
+    }
+
+    /** The session's binding; null when it has none or the store did not answer (logged and counted). */
+    public Binding binding(String sessionId) {
+        try {
+            return bindings.get(sessionId);
+        } catch (BindingStore.StoreUnavailableException e) {
+            storeFailures.increment();
+            log.warn("binding.read-failed session={} placing by hash alone: {}", sessionId, e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * Picks a worker and reserves a slot on it. Two turns placed at once cannot both take a worker's last slot
+     * under the bound: a lost race re-runs placement with a fresh view.
+     */
+    public Plan plan(String sessionId, Binding binding, Map<String, String> excluded) {
+        String bound = binding == null ? null : binding.workerId();
+        Placement.Decision d = null;
+        for (int round = 0; round < 8; round++) {
+            List<Placement.WorkerView> views = directory.views();
+            d = placement.decide(sessionId, bound, views, excluded);
+            if (d.chosen() == null) {
+                return new Plan(null, d);
+            }
+            WorkerHandle h = directory.get(d.chosen());
+            if (h == null) {
+                continue; // left between the snapshot and now
+            }
+            boolean overBoundAnyway = h.inFlight() + 1 > d.bound();
+            if (h.tryReserve(overBoundAnyway ? 0 : d.bound())) {
+                return new Plan(h, d);
+            }
+        }
+        // Placement kept losing races for the last slot: take the last choice anyway rather than fail the turn.
+        WorkerHandle h = d.chosen() == null ? null : directory.get(d.chosen());
+        if (h != null && h.tryReserve(0)) {
+            return new Plan(h, d);
+        }
+        return new Plan(null, new Placement.Decision(null, d.preferred(), d.skipped(), d.bound(),
+                "no worker is serving: the workers left while the turn was being placed"));
+    }
+
+    /**
+     * Records that the session now lives on {@code workerId} (compare-and-set against {@code expected}). Returns the
+     * binding in force afterwards (another router's if it moved the session first), or {@code expected} when the
+     * store did not answer.
+     */
+    public Binding bind(String sessionId, Binding expected, String workerId) {
+        if (expected != null && expected.workerId().equals(workerId)) {
+            return expected;
+        }
+        try {
+            Binding now = bindings.bind(sessionId, expected, workerId);
+            if (expected != null && now.workerId().equals(workerId)) {
+                log.info("binding.moved session={} from={} to={} epoch={}", sessionId, expected.workerId(), workerId,
+                        now.epoch());
+            }
+            return now;
+        } catch (BindingStore.StoreUnavailableException e) {
+            storeFailures.increment();
+            log.warn("binding.write-failed session={} worker={}: {}", sessionId, workerId, e.getMessage());
+            return expected;
+        }
+    }
+
+    /** Removes the binding of a deleted session; a failure is logged (the binding expires with the session). */
+    public void unbind(String sessionId) {
+        try {
+            bindings.remove(sessionId);
+        } catch (BindingStore.StoreUnavailableException e) {
+            storeFailures.increment();
+            log.warn("binding.remove-failed session={}: {}", sessionId, e.getMessage());
+        }
+    }
+
+    public BindingStore bindings() {
+        return bindings;
+    }
+
+    public WorkerDirectory directory() {
+        return directory;
+    }
+}

@@ -1,0 +1,220 @@
+package dev.warmroute.router;
+
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import dev.warmroute.cluster.ClusterMaps;
+import dev.warmroute.cluster.WorkerRegistration;
+import dev.warmroute.cluster.WorkerRegistry;
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The workers this router can send turns to: it follows the registry (joins, departures, expiries), each worker's
+ * gRPC health, and the operators' drain flags, which live in the cluster's control map so that every router sees
+ * the same ones.
+ */
+public final class WorkerDirectory implements WorkerRegistry.Listener, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkerDirectory.class);
+
+    private final ConcurrentHashMap<String, WorkerHandle> workers = new ConcurrentHashMap<>();
+    private final Set<String> draining = ConcurrentHashMap.newKeySet();
+    private final CircuitBreakerConfig breakerConfig;
+    private final BulkheadConfig bulkheadConfig;
+    private final Executor executor;
+    private final ScheduledExecutorService timer;
+    private final Duration storeTimeout;
+    private IMap<String, String> control;
+    private UUID drainListener;
+    private volatile boolean closed;
+
+    public WorkerDirectory(CircuitBreakerConfig breakerConfig, BulkheadConfig bulkheadConfig, Executor executor,
+            ScheduledExecutorService timer, Duration storeTimeout) {
+        this.breakerConfig = breakerConfig;
+        this.bulkheadConfig = bulkheadConfig;
+        this.executor = executor;
+        this.timer = timer;
+        this.storeTimeout = storeTimeout;
+    }
+
+    /** Starts following the cluster: drain flags first, then the registry (which replays current workers). */
+    public void follow(HazelcastInstance hz, WorkerRegistry registry) {
+        control = hz.getMap(ClusterMaps.CONTROL);
+        drainListener = control.addEntryListener(new DrainListener(), false);
+        for (String key : control.keySet()) {
+            if (key.startsWith(ClusterMaps.DRAIN_PREFIX)) {
+                draining.add(key.substring(ClusterMaps.DRAIN_PREFIX.length()));
+            }
+        }
+        registry.follow(this);
+    }
+
+    /**
+     * Brings the view in line with the registry after the cluster connection came back: entries removed while the
+     * router was disconnected sent no event.
+     */
+    public void reconcile(List<WorkerRegistration> current) {
+        Set<String> ids = new HashSet<>();
+        for (WorkerRegistration r : current) {
+            ids.add(r.workerId());
+            upserted(r);
+        }
+        for (String id : List.copyOf(workers.keySet())) {
+            if (!ids.contains(id)) {
+                removed(id, "not in the registry after reconnecting");
+            }
+        }
+        if (control != null) {
+            Set<String> flags = new HashSet<>();
+            for (String key : control.keySet()) {
+                if (key.startsWith(ClusterMaps.DRAIN_PREFIX)) {
+                    flags.add(key.substring(ClusterMaps.DRAIN_PREFIX.length()));
+                }
+            }
+            draining.retainAll(flags);
+            draining.addAll(flags);
+        }
+    }
+
+    @Override
+    public void upserted(WorkerRegistration r) {
+        if (closed) {
+            return;
+        }
+        workers.compute(r.workerId(), (id, old) -> {
+            if (old != null && !old.closed() && old.registration().address().equals(r.address())) {
+                old.refresh(r);
+                return old;
+            }
+            if (old != null) {
+                log.info("worker.readdressed worker={} old={} new={}", id, old.registration().address(),
+                        r.address());
+                old.close("re-registered at " + r.address());
+            }
+            WorkerHandle h = new WorkerHandle(r, CircuitBreaker.of("worker-" + id, breakerConfig),
+                    Bulkhead.of("worker-" + id, bulkheadConfig), executor, timer);
+            h.watchHealth();
+            log.info("worker.joined worker={} address={} capacity={} model={}", id, r.address(), r.capacity(),
+                    r.modelId());
+            return h;
+        });
+    }
+
+    @Override
+    public void removed(String workerId, String why) {
+        WorkerHandle h = workers.remove(workerId);
+        if (h != null) {
+            log.info("worker.left worker={} reason=\"{}\" in_flight={}", workerId, why, h.inFlight());
+            h.close(why);
+        }
+    }
+
+    public WorkerHandle get(String workerId) {
+        return workers.get(workerId);
+    }
+
+    /** Registered workers, by id. */
+    public List<WorkerHandle> all() {
+        List<WorkerHandle> list = new ArrayList<>(workers.values());
+        list.sort(Comparator.comparing(WorkerHandle::id));
+        return list;
+    }
+
+    public int size() {
+        return workers.size();
+    }
+
+    public boolean draining(String workerId) {
+        return draining.contains(workerId);
+    }
+
+    /** The workers as placement sees them, now. */
+    public List<Placement.WorkerView> views() {
+        List<Placement.WorkerView> views = new ArrayList<>(workers.size());
+        for (WorkerHandle h : workers.values()) {
+            views.add(view(h));
+        }
+        return views;
+    }
+
+    Placement.WorkerView view(WorkerHandle h) {
+        CircuitBreaker.State s = h.breaker().getState();
+        boolean open = s == CircuitBreaker.State.OPEN || s == CircuitBreaker.State.FORCED_OPEN;
+        return new Placement.WorkerView(h.id(), h.health() == WorkerHandle.Health.SERVING && !h.closed(),
+                draining.contains(h.id()), open, h.inFlight());
+    }
+
+    /** Sets or clears a worker's drain flag in the cluster (shared by every router), with the store's deadline. */
+    public void setDraining(String workerId, boolean drain, String by) throws Exception {
+        String key = ClusterMaps.DRAIN_PREFIX + workerId;
+        if (drain) {
+            control.setAsync(key, by + " at " + java.time.Instant.now()).toCompletableFuture()
+                    .get(storeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            draining.add(workerId);
+        } else {
+            control.deleteAsync(key).toCompletableFuture().get(storeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            draining.remove(workerId);
+        }
+        log.info("worker.{} worker={} by={}", drain ? "drain" : "undrain", workerId, by);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        if (control != null && drainListener != null) {
+            try {
+                control.removeEntryListener(drainListener);
+            } catch (RuntimeException ignored) {
+                // the client is stopping
+            }
+        }
+        for (String id : List.copyOf(workers.keySet())) {
+            WorkerHandle h = workers.remove(id);
+            if (h != null) {
+                h.close("router stopping");
+            }
+        }
+    }
+
+    /** Drain flags set or cleared by any router. */
+    private final class DrainListener implements EntryAddedListener<String, String>,
+            EntryUpdatedListener<String, String>, EntryRemovedListener<String, String> {
+        @Override
+        public void entryAdded(EntryEvent<String, String> e) {
+            if (e.getKey().startsWith(ClusterMaps.DRAIN_PREFIX)) {
+                draining.add(e.getKey().substring(ClusterMaps.DRAIN_PREFIX.length()));
+            }
+        }
+
+        @Override
+        public void entryUpdated(EntryEvent<String, String> e) {
+            entryAdded(e);
+        }
+
+        @Override
+        public void entryRemoved(EntryEvent<String, String> e) {
+            if (e.getKey().startsWith(ClusterMaps.DRAIN_PREFIX)) {
+                draining.remove(e.getKey().substring(ClusterMaps.DRAIN_PREFIX.length()));
+            }
+        }
+    }
+}

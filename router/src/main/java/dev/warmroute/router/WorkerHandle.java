@@ -1,0 +1,238 @@
+package dev.warmroute.router;
+
+import dev.warmroute.cluster.HostPort;
+import dev.warmroute.cluster.WorkerRegistration;
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.grpc.ManagedChannel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One worker as this router talks to it: one gRPC channel (reused by every call, closed when the worker leaves), its
+ * breaker and bulkhead, the turns this router runs on it, and its gRPC health followed by a {@code Health.Watch}
+ * stream that reconnects while the worker is registered.
+ *
+ * <p>The watch is the one call without a deadline: it is meant to stay open. A worker that dies ends it at once
+ * (connection reset); one that hangs is caught by the channel's keepalive pings and by the registry's heartbeat TTL.
+ */
+public final class WorkerHandle {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkerHandle.class);
+
+    /** Something running on the worker that must stop when the worker leaves (a turn's current attempt). */
+    public interface Call {
+        /** The router gives up on the worker: end the call so the turn can move on. */
+        void abandon(String reason);
+    }
+
+    /** gRPC health of the worker as last reported. */
+    public enum Health { UNKNOWN, SERVING, NOT_SERVING }
+
+    private final String id;
+    private volatile WorkerRegistration registration;
+    private final ManagedChannel channel;
+    private final CircuitBreaker breaker;
+    private final Bulkhead bulkhead;
+    private final ScheduledExecutorService timer;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger peakInFlight = new AtomicInteger();
+    private final LongAdder routed = new LongAdder();
+    private final LongAdder failed = new LongAdder();
+    private final Set<Call> calls = ConcurrentHashMap.newKeySet();
+    private volatile Health health = Health.UNKNOWN;
+    private volatile boolean closed;
+    private volatile ClientCallStreamObserver<HealthCheckRequest> watch;
+    private int watchFailures;
+
+    WorkerHandle(WorkerRegistration registration, CircuitBreaker breaker, Bulkhead bulkhead, Executor executor,
+            ScheduledExecutorService timer) {
+        this.id = registration.workerId();
+        this.registration = registration;
+        this.breaker = breaker;
+        this.bulkhead = bulkhead;
+        this.timer = timer;
+        HostPort address = HostPort.parse(registration.address(), "worker address");
+        // One channel per worker for all calls. Keepalive notices a hung worker (or a black-holed host) within about
+        // 15 s even with no call running; the worker's server permits pings every 5 s.
+        this.channel = NettyChannelBuilder.forAddress(address.host(), address.port())
+                .usePlaintext()
+                .executor(executor)
+                .keepAliveTime(10, TimeUnit.SECONDS)
+                .keepAliveTimeout(5, TimeUnit.SECONDS)
+                .keepAliveWithoutCalls(true)
+                .maxInboundMessageSize(4 * 1024 * 1024)
+                .build();
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public WorkerRegistration registration() {
+        return registration;
+    }
+
+    void refresh(WorkerRegistration r) {
+        registration = r;
+    }
+
+    public ManagedChannel channel() {
+        return channel;
+    }
+
+    public CircuitBreaker breaker() {
+        return breaker;
+    }
+
+    public Bulkhead bulkhead() {
+        return bulkhead;
+    }
+
+    public Health health() {
+        return health;
+    }
+
+    public boolean closed() {
+        return closed;
+    }
+
+    /** Turns this router is running on the worker now. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    /** The most turns this router has run on the worker at once since it joined. */
+    public int peakInFlight() {
+        return peakInFlight.get();
+    }
+
+    public long turnsRouted() {
+        return routed.sum();
+    }
+
+    public long turnsFailed() {
+        return failed.sum();
+    }
+
+    /**
+     * Takes one in-flight slot if the worker is below {@code bound} (atomically: two turns placed at once cannot both
+     * take the last slot). {@code bound <= 0} takes one unconditionally.
+     */
+    boolean tryReserve(int bound) {
+        while (true) {
+            int cur = inFlight.get();
+            if (bound > 0 && cur >= bound) {
+                return false;
+            }
+            if (inFlight.compareAndSet(cur, cur + 1)) {
+                peakInFlight.accumulateAndGet(cur + 1, Math::max);
+                routed.increment();
+                return true;
+            }
+        }
+    }
+
+    void release() {
+        inFlight.decrementAndGet();
+    }
+
+    void countFailure() {
+        failed.increment();
+    }
+
+    void track(Call call) {
+        calls.add(call);
+        if (closed) {
+            call.abandon("worker " + id + " left the cluster");
+        }
+    }
+
+    void untrack(Call call) {
+        calls.remove(call);
+    }
+
+    /** Starts following the worker's gRPC health. */
+    void watchHealth() {
+        if (closed) {
+            return;
+        }
+        HealthGrpc.newStub(channel).watch(HealthCheckRequest.newBuilder().setService("").build(),
+                new ClientResponseObserver<HealthCheckRequest, HealthCheckResponse>() {
+                    @Override
+                    public void beforeStart(ClientCallStreamObserver<HealthCheckRequest> requestStream) {
+                        watch = requestStream;
+                    }
+
+                    @Override
+                    public void onNext(HealthCheckResponse r) {
+                        Health h = r.getStatus() == HealthCheckResponse.ServingStatus.SERVING ? Health.SERVING
+                                : Health.NOT_SERVING;
+                        synchronized (WorkerHandle.this) {
+                            watchFailures = 0;
+                        }
+                        if (h != health) {
+                            log.info("worker.health worker={} health={}", id, h);
+                        }
+                        health = h;
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        rewatch(io.grpc.Status.fromThrowable(t).toString());
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        rewatch("health stream ended");
+                    }
+                });
+    }
+
+    private void rewatch(String why) {
+        if (closed) {
+            return;
+        }
+        if (health != Health.NOT_SERVING) {
+            log.info("worker.health worker={} health=NOT_SERVING reason=\"{}\"", id, why);
+        }
+        health = Health.NOT_SERVING;
+        long delayMs;
+        synchronized (this) {
+            watchFailures++;
+            delayMs = Math.min(2000, 100L << Math.min(5, watchFailures - 1));
+        }
+        try {
+            timer.schedule(this::watchHealth, delayMs, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the router is stopping
+        }
+    }
+
+    /** The worker left: stop the watch, end the calls still running on it, close the channel. */
+    void close(String why) {
+        closed = true;
+        health = Health.NOT_SERVING;
+        ClientCallStreamObserver<HealthCheckRequest> w = watch;
+        if (w != null) {
+            w.cancel("worker left", null);
+        }
+        for (Call c : Set.copyOf(calls)) {
+            c.abandon("worker " + id + " left the cluster (" + why + ")");
+        }
+        channel.shutdownNow();
+    }
+}
