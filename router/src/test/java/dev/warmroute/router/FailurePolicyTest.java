@@ -1,0 +1,100 @@
+package dev.warmroute.router;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class FailurePolicyTest {
+
+    private static CircuitBreaker breaker() {
+        return CircuitBreaker.of("w", FailurePolicy.breakerConfig(RouterConfig.BreakerSettings.defaults()));
+    }
+
+    private static void fail(CircuitBreaker b, Status s) {
+        assertTrue(b.tryAcquirePermission());
+        b.onError(1, TimeUnit.MILLISECONDS, s.asRuntimeException());
+    }
+
+    @Test
+    void onlyUnavailableDeadlineAndExhaustionCountAgainstAWorker() {
+        for (Status.Code c : Status.Code.values()) {
+            boolean expected = c == Status.Code.UNAVAILABLE || c == Status.Code.DEADLINE_EXCEEDED
+                    || c == Status.Code.RESOURCE_EXHAUSTED;
+            assertEquals(expected, FailurePolicy.countsAgainstWorker(Status.fromCode(c).asRuntimeException()), c.name());
+        }
+    }
+
+    @Test
+    void breakerOpensAfterHalfOfAtLeastFourCallsFailed() {
+        CircuitBreaker b = breaker();
+        fail(b, Status.UNAVAILABLE);
+        fail(b, Status.UNAVAILABLE);
+        fail(b, Status.RESOURCE_EXHAUSTED);
+        assertEquals(CircuitBreaker.State.CLOSED, b.getState(), "3 calls are below the minimum of 4");
+        fail(b, Status.DEADLINE_EXCEEDED);
+        assertEquals(CircuitBreaker.State.OPEN, b.getState());
+        assertFalse(b.tryAcquirePermission(), "an open breaker refuses calls");
+    }
+
+    @Test
+    void clientErrorsAndCancellationsNeverOpenTheBreaker() {
+        CircuitBreaker b = breaker();
+        for (int i = 0; i < 20; i++) {
+            fail(b, Status.INVALID_ARGUMENT);
+            fail(b, Status.NOT_FOUND);
+            fail(b, Status.ABORTED);
+            assertTrue(b.tryAcquirePermission());
+            b.releasePermission(); // a cancelled call: no outcome
+        }
+        assertEquals(CircuitBreaker.State.CLOSED, b.getState());
+        assertEquals(0, b.getMetrics().getNumberOfFailedCalls());
+    }
+
+    @Test
+    void retriesBeforeTheFirstTokenOnlyWhatAnotherWorkerCanDoBetter() {
+        assertTrue(FailurePolicy.retryBeforeFirstToken(Status.UNAVAILABLE));
+        assertTrue(FailurePolicy.retryBeforeFirstToken(Status.RESOURCE_EXHAUSTED));
+        assertFalse(FailurePolicy.retryBeforeFirstToken(Status.ABORTED));
+        assertFalse(FailurePolicy.retryBeforeFirstToken(Status.INVALID_ARGUMENT));
+        assertFalse(FailurePolicy.retryBeforeFirstToken(Status.DEADLINE_EXCEEDED));
+        assertTrue(FailurePolicy.resumeAfterTokens(Status.UNAVAILABLE));
+        assertFalse(FailurePolicy.resumeAfterTokens(Status.RESOURCE_EXHAUSTED), "a full context fails everywhere");
+    }
+
+    @Test
+    void openBreakerTurnsHalfOpenByItselfAfterTheWait() throws Exception {
+        CircuitBreaker b = CircuitBreaker.of("w", FailurePolicy.breakerConfig(
+                new RouterConfig.BreakerSettings(4, 50, 2, Duration.ofMillis(200), 1)));
+        fail(b, Status.UNAVAILABLE);
+        fail(b, Status.UNAVAILABLE);
+        assertEquals(CircuitBreaker.State.OPEN, b.getState());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (b.getState() == CircuitBreaker.State.OPEN && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(CircuitBreaker.State.HALF_OPEN, b.getState(), "placement skips open workers, so no call "
+                + "would move the breaker on: it must move by itself");
+        assertTrue(b.tryAcquirePermission());
+        b.onSuccess(1, TimeUnit.MILLISECONDS);
+        assertEquals(CircuitBreaker.State.CLOSED, b.getState());
+    }
+
+    @Test
+    void bulkheadRefusesAtOnceWhenFull() {
+        Bulkhead h = Bulkhead.of("w", FailurePolicy.bulkheadConfig(2));
+        assertTrue(h.tryAcquirePermission());
+        assertTrue(h.tryAcquirePermission());
+        long t0 = System.nanoTime();
+        assertFalse(h.tryAcquirePermission());
+        assertTrue(System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(500), "must not wait for a permit");
+        h.onComplete();
+        assertTrue(h.tryAcquirePermission());
+    }
+}

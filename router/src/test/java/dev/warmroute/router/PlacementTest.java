@@ -1,0 +1,194 @@
+package dev.warmroute.router;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.warmroute.router.Placement.SkipKind;
+import dev.warmroute.router.Placement.WorkerView;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class PlacementTest {
+
+    private final Placement placement = new Placement(1.25);
+
+    private static WorkerView up(String id, int inFlight) {
+        return new WorkerView(id, true, false, false, inFlight);
+    }
+
+    private static List<WorkerView> idle(String... ids) {
+        List<WorkerView> l = new ArrayList<>();
+        for (String id : ids) {
+            l.add(up(id, 0));
+        }
+        return l;
+    }
+
+    @Test
+    void boundIsCeilOfCTimesMeanIncludingTheNewTurn() {
+        assertEquals(1, placement.bound(0, 3));      // ceil(1.25 * 1 / 3)
+        assertEquals(2, placement.bound(3, 3));      // ceil(1.25 * 4 / 3) = ceil(1.67)
+        assertEquals(5, placement.bound(11, 3));     // ceil(1.25 * 12 / 3) = 5
+        assertEquals(4, placement.bound(15, 5));     // ceil(1.25 * 16 / 5) = ceil(4.0) = 4, not 5
+        assertEquals(0, placement.bound(3, 0));
+    }
+
+    @Test
+    void newSessionGoesToTheHashesFirstChoice() {
+        List<WorkerView> ws = idle("w1", "w2", "w3");
+        for (int i = 0; i < 200; i++) {
+            String s = "session-" + i;
+            Placement.Decision d = placement.decide(s, null, ws, Map.of());
+            assertEquals(RendezvousHash.top(s, List.of("w1", "w2", "w3")), d.chosen());
+            assertEquals(d.chosen(), d.preferred());
+            assertFalse(d.fallback());
+        }
+    }
+
+    @Test
+    void boundSessionStaysOnItsWorkerEvenWhenTheHashPrefersAnother() {
+        String s = "session-7";
+        String top = RendezvousHash.top(s, List.of("w1", "w2", "w3"));
+        String other = top.equals("w1") ? "w2" : "w1";
+        Placement.Decision d = placement.decide(s, other, idle("w1", "w2", "w3"), Map.of());
+        assertEquals(other, d.chosen());
+        assertFalse(d.fallback());
+    }
+
+    @Test
+    void fallsBackToTheNextHashCandidateWhenTheBoundWorkerLeft() {
+        String s = "session-3";
+        Placement.Decision d = placement.decide(s, "gone", idle("w1", "w2", "w3"), Map.of());
+        assertEquals(RendezvousHash.top(s, List.of("w1", "w2", "w3")), d.chosen());
+        assertEquals("gone", d.preferred());
+        assertTrue(d.fallback());
+        assertEquals(SkipKind.GONE, d.preferredSkipKind());
+    }
+
+    @Test
+    void skipsWorkersNotServingWithOpenBreakerOrFailedThisTurn() {
+        String s = "session-11";
+        List<String> rank = RendezvousHash.rank(s, List.of("w1", "w2", "w3"));
+        List<WorkerView> ws = new ArrayList<>();
+        ws.add(new WorkerView(rank.get(0), false, false, false, 0));
+        ws.add(new WorkerView(rank.get(1), true, false, true, 0));
+        ws.add(up(rank.get(2), 0));
+        Placement.Decision d = placement.decide(s, null, ws, Map.of());
+        assertEquals(rank.get(2), d.chosen());
+        assertEquals(rank.get(0), d.preferred());
+        assertEquals(SkipKind.NOT_SERVING, d.skipped().get(0).kind());
+        assertEquals(SkipKind.BREAKER_OPEN, d.skipped().get(1).kind());
+
+        Placement.Decision none = placement.decide(s, null, ws, Map.of(rank.get(2), "UNAVAILABLE: connection refused"));
+        assertNull(none.chosen());
+        assertTrue(none.failure().startsWith("no worker is serving: 3 registered"), none.failure());
+        assertTrue(none.failure().contains("UNAVAILABLE: connection refused"), none.failure());
+    }
+
+    @Test
+    void saysAllFailedWhenEveryWorkerFailedThisTurn() {
+        Placement.Decision d = placement.decide("s", null, idle("w1", "w2"),
+                Map.of("w1", "UNAVAILABLE: io exception", "w2", "RESOURCE_EXHAUSTED: queue full"));
+        assertNull(d.chosen());
+        assertTrue(d.failure().startsWith("all 2 workers failed: "), d.failure());
+    }
+
+    @Test
+    void noWorkersAtAllIsAClearMessage() {
+        Placement.Decision d = placement.decide("s", null, List.of(), Map.of());
+        assertNull(d.chosen());
+        assertEquals("no worker is serving: 0 registered", d.failure());
+    }
+
+    @Test
+    void drainingWorkerKeepsItsBoundSessionsButGetsNoNewOnes() {
+        String s = "session-5";
+        String top = RendezvousHash.top(s, List.of("w1", "w2", "w3"));
+        List<WorkerView> ws = new ArrayList<>();
+        for (String id : List.of("w1", "w2", "w3")) {
+            ws.add(new WorkerView(id, true, id.equals(top), false, 0));
+        }
+        Placement.Decision fresh = placement.decide(s, null, ws, Map.of());
+        assertNotEquals(top, fresh.chosen());
+        assertNotEquals(top, fresh.preferred(), "a draining worker is nobody's preference for a new session");
+        assertFalse(fresh.fallback());
+
+        Placement.Decision bound = placement.decide(s, top, ws, Map.of());
+        assertEquals(top, bound.chosen());
+    }
+
+    @Test
+    void spillsToTheNextCandidateWhenTheBoundWorkerIsAtItsLoadBound() {
+        String s = "session-9";
+        List<String> rank = RendezvousHash.rank(s, List.of("w1", "w2", "w3"));
+        List<WorkerView> ws = List.of(up(rank.get(0), 4), up(rank.get(1), 0), up(rank.get(2), 0));
+        // total 4, bound ceil(1.25 * 5 / 3) = 3: the first choice (4 in flight) is over it
+        Placement.Decision d = placement.decide(s, rank.get(0), ws, Map.of());
+        assertEquals(rank.get(1), d.chosen());
+        assertEquals(SkipKind.OVERLOADED, d.preferredSkipKind());
+        assertTrue(d.preferredSkipReason().startsWith("over load bound (in-flight 4, bound 3"), d.preferredSkipReason());
+    }
+
+    @Test
+    void skewedWorkloadNeverPutsAWorkerAboveTheBound() {
+        // Every session prefers the same worker (a hot spot); turns arrive and finish at random. At every placement
+        // the chosen worker must stay within ceil(c x (total + 1) / n).
+        List<String> ids = List.of("w1", "w2", "w3", "w4");
+        List<String> hot = new ArrayList<>();
+        for (int i = 0; hot.size() < 400; i++) {
+            String s = "hot-" + i;
+            if (RendezvousHash.top(s, ids).equals("w1")) {
+                hot.add(s);
+            }
+        }
+        Map<String, Integer> load = new HashMap<>();
+        ids.forEach(id -> load.put(id, 0));
+        List<String> running = new ArrayList<>();
+        Random random = new Random(42);
+        int spilled = 0;
+        int maxW1 = 0;
+        for (int step = 0; step < 20_000; step++) {
+            if (!running.isEmpty() && (running.size() > 30 || random.nextInt(3) == 0)) {
+                String w = running.remove(random.nextInt(running.size()));
+                load.merge(w, -1, Integer::sum);
+                continue;
+            }
+            List<WorkerView> views = new ArrayList<>();
+            ids.forEach(id -> views.add(up(id, load.get(id))));
+            int total = load.values().stream().mapToInt(Integer::intValue).sum();
+            Placement.Decision d = placement.decide(hot.get(random.nextInt(hot.size())), "w1", views, Map.of());
+            int after = load.get(d.chosen()) + 1;
+            assertTrue(after <= placement.bound(total, ids.size()), "worker " + d.chosen() + " at " + after
+                    + " over bound " + placement.bound(total, ids.size()));
+            assertTrue(after <= Math.ceil(1.25 * (total + 1) / ids.size()));
+            if (!d.chosen().equals("w1")) {
+                spilled++;
+            }
+            load.put(d.chosen(), after);
+            maxW1 = Math.max(maxW1, load.get("w1"));
+            running.add(d.chosen());
+        }
+        assertTrue(spilled > 0, "the hot worker never spilled");
+        assertTrue(maxW1 <= Math.ceil(1.25 * 31 / 4), "hot worker ran " + maxW1);
+    }
+
+    @Test
+    void servesOverTheBoundRatherThanFailWhenEveryOtherWorkerFailed() {
+        List<WorkerView> ws = List.of(up("w1", 5), up("w2", 0));
+        Placement.Decision d = placement.decide("s", "w1", ws, Map.of("w2", "UNAVAILABLE: connection refused"));
+        // total 5 over 2 workers: bound ceil(1.25 * 6 / 2) = 4 < 6, but w2 failed: w1 serves anyway
+        assertEquals("w1", d.chosen());
+    }
+
+    @Test
+    void refusesAFactorBelowOne() {
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new Placement(0.9));
+    }
+}
