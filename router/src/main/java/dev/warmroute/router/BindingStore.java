@@ -34,21 +34,32 @@ public final class BindingStore implements AutoCloseable {
         }
     }
 
-    private final IMap<String, Binding> map;
+    private final HazelcastInstance hz;
+    private volatile IMap<String, Binding> map;
     private final Duration timeout;
     private final java.util.function.Supplier<String> routerId;
     private final ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
 
     public BindingStore(HazelcastInstance hz, Duration timeout, java.util.function.Supplier<String> routerId) {
-        this.map = hz.getMap(ClusterMaps.BINDINGS);
+        this.hz = hz;
         this.timeout = timeout;
         this.routerId = routerId;
+    }
+
+    /** The map proxy, made on first use: a client cannot make proxies before it has connected. */
+    private IMap<String, Binding> map() {
+        IMap<String, Binding> m = map;
+        if (m == null) {
+            m = hz.getMap(ClusterMaps.BINDINGS);
+            map = m;
+        }
+        return m;
     }
 
     /** The session's binding, or null when it has none. */
     public Binding get(String sessionId) throws StoreUnavailableException {
         try {
-            return map.getAsync(sessionId).toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return map().getAsync(sessionId).toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreUnavailableException("interrupted reading the binding of " + sessionId, e);
@@ -65,14 +76,14 @@ public final class BindingStore implements AutoCloseable {
     public Binding bind(String sessionId, Binding expected, String workerId) throws StoreUnavailableException {
         if (expected == null) {
             Binding fresh = Binding.first(workerId, routerId.get());
-            Binding previous = call(() -> map.putIfAbsent(sessionId, fresh), "binding " + sessionId);
+            Binding previous = call(() -> map().putIfAbsent(sessionId, fresh), "binding " + sessionId);
             return previous == null ? fresh : previous;
         }
         if (expected.workerId().equals(workerId)) {
             return expected;
         }
         Binding moved = expected.movedTo(workerId, routerId.get());
-        boolean won = call(() -> map.replace(sessionId, expected, moved), "moving " + sessionId);
+        boolean won = call(() -> map().replace(sessionId, expected, moved), "moving " + sessionId);
         if (won) {
             return moved;
         }
@@ -87,7 +98,7 @@ public final class BindingStore implements AutoCloseable {
     /** Removes the session's binding (the session was deleted). */
     public void remove(String sessionId) throws StoreUnavailableException {
         try {
-            map.deleteAsync(sessionId).toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            map().deleteAsync(sessionId).toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreUnavailableException("interrupted removing the binding of " + sessionId, e);
@@ -98,13 +109,13 @@ public final class BindingStore implements AutoCloseable {
 
     /** Sessions bound to {@code workerId}: counted where the data lives, one number comes back. */
     public long countBoundTo(String workerId) throws StoreUnavailableException {
-        return call(() -> map.aggregate(Aggregators.count(), Predicates.equal("workerId", workerId)),
+        return call(() -> map().aggregate(Aggregators.count(), Predicates.equal("workerId", workerId)),
                 "counting the sessions bound to " + workerId);
     }
 
     /** All bindings in the cluster. */
     public long size() throws StoreUnavailableException {
-        return call(() -> (long) map.size(), "counting bindings");
+        return call(() -> (long) map().size(), "counting bindings");
     }
 
     /** Runs a blocking Hazelcast call with this store's deadline. */

@@ -67,9 +67,12 @@ public final class WorkerHandle {
         this.timer = timer;
         HostPort address = HostPort.parse(registration.address(), "worker address");
         // One channel per worker for all calls. Keepalive notices a hung worker (or a black-holed host) within about
-        // 15 s even with no call running; the worker's server permits pings every 5 s.
+        // 15 s even with no call running; the worker's server permits pings every 5 s. A fixed 1 MiB window per
+        // stream (no auto-tuning) bounds what a turn can have in transit from its worker while its client is slow:
+        // token streams need far less.
         this.channel = NettyChannelBuilder.forAddress(address.host(), address.port())
                 .usePlaintext()
+                .flowControlWindow(1024 * 1024)
                 .executor(executor)
                 .keepAliveTime(10, TimeUnit.SECONDS)
                 .keepAliveTimeout(5, TimeUnit.SECONDS)
