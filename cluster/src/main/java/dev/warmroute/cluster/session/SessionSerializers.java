@@ -14,6 +14,7 @@ public final class SessionSerializers {
 
     public static List<CompactSerializer<?>> all() {
         return List.of(new SessionRecord.Serializer(), new Turn.Serializer(), new StoredSettings.Serializer(),
-                new CommitTurn.Serializer(), new CommitResult.Serializer(), new DeleteSession.Serializer());
+                new CommitTurn.Serializer(), new CommitResult.Serializer(), new DeleteSession.Serializer(),
+                new CreateSession.Serializer());
     }
 }
