@@ -191,6 +191,10 @@ public final class WorkerServer implements AutoCloseable {
         return model.id();
     }
 
+    KvCacheManager caches() {
+        return caches;
+    }
+
     public HazelcastInstance hazelcast() {
         return hz;
     }

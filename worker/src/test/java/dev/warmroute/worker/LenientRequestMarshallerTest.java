@@ -46,6 +46,10 @@ class LenientRequestMarshallerTest {
 
     /** A SendMessageRequest whose message.content (field 3, then field 2) is not UTF-8; builders refuse to make it. */
     static byte[] invalidUtf8Request() {
+        return invalidUtf8Request("s1");
+    }
+
+    static byte[] invalidUtf8Request(String sessionId) {
         UnknownFieldSet message = UnknownFieldSet.newBuilder()
                 .addField(1, UnknownFieldSet.Field.newBuilder().addVarint(2).build())
                 .addField(2, UnknownFieldSet.Field.newBuilder()
@@ -53,7 +57,7 @@ class LenientRequestMarshallerTest {
                         .build())
                 .build();
         return UnknownFieldSet.newBuilder()
-                .addField(1, UnknownFieldSet.Field.newBuilder().addLengthDelimited(ByteString.copyFromUtf8("s1")).build())
+                .addField(1, UnknownFieldSet.Field.newBuilder().addLengthDelimited(ByteString.copyFromUtf8(sessionId)).build())
                 .addField(3, UnknownFieldSet.Field.newBuilder().addLengthDelimited(message.toByteString()).build())
                 .build().toByteArray();
     }
