@@ -36,6 +36,7 @@ import java.util.stream.Collectors;
 final class ChatClient implements AutoCloseable {
 
     final ManagedChannel channel;
+    final io.grpc.Channel withHeaders;
     final ChatServiceGrpc.ChatServiceBlockingStub blocking;
     final ChatServiceGrpc.ChatServiceStub async;
     final WorkerServiceGrpc.WorkerServiceBlockingStub stats;
@@ -46,14 +47,14 @@ final class ChatClient implements AutoCloseable {
 
     ChatClient(String address, Metadata headers) {
         channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
-        var withHeaders = ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
+        withHeaders = ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
         blocking = ChatServiceGrpc.newBlockingStub(withHeaders).withDeadlineAfter(120, TimeUnit.SECONDS);
         async = ChatServiceGrpc.newStub(withHeaders);
         stats = WorkerServiceGrpc.newBlockingStub(withHeaders);
     }
 
     Session create(String sessionId, String system, SessionSettings settings) {
-        return ChatServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
+        return ChatServiceGrpc.newBlockingStub(withHeaders).withDeadlineAfter(60, TimeUnit.SECONDS)
                 .createSession(CreateSessionRequest.newBuilder().setSessionId(sessionId).setSystemPrompt(system)
                         .setSettings(settings).build());
     }
@@ -108,7 +109,7 @@ final class ChatClient implements AutoCloseable {
     Turn send(SendMessageRequest request, long deadlineMs, java.util.function.BiConsumer<Integer, Runnable> afterDeltas) {
         CompletableFuture<Turn> done = new CompletableFuture<>();
         Metadata[] trailers = {new Metadata()};
-        var capturing = ClientInterceptors.intercept(channel, new io.grpc.ClientInterceptor() {
+        var capturing = ClientInterceptors.intercept(withHeaders, new io.grpc.ClientInterceptor() {
             @Override
             public <Q, R> ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> method,
                     io.grpc.CallOptions options, io.grpc.Channel next) {
