@@ -251,6 +251,12 @@ public final class KvCacheManager {
         return evictions;
     }
 
+    /** Tokens the session's cache holds now (0 when none); read while a turn may be appending (tests). */
+    synchronized int tokensOf(String sessionId) {
+        Entry e = entries.get(sessionId);
+        return e == null ? 0 : e.cache.size();
+    }
+
     /** Whether this worker holds a cache for the session (tests, stats). */
     public synchronized boolean holds(String sessionId) {
         return entries.containsKey(sessionId);

@@ -22,6 +22,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class TurnStream {
 
+    static final int READY_THRESHOLD_BYTES = 1024;
+
     private final ServerCallStreamObserver<SendMessageResponse> call;
     private final Deadline deadline;
     private final Duration stallLimit;
@@ -37,6 +39,9 @@ final class TurnStream {
         this.deadline = deadline;
         this.stallLimit = stallLimit;
         this.trailers = trailers;
+        // isReady() turns false once this many bytes wait unsent (gRPC's default is 32 KiB, about a thousand
+        // deltas): a turn then generates at most a few dozen tokens ahead of a slow reader.
+        call.setOnReadyThreshold(READY_THRESHOLD_BYTES);
         // Both handlers must be installed before the handler method returns.
         call.setOnReadyHandler(this::wake);
         call.setOnCancelHandler(() -> {

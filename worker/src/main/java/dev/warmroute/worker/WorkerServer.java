@@ -243,10 +243,10 @@ public final class WorkerServer implements AutoCloseable {
         shuttingDown = true;
         long t0 = System.nanoTime();
         log.info("worker.stopping worker={} running={} queued={}", workerId, compute.running(), compute.queued());
+        chat.shutDown();
         health.setStatus("", ServingStatus.NOT_SERVING);
         health.setStatus(ChatServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
         health.setStatus(WorkerServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
-        chat.shutDown();
         registry.deregister();
         boolean idle;
         try {
