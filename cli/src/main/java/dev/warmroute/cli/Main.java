@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
                 "built-in defaults shown above."},
         subcommands = {
                 VersionCommand.class,
+                WorkerCommand.class,
+                dev.warmroute.cli.chat.ChatCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

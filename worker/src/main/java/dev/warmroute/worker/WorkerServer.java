@@ -258,6 +258,7 @@ public final class WorkerServer implements AutoCloseable {
         if (!idle) {
             log.warn("worker.stop-grace-expired worker={} still_running={}", workerId, active.count());
         }
+        long drained = System.nanoTime();
         server.shutdown();
         try {
             if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -267,6 +268,7 @@ public final class WorkerServer implements AutoCloseable {
             Thread.currentThread().interrupt();
             server.shutdownNow();
         }
+        long serverStopped = System.nanoTime();
         registry.close();
         compute.close();
         store.close();
@@ -274,13 +276,17 @@ public final class WorkerServer implements AutoCloseable {
         if (metricsServer != null) {
             metricsServer.close();
         }
+        long othersClosed = System.nanoTime();
         try {
             hz.shutdown();
         } catch (RuntimeException e) {
             log.warn("worker.hazelcast-shutdown-failed worker={} error={}", workerId, e.toString());
         }
+        long hzStopped = System.nanoTime();
         model.close();
-        log.info("worker.stopped worker={} after_ms={}", workerId, (System.nanoTime() - t0) / 1_000_000);
+        log.info("worker.stopped worker={} after_ms={} drain_ms={} server_ms={} close_ms={} hazelcast_ms={}", workerId,
+                (System.nanoTime() - t0) / 1_000_000, (drained - t0) / 1_000_000, (serverStopped - drained) / 1_000_000,
+                (othersClosed - serverStopped) / 1_000_000, (hzStopped - othersClosed) / 1_000_000);
     }
 
     /** kill -9 in a test: no goodbye to anyone (for tests of failures within one JVM). */
