@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
                 "built-in defaults shown above."},
         subcommands = {
                 VersionCommand.class,
+                ModelCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -14,8 +14,11 @@ import java.nio.file.Path;
  * metadata keys, a synthetic SentencePiece vocabulary ({@link SyntheticVocabulary}), {@code general.name} such as
  * "synthetic-15M" and {@code warmroute.synthetic = true}, so it is labelled synthetic wherever it is loaded.
  *
- * <p>Weights: matrices N(0, 0.02²) as in GPT-2/Llama initialisation, the output matrix N(0, 1/dim) so logits have
- * a spread of about one unit (sampling is neither uniform nor one-hot), norms 1. Every tensor draws from its own
+ * <p>The output matrix is tied to the token embedding (no {@code output.weight}; llama.cpp and our loader then use
+ * {@code token_embd.weight}), as in llama2.c's stories models, so the 110M shape has 110 M parameters (440 MB in
+ * F32). Weights: the embedding N(0, 1/dim), so that logits (embedding rows against the normalised state) have a
+ * spread of about one unit and sampling is neither uniform nor one-hot; the other matrices N(0, 0.02²) as in
+ * GPT-2/Llama initialisation; norms 1. Every tensor draws from its own
  * generator seeded by (seed, tensor name), so the values do not depend on the order of writing or on the type:
  * the Q8_0 file of a seed is exactly our quantiser applied to the F32 file of that seed. Tensors are generated and
  * written one row at a time, so memory stays small whatever the shape.
@@ -80,10 +83,8 @@ public record SyntheticModel(SyntheticShape shape, GgmlType type, long seed, int
                 .putString("warmroute.synthetic.shape", s.name())
                 .putUInt64("warmroute.synthetic.seed", seed);
 
-        double outStd = 1.0 / Math.sqrt(s.dim());
-        matrix(w, "token_embd.weight", s.dim(), s.vocab(), MATRIX_STD);
+        matrix(w, "token_embd.weight", s.dim(), s.vocab(), 1.0 / Math.sqrt(s.dim()));
         ones(w, "output_norm.weight", s.dim());
-        matrix(w, "output.weight", s.dim(), s.vocab(), outStd);
         for (int l = 0; l < s.layers(); l++) {
             String p = "blk." + l + ".";
             ones(w, p + "attn_norm.weight", s.dim());

@@ -41,10 +41,10 @@ public record SyntheticShape(String name, int dim, int layers, int heads, int kv
         return headDim() * kvHeads;
     }
 
-    /** Parameters of the weights (embedding and output counted separately: they are not tied). */
+    /** Parameters of the weights (the output matrix is tied to the embedding). */
     public long parameters() {
         long perLayer = 2L * dim + (long) dim * dim * 2 + 2L * dim * kvDim() + 3L * dim * hiddenDim;
-        return 2L * vocab * dim + dim + layers * perLayer;
+        return (long) vocab * dim + dim + layers * perLayer;
     }
 
     /** Checks the shape can be written as {@code type}; messages name the option and the limit. */
