@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
                 "built-in defaults shown above."},
         subcommands = {
                 VersionCommand.class,
+                GenerateCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -4,6 +4,8 @@ import dev.warmroute.engine.gguf.GgufException;
 import dev.warmroute.engine.gguf.GgufFile;
 import dev.warmroute.engine.tensor.Ops;
 import dev.warmroute.engine.tensor.Tensor;
+import dev.warmroute.engine.tokenizer.GgufTokenizers;
+import dev.warmroute.engine.tokenizer.Tokenizer;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
@@ -34,6 +36,7 @@ public final class Model implements AutoCloseable {
     private final boolean synthetic;
     private final Map<String, Object> metadata;
     private final LlamaWeights weights;
+    private final Tokenizer tokenizer; // null when the file embeds none
     private final EngineOptions options;
     private final ComputePool pool;
     private final ReentrantLock lock = new ReentrantLock();
@@ -42,7 +45,8 @@ public final class Model implements AutoCloseable {
     private ForwardState state;
 
     private Model(Path path, ModelConfig config, String id, boolean synthetic, Map<String, Object> metadata,
-                  LlamaWeights weights, EngineOptions options) {
+                  LlamaWeights weights, Tokenizer tokenizer, EngineOptions options) {
+        this.tokenizer = tokenizer;
         this.path = path;
         this.config = config;
         this.id = id;
@@ -68,11 +72,18 @@ public final class Model implements AutoCloseable {
     public static Model load(Path path, EngineOptions options) {
         try (GgufFile g = GgufFile.open(path)) {
             ModelConfig config = readConfig(g);
+            Tokenizer tokenizer = g.contains("tokenizer.ggml.model") ? GgufTokenizers.from(g) : null;
+            if (tokenizer != null && tokenizer.vocabSize() != config.vocabSize()) {
+                throw new ModelLoadException(path + ": the tokenizer has " + tokenizer.vocabSize()
+                        + " tokens but token_embd.weight has " + config.vocabSize() + " rows");
+            }
             LlamaWeights weights = new LlamaWeights(g, config);
             return new Model(path, config, modelId(g, config), g.getBoolean("warmroute.synthetic", false),
-                    Map.copyOf(g.metadata()), weights, options);
+                    Map.copyOf(g.metadata()), weights, tokenizer, options);
         } catch (GgufException e) {
             throw new ModelLoadException(e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new ModelLoadException(path + ": " + e.getMessage(), e);
         }
     }
 
@@ -207,6 +218,19 @@ public final class Model implements AutoCloseable {
     /** The GGUF metadata (tokenizer arrays included), as read. */
     public Map<String, Object> metadata() {
         return metadata;
+    }
+
+    /** The tokenizer embedded in the GGUF file (tokenizer.ggml.*). */
+    public Tokenizer tokenizer() {
+        if (tokenizer == null) {
+            throw new IllegalStateException("model " + id + " (" + path + ") has no embedded tokenizer "
+                    + "(metadata tokenizer.ggml.model is missing)");
+        }
+        return tokenizer;
+    }
+
+    public boolean hasTokenizer() {
+        return tokenizer != null;
     }
 
     /** Bytes of weights held in memory. */
