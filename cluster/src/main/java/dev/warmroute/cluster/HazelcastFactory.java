@@ -65,14 +65,19 @@ public final class HazelcastFactory {
         config.setProperty("hazelcast.initial.min.cluster.size", "1");
 
         NetworkConfig network = config.getNetworkConfig();
-        network.setPort(settings.port()).setPortAutoIncrement(false).setPublicAddress(settings.address());
+        // Port 0 lets the OS pick (tests, several members on one machine); the bound port is then read from
+        // the instance and published in the ready file.
+        network.setPort(settings.port()).setPortAutoIncrement(false);
+        if (settings.port() != 0) {
+            network.setPublicAddress(settings.address());
+        }
         network.getInterfaces().setEnabled(true).addInterface(settings.host());
         JoinConfig join = network.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
         List<String> seeds = new ArrayList<>(settings.members());
         if (seeds.isEmpty()) {
-            seeds.add(settings.address());
+            seeds.add(settings.host());
         }
         join.getTcpIpConfig().setEnabled(true).setMembers(seeds).setConnectionTimeoutSeconds(2);
 
