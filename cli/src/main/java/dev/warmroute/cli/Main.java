@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
                 "built-in defaults shown above."},
         subcommands = {
                 VersionCommand.class,
+                GenerateCommand.class,
+                BenchCommand.class,
                 ModelCommand.class,
                 CommandLine.HelpCommand.class,
         })
