@@ -69,6 +69,7 @@ final class BenchEngineCommand implements Callable<Integer> {
             KvBlockPool pool = new KvBlockPool(m.config(),
                     m.kvBytesPerToken() * (Math.max(promptTokens, genTokens) + KvBlockPool.BLOCK_TOKENS));
             int[] prompt = new SplittableRandom(1234).ints(promptTokens, 0, m.config().vocabSize()).toArray();
+            long[] ppStages = null;
             double[] pp = new double[repetitions];
             double[] tg = new double[repetitions];
             for (int r = -1; r < repetitions; r++) {
@@ -80,7 +81,17 @@ final class BenchEngineCommand implements Callable<Integer> {
                 if (r >= 0) {
                     pp[r] = promptTokens / ((t1 - t0) / 1e9);
                 }
+                if (r == -1) {
+                    ppStages = m.stageNanos();
+                } else if (r == repetitions - 1) {
+                    long[] now = m.stageNanos();
+                    for (int i = 0; i < now.length; i++) {
+                        ppStages[i] = now[i] - ppStages[i];
+                    }
+                    ppStagesDone = ppStages;
+                }
             }
+            long[] tgStart = m.stageNanos();
             for (int r = -1; r < repetitions; r++) {
                 KvCache cache = m.newCache(pool);
                 int token = m.hasTokenizer() && m.tokenizer().bos() >= 0 ? m.tokenizer().bos() : 0;
@@ -95,6 +106,10 @@ final class BenchEngineCommand implements Callable<Integer> {
                 if (r >= 0) {
                     tg[r] = genTokens / ((t1 - t0) / 1e9);
                 }
+            }
+ long[] tgStages = m.stageNanos();
+            for (int i = 0; i < tgStages.length; i++) {
+                tgStages[i] -= tgStart[i];
             }
             String jvm = "java " + Runtime.version() + ", " + Runtime.getRuntime().availableProcessors()
                     + " cores, " + Simd.describe();
@@ -112,6 +127,14 @@ final class BenchEngineCommand implements Callable<Integer> {
                         "tok/s (med)", "min", "max");
                 row(out, m, "pp" + promptTokens, pp);
                 row(out, m, "tg" + genTokens, tg);
+                if (tgStages[Model.Stage.QKV.ordinal()] > 0) {
+                    out.println("time per stage (-Dwarmroute.engine.profile=true), % of the measured runs:");
+                    for (Model.Stage st : Model.Stage.values()) {
+                        out.printf(Locale.ROOT, "  %-16s pp %5.1f%%  tg %5.1f%%%n", st,
+                                100.0 * ppStagesDone[st.ordinal()] / sum(ppStagesDone),
+                                100.0 * tgStages[st.ordinal()] / sum(tgStages));
+                    }
+                }
             }
             out.flush();
             return 0;
@@ -123,6 +146,16 @@ final class BenchEngineCommand implements Callable<Integer> {
         Arrays.sort(s);
         out.printf(Locale.ROOT, "%-40s %-6s %7d %-7s %12.1f %12.1f %12.1f%n", m.id() + (m.synthetic() ? " (synth)" : ""),
                 m.config().weightType(), m.options().threads(), test, median(v), s[0], s[s.length - 1]);
+    }
+
+    private long[] ppStagesDone = new long[Model.Stage.values().length];
+
+    private static double sum(long[] v) {
+        double s = 0;
+        for (long x : v) {
+            s += x;
+        }
+        return Math.max(s, 1);
     }
 
     static double median(double[] v) {

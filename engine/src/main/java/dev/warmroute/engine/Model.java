@@ -4,6 +4,8 @@ import dev.warmroute.engine.gguf.GgufException;
 import dev.warmroute.engine.gguf.GgufFile;
 import dev.warmroute.engine.tensor.Ops;
 import dev.warmroute.engine.tensor.Tensor;
+import dev.warmroute.engine.template.ChatTemplate;
+import dev.warmroute.engine.template.ChatTemplates;
 import dev.warmroute.engine.tokenizer.GgufTokenizers;
 import dev.warmroute.engine.tokenizer.Tokenizer;
 import java.lang.foreign.MemorySegment;
@@ -37,6 +39,7 @@ public final class Model implements AutoCloseable {
     private final Map<String, Object> metadata;
     private final LlamaWeights weights;
     private final Tokenizer tokenizer; // null when the file embeds none
+    private final ChatTemplates.Selection chatTemplate; // null without a tokenizer
     private final EngineOptions options;
     private final ComputePool pool;
     private final ReentrantLock lock = new ReentrantLock();
@@ -44,9 +47,18 @@ public final class Model implements AutoCloseable {
     private final float[] ropeSin;
     private ForwardState state;
 
+    /** Per-stage time of forward passes when -Dwarmroute.engine.profile=true (bench prints it). */
+    static final boolean PROFILE = Boolean.getBoolean("warmroute.engine.profile");
+    private final long[] stageNanos = new long[Stage.values().length];
+
+    /** Stages of a forward pass, in data-flow order. */
+    public enum Stage { EMBED_NORM_ROPE, QKV, ATTENTION, ATTN_OUT, GATE_UP, SILU, DOWN, CLASSIFIER }
+
     private Model(Path path, ModelConfig config, String id, boolean synthetic, Map<String, Object> metadata,
-                  LlamaWeights weights, Tokenizer tokenizer, EngineOptions options) {
+                  LlamaWeights weights, Tokenizer tokenizer, ChatTemplates.Selection chatTemplate,
+                  EngineOptions options) {
         this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
         this.path = path;
         this.config = config;
         this.id = id;
@@ -77,9 +89,10 @@ public final class Model implements AutoCloseable {
                 throw new ModelLoadException(path + ": the tokenizer has " + tokenizer.vocabSize()
                         + " tokens but token_embd.weight has " + config.vocabSize() + " rows");
             }
+            ChatTemplates.Selection template = tokenizer == null ? null : ChatTemplates.forModel(g, tokenizer);
             LlamaWeights weights = new LlamaWeights(g, config);
             return new Model(path, config, modelId(g, config), g.getBoolean("warmroute.synthetic", false),
-                    Map.copyOf(g.metadata()), weights, tokenizer, options);
+                    Map.copyOf(g.metadata()), weights, tokenizer, template, options);
         } catch (GgufException e) {
             throw new ModelLoadException(e.getMessage(), e);
         } catch (IllegalArgumentException e) {
@@ -229,6 +242,20 @@ public final class Model implements AutoCloseable {
         return tokenizer;
     }
 
+    /**
+     * The chat template: the built-in one matching tokenizer.chat_template (llama2, llama3, chatml), else the plain
+     * role-tagged one; {@link #chatTemplateReason()} says which and why.
+     */
+    public ChatTemplate chatTemplate() {
+        tokenizer();
+        return chatTemplate.template();
+    }
+
+    public String chatTemplateReason() {
+        tokenizer();
+        return chatTemplate.reason();
+    }
+
     public boolean hasTokenizer() {
         return tokenizer != null;
     }
@@ -310,7 +337,27 @@ public final class Model implements AutoCloseable {
 
     // ---- the forward pass, in data-flow order ------------------------------------------------------------------
 
+    /** Nanoseconds spent per stage since load (all zero unless -Dwarmroute.engine.profile=true). */
+    public long[] stageNanos() {
+        lock.lock();
+        try {
+            return stageNanos.clone();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long mark(long t0, Stage stage) {
+        if (!PROFILE) {
+            return 0;
+        }
+        long t = System.nanoTime();
+        stageNanos[stage.ordinal()] += t - t0;
+        return t;
+    }
+
     private void layers(ForwardState s, KvCache cache, int[] tokens, int from, int m) {
+        long t0 = PROFILE ? System.nanoTime() : 0;
         ModelConfig c = config;
         int dim = c.dim();
         int kvDim = c.kvDim();
@@ -325,37 +372,49 @@ public final class Model implements AutoCloseable {
             for (int t = 0; t < m; t++) {
                 Ops.rmsnorm(s.xb, t * dim, s.x, t * dim, w.attnNorm(), dim, c.normEps()); // xb (m, dim)
             }
+            t0 = mark(t0, Stage.EMBED_NORM_ROPE);
             // q (m, heads * headDim), k and v (m, kvDim)
             matmuls(s, m, s.qkv[l]);
+            t0 = mark(t0, Stage.QKV);
             for (int t = 0; t < m; t++) {
                 int pos = pos0 + t;
                 rope(s.q, t * qDim, c.heads(), pos);
                 rope(s.k, t * kvDim, c.kvHeads(), pos);
                 cache.store(l, pos, s.k, t * kvDim, s.v, t * kvDim);
             }
+            t0 = mark(t0, Stage.EMBED_NORM_ROPE);
             int layer = l;
             int heads = c.heads();
             int group = c.heads() / c.kvHeads();
             int hd = c.headDim();
+            int groups = (m + Attention.GROUP - 1) / Attention.GROUP;
             pool.run((part, parts) -> {
-                float[] att = s.att[part];
-                for (int u = part; u < m * heads; u += parts) {
-                    int t = u / heads;
+                float[][] att = s.att[part];
+                // units interleaved over threads: later tokens see more positions, interleaving balances that
+                for (int u = part; u < groups * heads; u += parts) {
+                    int t = (u / heads) * Attention.GROUP;
                     int h = u % heads;
-                    Attention.head(cache, layer, h / group, hd, s.q, t * qDim + h * hd, pos0 + t, att,
-                            s.xb2, t * qDim + h * hd);
+                    int count = Math.min(Attention.GROUP, m - t);
+                    Attention.group(cache, layer, h / group, hd, s.q, t * qDim + h * hd, qDim, count, pos0 + t,
+                            att, s.xb2, t * qDim + h * hd, qDim);
                 }
             });
+            t0 = mark(t0, Stage.ATTENTION);
             matmuls(s, m, s.attnOut[l]); // xb (m, dim) = wo . xb2
+            t0 = mark(t0, Stage.ATTN_OUT);
             for (int t = 0; t < m; t++) {
                 Ops.add(s.x, t * dim, s.xb, t * dim, dim);
                 Ops.rmsnorm(s.xb, t * dim, s.x, t * dim, w.ffnNorm(), dim, c.normEps());
             }
+            t0 = mark(t0, Stage.EMBED_NORM_ROPE);
             matmuls(s, m, s.gateUp[l]); // hb, hb2 (m, hidden)
+            t0 = mark(t0, Stage.GATE_UP);
             for (int t = 0; t < m; t++) {
                 Ops.siluMul(s.hb, t * hidden, s.hb2, t * hidden, hidden);
             }
+            t0 = mark(t0, Stage.SILU);
             matmuls(s, m, s.down[l]); // xb (m, dim) = w2 . hb
+            t0 = mark(t0, Stage.DOWN);
             for (int t = 0; t < m; t++) {
                 Ops.add(s.x, t * dim, s.xb, t * dim, dim);
             }
@@ -365,7 +424,9 @@ public final class Model implements AutoCloseable {
     private float[] logits(ForwardState s, int t) {
         int dim = config.dim();
         Ops.rmsnorm(s.xb, 0, s.x, t * dim, weights.outputNorm, dim, config.normEps());
+        long t0 = PROFILE ? System.nanoTime() : 0;
         matmuls(s, 1, s.classifier);
+        mark(t0, Stage.CLASSIFIER);
         return s.logits.clone();
     }
 
@@ -417,7 +478,7 @@ public final class Model implements AutoCloseable {
     private static final class ForwardState {
         final float[] x, xb, xb2, q, k, v, hb, hb2, logits;
         final float[][] scratch;
-        final float[][] att;
+        final float[][][] att; // (threads, GROUP, context)
         final MatmulJob[][] qkv, attnOut, gateUp, down;
         final MatmulJob[] classifier;
 
@@ -440,7 +501,7 @@ public final class Model implements AutoCloseable {
                 }
             }
             scratch = new float[threads][maxScratch];
-            att = new float[threads][(c.contextLength() + 15) / 16 * 16];
+            att = new float[threads][Attention.GROUP][(c.contextLength() + Attention.GROUP + 15) / 16 * 16];
             int n = c.layers();
             qkv = new MatmulJob[n][];
             attnOut = new MatmulJob[n][];
