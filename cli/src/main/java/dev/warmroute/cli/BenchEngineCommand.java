@@ -51,8 +51,12 @@ final class BenchEngineCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON instead of a table.")
     boolean json;
 
+    @Option(names = "--roofline", description = {"Also measure the machine's streaming read bandwidth now and print",
+            "the decode bound it implies (weight bytes per token / bandwidth)."})
+    boolean roofline;
+
     @Override
-    public Integer call() {
+    public Integer call() throws InterruptedException {
         if (promptTokens < 1 || genTokens < 1) {
             throw new UserError("--prompt-tokens and --gen-tokens must be >= 1");
         }
@@ -111,15 +115,19 @@ final class BenchEngineCommand implements Callable<Integer> {
             for (int i = 0; i < tgStages.length; i++) {
                 tgStages[i] -= tgStart[i];
             }
+            double bandwidth = roofline ? dev.warmroute.engine.MemoryBandwidth.measure(m.options().threads()) : 0;
+            double bound = bandwidth / m.decodeBytesPerToken();
             String jvm = "java " + Runtime.version() + ", " + Runtime.getRuntime().availableProcessors()
                     + " cores, " + Simd.describe();
             if (json) {
                 out.printf(Locale.ROOT, "{\"model\":\"%s\",\"synthetic\":%s,\"type\":\"%s\",\"threads\":%d,"
                                 + "\"prompt_tokens\":%d,\"gen_tokens\":%d,\"repetitions\":%d,"
                                 + "\"pp_tok_s\":%.2f,\"tg_tok_s\":%.2f,\"pp_runs\":%s,\"tg_runs\":%s,"
+                                + "\"read_gb_s\":%.2f,\"decode_bytes_per_token\":%d,\"tg_bound_tok_s\":%.2f,"
                                 + "\"jvm\":\"%s\"}%n",
                         m.id(), m.synthetic(), m.config().weightType(), m.options().threads(), promptTokens,
-                        genTokens, repetitions, median(pp), median(tg), runs(pp), runs(tg), jvm);
+                        genTokens, repetitions, median(pp), median(tg), runs(pp), runs(tg), bandwidth / 1e9,
+                        m.decodeBytesPerToken(), bound, jvm);
             } else {
                 out.println(EngineCli.describe(m));
                 out.println(jvm);
@@ -127,6 +135,11 @@ final class BenchEngineCommand implements Callable<Integer> {
                         "tok/s (med)", "min", "max");
                 row(out, m, "pp" + promptTokens, pp);
                 row(out, m, "tg" + genTokens, tg);
+                if (roofline) {
+                    out.printf(Locale.ROOT, "streaming read %.1f GB/s with %d threads; decode reads %.1f MB of weights"
+                                    + " per token: bound %.1f tok/s if they come from memory%n", bandwidth / 1e9,
+                            m.options().threads(), m.decodeBytesPerToken() / 1e6, bound);
+                }
                 if (tgStages[Model.Stage.QKV.ordinal()] > 0) {
                     out.println("time per stage (-Dwarmroute.engine.profile=true), % of the measured runs:");
                     for (Model.Stage st : Model.Stage.values()) {

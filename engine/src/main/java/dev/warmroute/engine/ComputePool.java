@@ -22,7 +22,7 @@ final class ComputePool implements AutoCloseable {
         void run(int part, int parts);
     }
 
-    private static final int SPIN_NANOS = 200_000;
+    private static final int SPIN_NANOS = 50_000;
 
     private final int threads;
     private final Thread[] workers;
@@ -69,7 +69,7 @@ final class ComputePool implements AutoCloseable {
         }
         int spins = 0;
         while (pending.get() != 0) {
-            if (++spins < 10_000) {
+            if (++spins < 1_000) {
                 Thread.onSpinWait();
             } else {
                 Thread.yield(); // another process may hold the core a worker needs

@@ -265,6 +265,14 @@ public final class Model implements AutoCloseable {
         return weights.bytes();
     }
 
+    /**
+     * Weight bytes one decode step reads: every matrix once, the classifier included, but only one row of an untied
+     * embedding.
+     */
+    public long decodeBytesPerToken() {
+        return weights.bytes() - (weights.tiedOutput ? 0 : weights.tokenEmbedding.bytes());
+    }
+
     public boolean tiedOutput() {
         return weights.tiedOutput;
     }
