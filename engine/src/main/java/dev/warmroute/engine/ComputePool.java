@@ -94,7 +94,9 @@ final class ComputePool implements AutoCloseable {
             int spins = 0;
             while (generation == seen && !closed) {
                 if ((++spins & 0xFF) == 0 && System.nanoTime() - start > SPIN_NANOS) {
-                    LockSupport.parkNanos(this, 1_000_000);
+                    // run() bumps the generation before unparking, and an unpark that comes first leaves a permit:
+                    // no wake-up is lost, so an idle engine sleeps without polling.
+                    LockSupport.park(this);
                 } else {
                     Thread.onSpinWait();
                 }
