@@ -396,16 +396,12 @@ public final class Model implements AutoCloseable {
             int group = c.heads() / c.kvHeads();
             int hd = c.headDim();
             int groups = (m + Attention.GROUP - 1) / Attention.GROUP;
-            pool.run((part, parts) -> {
-                float[][] att = s.att[part];
-                // units interleaved over threads: later tokens see more positions, interleaving balances that
-                for (int u = part; u < groups * heads; u += parts) {
-                    int t = (u / heads) * Attention.GROUP;
-                    int h = u % heads;
-                    int count = Math.min(Attention.GROUP, m - t);
-                    Attention.group(cache, layer, h / group, hd, s.q, t * qDim + h * hd, qDim, count, pos0 + t,
-                            att, s.xb2, t * qDim + h * hd, qDim);
-                }
+            pool.run(groups * heads, (u, thread) -> {
+                int t = (u / heads) * Attention.GROUP;
+                int h = u % heads;
+                int count = Math.min(Attention.GROUP, m - t);
+                Attention.group(cache, layer, h / group, hd, s.q, t * qDim + h * hd, qDim, count, pos0 + t,
+                        s.att[thread], s.xb2, t * qDim + h * hd, qDim);
             });
             t0 = mark(t0, Stage.ATTENTION);
             matmuls(s, m, s.attnOut[l]); // xb (m, dim) = wo . xb2
@@ -456,23 +452,27 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** One parallel region over the panels of several matrices (same input tokens), split evenly by panel. */
+    /**
+     * One parallel region over the panels of several matrices (same input tokens): chunks of a few panels, claimed
+     * by whichever thread is free. Two panels per chunk in decode (the two-panel kernels), four in prefill.
+     */
     private void matmuls(ForwardState s, int tokens, MatmulJob[] jobs) {
         int total = 0;
         for (MatmulJob j : jobs) {
             total += j.w().panels();
         }
+        int per = tokens < 4 ? 2 : 4;
         int all = total;
-        pool.run((part, parts) -> {
-            int a = ComputePool.split(all, part, parts);
-            int b = ComputePool.split(all, part + 1, parts);
+        pool.run((total + per - 1) / per, (chunk, thread) -> {
+            int a = chunk * per;
+            int b = Math.min(all, a + per);
             int base = 0;
             for (MatmulJob j : jobs) {
                 int p = j.w().panels();
                 int p0 = Math.max(a - base, 0);
                 int p1 = Math.min(b - base, p);
                 if (p0 < p1) {
-                    j.w().matmul(j.x(), 0, j.w().cols(), tokens, j.y(), 0, j.w().rows(), p0, p1, s.scratch[part]);
+                    j.w().matmul(j.x(), 0, j.w().cols(), tokens, j.y(), 0, j.w().rows(), p0, p1, s.scratch[thread]);
                 }
                 base += p;
             }

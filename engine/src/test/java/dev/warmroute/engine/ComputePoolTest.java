@@ -9,34 +9,37 @@ import org.junit.jupiter.api.Test;
 class ComputePoolTest {
 
     @Test
-    void everyPartRunsExactlyOncePerRegionAcrossManyRegions() {
+    void everyChunkRunsExactlyOncePerRegionAcrossManyRegions() {
         try (ComputePool pool = new ComputePool(3, "test-pool")) {
-            AtomicIntegerArray counts = new AtomicIntegerArray(3);
+            AtomicIntegerArray counts = new AtomicIntegerArray(7);
+            AtomicIntegerArray threads = new AtomicIntegerArray(3);
             for (int i = 0; i < 20_000; i++) {
-                pool.run((part, parts) -> {
-                    assertEquals(3, parts);
-                    counts.incrementAndGet(part);
+                pool.run(7, (chunk, thread) -> {
+                    counts.incrementAndGet(chunk);
+                    threads.incrementAndGet(thread);
                 });
             }
-            for (int p = 0; p < 3; p++) {
-                assertEquals(20_000, counts.get(p), "part " + p);
+            for (int c = 0; c < 7; c++) {
+                assertEquals(20_000, counts.get(c), "chunk " + c);
             }
+            assertEquals(7 * 20_000, threads.get(0) + threads.get(1) + threads.get(2));
         }
     }
 
     @Test
-    void aWorkersFailureIsRethrownToTheCallerAndThePoolKeepsWorking() {
+    void aChunksFailureIsRethrownToTheCallerAndThePoolKeepsWorking() {
         try (ComputePool pool = new ComputePool(2, "test-pool")) {
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.run((part, parts) -> {
-                if (part == 1) {
-                    throw new IllegalStateException("boom in part 1");
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.run(4, (chunk, thread) -> {
+                if (chunk == 2) {
+                    throw new IllegalStateException("boom in chunk 2");
                 }
             }));
-            assertEquals("boom in part 1", e.getMessage());
-            int[] seen = new int[2];
-            pool.run((part, parts) -> seen[part]++);
-            assertEquals(1, seen[0]);
-            assertEquals(1, seen[1]);
+            assertEquals("boom in chunk 2", e.getMessage());
+            AtomicIntegerArray seen = new AtomicIntegerArray(4);
+            pool.run(4, (chunk, thread) -> seen.incrementAndGet(chunk));
+            for (int c = 0; c < 4; c++) {
+                assertEquals(1, seen.get(c));
+            }
         }
     }
 
