@@ -25,6 +25,9 @@ import picocli.CommandLine.Command;
                 VersionCommand.class,
                 WorkerCommand.class,
                 dev.warmroute.cli.chat.ChatCommand.class,
+                GenerateCommand.class,
+                BenchCommand.class,
+                ModelCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

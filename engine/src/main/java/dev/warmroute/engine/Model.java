@@ -4,6 +4,10 @@ import dev.warmroute.engine.gguf.GgufException;
 import dev.warmroute.engine.gguf.GgufFile;
 import dev.warmroute.engine.tensor.Ops;
 import dev.warmroute.engine.tensor.Tensor;
+import dev.warmroute.engine.template.ChatTemplate;
+import dev.warmroute.engine.template.ChatTemplates;
+import dev.warmroute.engine.tokenizer.GgufTokenizers;
+import dev.warmroute.engine.tokenizer.Tokenizer;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
@@ -34,6 +38,8 @@ public final class Model implements AutoCloseable {
     private final boolean synthetic;
     private final Map<String, Object> metadata;
     private final LlamaWeights weights;
+    private final Tokenizer tokenizer; // null when the file embeds none
+    private final ChatTemplates.Selection chatTemplate; // null without a tokenizer
     private final EngineOptions options;
     private final ComputePool pool;
     private final ReentrantLock lock = new ReentrantLock();
@@ -41,8 +47,18 @@ public final class Model implements AutoCloseable {
     private final float[] ropeSin;
     private ForwardState state;
 
+    /** Per-stage time of forward passes when -Dwarmroute.engine.profile=true (bench prints it). */
+    static final boolean PROFILE = Boolean.getBoolean("warmroute.engine.profile");
+    private final long[] stageNanos = new long[Stage.values().length];
+
+    /** Stages of a forward pass, in data-flow order. */
+    public enum Stage { EMBED_NORM_ROPE, QKV, ATTENTION, ATTN_OUT, GATE_UP, SILU, DOWN, CLASSIFIER }
+
     private Model(Path path, ModelConfig config, String id, boolean synthetic, Map<String, Object> metadata,
-                  LlamaWeights weights, EngineOptions options) {
+                  LlamaWeights weights, Tokenizer tokenizer, ChatTemplates.Selection chatTemplate,
+                  EngineOptions options) {
+        this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
         this.path = path;
         this.config = config;
         this.id = id;
@@ -68,11 +84,19 @@ public final class Model implements AutoCloseable {
     public static Model load(Path path, EngineOptions options) {
         try (GgufFile g = GgufFile.open(path)) {
             ModelConfig config = readConfig(g);
+            Tokenizer tokenizer = g.contains("tokenizer.ggml.model") ? GgufTokenizers.from(g) : null;
+            if (tokenizer != null && tokenizer.vocabSize() != config.vocabSize()) {
+                throw new ModelLoadException(path + ": the tokenizer has " + tokenizer.vocabSize()
+                        + " tokens but token_embd.weight has " + config.vocabSize() + " rows");
+            }
+            ChatTemplates.Selection template = tokenizer == null ? null : ChatTemplates.forModel(g, tokenizer);
             LlamaWeights weights = new LlamaWeights(g, config);
             return new Model(path, config, modelId(g, config), g.getBoolean("warmroute.synthetic", false),
-                    Map.copyOf(g.metadata()), weights, options);
+                    Map.copyOf(g.metadata()), weights, tokenizer, template, options);
         } catch (GgufException e) {
             throw new ModelLoadException(e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new ModelLoadException(path + ": " + e.getMessage(), e);
         }
     }
 
@@ -209,9 +233,44 @@ public final class Model implements AutoCloseable {
         return metadata;
     }
 
+    /** The tokenizer embedded in the GGUF file (tokenizer.ggml.*). */
+    public Tokenizer tokenizer() {
+        if (tokenizer == null) {
+            throw new IllegalStateException("model " + id + " (" + path + ") has no embedded tokenizer "
+                    + "(metadata tokenizer.ggml.model is missing)");
+        }
+        return tokenizer;
+    }
+
+    /**
+     * The chat template: the built-in one matching tokenizer.chat_template (llama2, llama3, chatml), else the plain
+     * role-tagged one; {@link #chatTemplateReason()} says which and why.
+     */
+    public ChatTemplate chatTemplate() {
+        tokenizer();
+        return chatTemplate.template();
+    }
+
+    public String chatTemplateReason() {
+        tokenizer();
+        return chatTemplate.reason();
+    }
+
+    public boolean hasTokenizer() {
+        return tokenizer != null;
+    }
+
     /** Bytes of weights held in memory. */
     public long weightBytes() {
         return weights.bytes();
+    }
+
+    /**
+     * Weight bytes one decode step reads: every matrix once, the classifier included, but only one row of an untied
+     * embedding.
+     */
+    public long decodeBytesPerToken() {
+        return weights.bytes() - (weights.tiedOutput ? 0 : weights.tokenEmbedding.bytes());
     }
 
     public boolean tiedOutput() {
@@ -286,7 +345,27 @@ public final class Model implements AutoCloseable {
 
     // ---- the forward pass, in data-flow order ------------------------------------------------------------------
 
+    /** Nanoseconds spent per stage since load (all zero unless -Dwarmroute.engine.profile=true). */
+    public long[] stageNanos() {
+        lock.lock();
+        try {
+            return stageNanos.clone();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long mark(long t0, Stage stage) {
+        if (!PROFILE) {
+            return 0;
+        }
+        long t = System.nanoTime();
+        stageNanos[stage.ordinal()] += t - t0;
+        return t;
+    }
+
     private void layers(ForwardState s, KvCache cache, int[] tokens, int from, int m) {
+        long t0 = PROFILE ? System.nanoTime() : 0;
         ModelConfig c = config;
         int dim = c.dim();
         int kvDim = c.kvDim();
@@ -301,37 +380,45 @@ public final class Model implements AutoCloseable {
             for (int t = 0; t < m; t++) {
                 Ops.rmsnorm(s.xb, t * dim, s.x, t * dim, w.attnNorm(), dim, c.normEps()); // xb (m, dim)
             }
+            t0 = mark(t0, Stage.EMBED_NORM_ROPE);
             // q (m, heads * headDim), k and v (m, kvDim)
             matmuls(s, m, s.qkv[l]);
+            t0 = mark(t0, Stage.QKV);
             for (int t = 0; t < m; t++) {
                 int pos = pos0 + t;
                 rope(s.q, t * qDim, c.heads(), pos);
                 rope(s.k, t * kvDim, c.kvHeads(), pos);
                 cache.store(l, pos, s.k, t * kvDim, s.v, t * kvDim);
             }
+            t0 = mark(t0, Stage.EMBED_NORM_ROPE);
             int layer = l;
             int heads = c.heads();
             int group = c.heads() / c.kvHeads();
             int hd = c.headDim();
-            pool.run((part, parts) -> {
-                float[] att = s.att[part];
-                for (int u = part; u < m * heads; u += parts) {
-                    int t = u / heads;
-                    int h = u % heads;
-                    Attention.head(cache, layer, h / group, hd, s.q, t * qDim + h * hd, pos0 + t, att,
-                            s.xb2, t * qDim + h * hd);
-                }
+            int groups = (m + Attention.GROUP - 1) / Attention.GROUP;
+            pool.run(groups * heads, (u, thread) -> {
+                int t = (u / heads) * Attention.GROUP;
+                int h = u % heads;
+                int count = Math.min(Attention.GROUP, m - t);
+                Attention.group(cache, layer, h / group, hd, s.q, t * qDim + h * hd, qDim, count, pos0 + t,
+                        s.att[thread], s.xb2, t * qDim + h * hd, qDim);
             });
+            t0 = mark(t0, Stage.ATTENTION);
             matmuls(s, m, s.attnOut[l]); // xb (m, dim) = wo . xb2
+            t0 = mark(t0, Stage.ATTN_OUT);
             for (int t = 0; t < m; t++) {
                 Ops.add(s.x, t * dim, s.xb, t * dim, dim);
                 Ops.rmsnorm(s.xb, t * dim, s.x, t * dim, w.ffnNorm(), dim, c.normEps());
             }
+            t0 = mark(t0, Stage.EMBED_NORM_ROPE);
             matmuls(s, m, s.gateUp[l]); // hb, hb2 (m, hidden)
+            t0 = mark(t0, Stage.GATE_UP);
             for (int t = 0; t < m; t++) {
                 Ops.siluMul(s.hb, t * hidden, s.hb2, t * hidden, hidden);
             }
+            t0 = mark(t0, Stage.SILU);
             matmuls(s, m, s.down[l]); // xb (m, dim) = w2 . hb
+            t0 = mark(t0, Stage.DOWN);
             for (int t = 0; t < m; t++) {
                 Ops.add(s.x, t * dim, s.xb, t * dim, dim);
             }
@@ -341,7 +428,9 @@ public final class Model implements AutoCloseable {
     private float[] logits(ForwardState s, int t) {
         int dim = config.dim();
         Ops.rmsnorm(s.xb, 0, s.x, t * dim, weights.outputNorm, dim, config.normEps());
+        long t0 = PROFILE ? System.nanoTime() : 0;
         matmuls(s, 1, s.classifier);
+        mark(t0, Stage.CLASSIFIER);
         return s.logits.clone();
     }
 
@@ -363,23 +452,27 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** One parallel region over the panels of several matrices (same input tokens), split evenly by panel. */
+    /**
+     * One parallel region over the panels of several matrices (same input tokens): chunks of a few panels, claimed
+     * by whichever thread is free. Two panels per chunk in decode (the two-panel kernels), four in prefill.
+     */
     private void matmuls(ForwardState s, int tokens, MatmulJob[] jobs) {
         int total = 0;
         for (MatmulJob j : jobs) {
             total += j.w().panels();
         }
+        int per = tokens < 4 ? 2 : 4;
         int all = total;
-        pool.run((part, parts) -> {
-            int a = ComputePool.split(all, part, parts);
-            int b = ComputePool.split(all, part + 1, parts);
+        pool.run((total + per - 1) / per, (chunk, thread) -> {
+            int a = chunk * per;
+            int b = Math.min(all, a + per);
             int base = 0;
             for (MatmulJob j : jobs) {
                 int p = j.w().panels();
                 int p0 = Math.max(a - base, 0);
                 int p1 = Math.min(b - base, p);
                 if (p0 < p1) {
-                    j.w().matmul(j.x(), 0, j.w().cols(), tokens, j.y(), 0, j.w().rows(), p0, p1, s.scratch[part]);
+                    j.w().matmul(j.x(), 0, j.w().cols(), tokens, j.y(), 0, j.w().rows(), p0, p1, s.scratch[thread]);
                 }
                 base += p;
             }
@@ -393,7 +486,7 @@ public final class Model implements AutoCloseable {
     private static final class ForwardState {
         final float[] x, xb, xb2, q, k, v, hb, hb2, logits;
         final float[][] scratch;
-        final float[][] att;
+        final float[][][] att; // (threads, GROUP, context)
         final MatmulJob[][] qkv, attnOut, gateUp, down;
         final MatmulJob[] classifier;
 
@@ -416,7 +509,7 @@ public final class Model implements AutoCloseable {
                 }
             }
             scratch = new float[threads][maxScratch];
-            att = new float[threads][(c.contextLength() + 15) / 16 * 16];
+            att = new float[threads][Attention.GROUP][(c.contextLength() + Attention.GROUP + 15) / 16 * 16];
             int n = c.layers();
             qkv = new MatmulJob[n][];
             attnOut = new MatmulJob[n][];

@@ -70,7 +70,17 @@ public final class F32Tensor extends Tensor {
     @Override
     public void matmul(float[] x, int xOff, int xStride, int tokens, float[] y, int yOff, int yStride,
                        int p0, int p1, float[] scratch) {
-        for (int p = p0; p < p1; p++) {
+        int p = p0;
+        if (Simd.VECTOR && tokens < 4) {
+            for (; p + 1 < p1; p += 2) {
+                for (int t = 0; t < tokens; t++) {
+                    int yo = yOff + t * yStride + p * PANEL;
+                    PanelKernels.matmul1x2(w, p * cols * PANEL, (p + 1) * cols * PANEL, cols, x, xOff + t * xStride,
+                            y, yo, yo + PANEL, rowsIn(p + 1));
+                }
+            }
+        }
+        for (; p < p1; p++) {
             PanelKernels.matmul(w, p * cols * PANEL, cols, x, xOff, xStride, tokens, y, yOff + p * PANEL, yStride,
                     rowsIn(p));
         }

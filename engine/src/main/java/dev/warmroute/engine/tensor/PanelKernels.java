@@ -68,6 +68,27 @@ public final class PanelKernels {
         }
     }
 
+    /**
+     * One token against two panels (64 rows) at once: four independent FMA chains hide the FMA latency that limits
+     * a single panel (two chains) in decode. Same chains, same bits as {@link #matmul}.
+     */
+    public static void matmul1x2(float[] w, int wOff0, int wOff1, int k, float[] x, int xo, float[] y, int yo0,
+                                 int yo1, int rows1) {
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int i = 0, wi = wOff0, wj = wOff1; i < k; i++, wi += PANEL, wj += PANEL) {
+            FloatVector b = FloatVector.broadcast(S, x[xo + i]);
+            a0 = FloatVector.fromArray(S, w, wi).fma(b, a0);
+            a1 = FloatVector.fromArray(S, w, wi + 16).fma(b, a1);
+            a2 = FloatVector.fromArray(S, w, wj).fma(b, a2);
+            a3 = FloatVector.fromArray(S, w, wj + 16).fma(b, a3);
+        }
+        store(a0, a1, y, yo0, PANEL);
+        store(a2, a3, y, yo1, rows1);
+    }
+
     private static void tile1(float[] w, int wOff, int k, float[] x, int xo, float[] y, int yo, int rows) {
         FloatVector a0 = FloatVector.zero(S);
         FloatVector a1 = FloatVector.zero(S);
