@@ -23,6 +23,11 @@ import picocli.CommandLine.Command;
                 "built-in defaults shown above."},
         subcommands = {
                 VersionCommand.class,
+                WorkerCommand.class,
+                dev.warmroute.cli.chat.ChatCommand.class,
+                GenerateCommand.class,
+                BenchCommand.class,
+                ModelCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -1,0 +1,40 @@
+package dev.warmroute.cli;
+
+import dev.warmroute.worker.WorkerConfig;
+import dev.warmroute.worker.WorkerMain;
+import dev.warmroute.worker.WorkerOptions;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code warmroute worker}: the flags are the worker module's own ({@link WorkerOptions}), shared with WorkerMain. */
+@Command(name = "worker", description = {
+        "Serve ChatService with warm KV caches; session history in Hazelcast.",
+        "Several workers on one machine form one cluster: give each its own --port and --hazelcast-port and",
+        "the first one's Hazelcast address in --members. SIGTERM stops gracefully."})
+final class WorkerCommand implements Callable<Integer> {
+
+    @Mixin
+    WorkerOptions options;
+
+    @Override
+    public Integer call() throws Exception {
+        WorkerConfig config;
+        try {
+            config = options.toConfig();
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        try {
+            WorkerMain.run(config);
+        } catch (dev.warmroute.engine.ModelLoadException e) {
+            throw new UserError("model: " + e.getMessage());
+        } catch (java.io.IOException e) {
+            if (e instanceof java.net.BindException || e.getCause() instanceof java.net.BindException) {
+                throw new UserError("port " + options.port + " on " + options.host + " is in use (--port)");
+            }
+            throw new UserError(e.getMessage(), e);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,129 @@
+package dev.warmroute.cli.chat;
+
+import dev.warmroute.api.v1.SamplingParams;
+import dev.warmroute.api.v1.SessionSettings;
+import dev.warmroute.api.v1.TurnComplete;
+import dev.warmroute.cli.Json;
+import dev.warmroute.cli.UserError;
+import io.grpc.StatusRuntimeException;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * One turn from the command line: creates the session if it does not exist, sends the message, prints the answer as
+ * it streams (or one JSON object with --json). A failed turn prints "STATUS: message" on stderr and exits 1.
+ */
+@Command(name = "chat", description = "Send one message to a session (created if absent) and print the answer.")
+public final class ChatCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--target", defaultValue = "127.0.0.1:7100", paramLabel = "HOST:PORT",
+            description = "Router or worker to talk to (default ${DEFAULT-VALUE}).")
+    String target;
+
+    @Option(names = "--session", required = true, paramLabel = "ID", description = "Session id (created if absent).")
+    String session;
+
+    @Option(names = "--message", required = true, paramLabel = "TEXT", description = "The user message.")
+    String message;
+
+    @Option(names = "--system", defaultValue = "", paramLabel = "TEXT",
+            description = "System prompt, used when the session is created.")
+    String system;
+
+    @Option(names = "--max-tokens", paramLabel = "N", description = "Most tokens in the answer (1..4096).")
+    Integer maxTokens;
+
+    @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature (0..2; 0 = greedy).")
+    Float temperature;
+
+    @Option(names = "--top-p", paramLabel = "P", description = "Nucleus sampling mass (0..1].")
+    Float topP;
+
+    @Option(names = "--seed", paramLabel = "S", description = "Sampler seed (same seed, same answer).")
+    Long seed;
+
+    @Option(names = "--request-id", defaultValue = "", paramLabel = "R",
+            description = "Idempotency key: resending it replays a committed turn (default: generated).")
+    String requestId;
+
+    @Option(names = "--owner", defaultValue = "", description = "Caller identity (x-warmroute-owner).")
+    String owner;
+
+    @Option(names = "--deadline-ms", defaultValue = "120000", description = "Deadline of each call (default ${DEFAULT-VALUE}).")
+    long deadlineMs;
+
+    @Option(names = "--json", description = "Print one JSON object with the answer and what happened.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        if (deadlineMs < 1) {
+            throw new UserError("--deadline-ms: must be positive, got " + deadlineMs);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        SamplingParams.Builder sampling = SamplingParams.newBuilder();
+        if (maxTokens != null) {
+            sampling.setMaxTokens(maxTokens);
+        }
+        if (temperature != null) {
+            sampling.setTemperature(temperature);
+        }
+        if (topP != null) {
+            sampling.setTopP(topP);
+        }
+        if (seed != null) {
+            sampling.setSeed(seed);
+        }
+        Duration deadline = Duration.ofMillis(deadlineMs);
+        var request = ChatClient.message(session, requestId, message, sampling.build());
+        try (ChatClient client = new ChatClient(target, owner)) {
+            client.ensureSession(session, system, SessionSettings.newBuilder().setSampling(sampling).build(), deadline);
+            ChatClient.TurnResult r = client.send(request, d -> {
+                if (!json) {
+                    out.print(d.getText());
+                    out.flush();
+                }
+            }, deadline);
+            TurnComplete c = r.complete();
+            if (json) {
+                String fallback = r.trailer("x-warmroute-fallback");
+                out.println(Json.object().put("session", session).put("request_id", c.getRequestId())
+                        .put("text", c.getText()).put("worker", c.getWorkerId())
+                        .put("cache", lower(c.getCache().getStatus().name(), "CACHE_STATUS_"))
+                        .put("reason", lower(c.getCache().getReason().name(), "CACHE_REASON_"))
+                        .put("detail", c.getCache().getDetail())
+                        .put("prompt_tokens", c.getUsage().getPromptTokens())
+                        .put("reused_tokens", c.getUsage().getReusedTokens())
+                        .put("computed_tokens", c.getUsage().getComputedTokens())
+                        .put("generated_tokens", c.getUsage().getGeneratedTokens())
+                        .put("finish", lower(c.getFinishReason().name(), "FINISH_REASON_"))
+                        .put("version", c.getVersion()).put("replayed", c.getReplayed())
+                        .put("fallback", c.getRouting().getFallback() || "true".equals(fallback))
+                        .put("window_start", c.getWindow().getWindowStart()).put("pruned", c.getWindow().getPruned())
+                        .put("ttft_ms", c.getTimings().getTtftMs()).put("total_ms", c.getTimings().getTotalMs()));
+            } else {
+                out.println();
+            }
+            return 0;
+        } catch (StatusRuntimeException e) {
+            out.flush();
+            err.println(e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+            return 1;
+        }
+    }
+
+    private static String lower(String name, String prefix) {
+        return name.startsWith(prefix) ? name.substring(prefix.length()).toLowerCase(Locale.ROOT)
+                : name.toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,79 @@
+package dev.warmroute.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GenerateCommandTest {
+
+    record Result(int code, String out, String err) {}
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    static Path shared() {
+        String env = System.getenv("WARMROUTE_SHARED");
+        return Path.of(env != null && !env.isBlank() ? env : System.getProperty("warmroute.shared.dir", "../shared"))
+                .toAbsolutePath().normalize();
+    }
+
+    @Test
+    void greedyGenerationPrintsLlama2csReferenceTextAndANewline() throws Exception {
+        Path model = shared().resolve("models/stories260K.gguf");
+        Path expected = shared().resolve("reference/stories260K-t0-n200.txt");
+        Assumptions.assumeTrue(Files.isRegularFile(model) && Files.isRegularFile(expected),
+                "reference model absent: put stories260K.gguf in " + model.getParent() + " (or set WARMROUTE_SHARED)");
+        Result r = run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "200",
+                "--threads", "2");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(Files.readString(expected) + System.lineSeparator(), r.out());
+        assertTrue(r.err().contains("decode:") && r.err().contains("tok/s"), r.err());
+    }
+
+    @Test
+    void aMissingModelIsOneLineWithoutAStackTrace(@TempDir Path dir) {
+        Result r = run("generate", "--model", dir.resolve("nope.gguf").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("nope.gguf does not exist"), r.err());
+        assertTrue(!r.err().contains("at dev."), r.err());
+    }
+
+    @Test
+    void aCorruptModelIsNamedWithTheOffset(@TempDir Path dir) throws Exception {
+        Path bad = dir.resolve("bad.gguf");
+        Files.write(bad, new byte[] {'G', 'G', 'U', 'F', 3, 0, 0, 0, 1});
+        Result r = run("generate", "--model", bad.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("offset 8") && r.err().contains("tensor_count"), r.err());
+    }
+
+    @Test
+    void aPromptLongerThanTheContextIsRefused() throws Exception {
+        Path model = shared().resolve("models/stories260K.gguf");
+        Assumptions.assumeTrue(Files.isRegularFile(model), "reference model absent: put it at " + model);
+        Result r = run("generate", "--model", model.toString(), "--prompt", "a b c d e ".repeat(500));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("context length is 2048"), r.err());
+    }
+
+    @Test
+    void benchEnginePrintsJsonWithBothRates() {
+        Path model = shared().resolve("models/stories260K.gguf");
+        Assumptions.assumeTrue(Files.isRegularFile(model), "reference model absent: put it at " + model);
+        Result r = run("bench", "engine", "--model", model.toString(), "--prompt-tokens", "32", "--gen-tokens", "8",
+                "--repetitions", "1", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("\"pp_tok_s\":") && r.out().contains("\"tg_tok_s\":"), r.out());
+    }
+}

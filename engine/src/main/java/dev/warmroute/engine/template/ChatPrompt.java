@@ -1,0 +1,32 @@
+package dev.warmroute.engine.template;
+
+import java.util.List;
+
+/** Assembles a prompt from stored token ids in the order {@link ChatTemplate} defines. */
+public final class ChatPrompt {
+
+    /** One committed turn: the user's content ids and the ids the model generated (without the stop token). */
+    public record Turn(int[] user, int[] answer) {}
+
+    private ChatPrompt() {}
+
+    /**
+     * The prompt for {@code newUser} after {@code turns} (the turns inside the window, oldest first). It ends with
+     * the assistant header, ready for generation.
+     */
+    public static int[] assemble(ChatTemplate t, int[] system, List<Turn> turns, int[] newUser) {
+        Ints out = new Ints();
+        out.add(t.conversationStart(system));
+        boolean first = true;
+        for (Turn turn : turns) {
+            out.add(t.userBlock(turn.user(), first));
+            out.add(t.assistantHeader());
+            out.add(turn.answer());
+            out.add(t.assistantFooter());
+            first = false;
+        }
+        out.add(t.userBlock(newUser, first));
+        out.add(t.assistantHeader());
+        return out.toArray();
+    }
+}

@@ -1,0 +1,75 @@
+package dev.warmroute.worker;
+
+import dev.warmroute.api.v1.CacheOutcome;
+import dev.warmroute.api.v1.CacheReason;
+import dev.warmroute.api.v1.CacheStatus;
+
+/**
+ * Says what a worker's KV cache held for a turn, in the terms of chat.proto's CacheOutcome. Decided before prefill,
+ * from the cache's tokens and what they were computed for.
+ */
+final class CacheOutcomes {
+
+    private CacheOutcomes() {}
+
+    /**
+     * @param existed         the worker had a (non-empty) cache for the session
+     * @param evictedBefore   it had one and evicted it
+     * @param newSession      the turn is the session's first
+     * @param cachedTokens    tokens the cache held
+     * @param commonPrefix    of those, the prefix shared with the prompt
+     * @param cachedVersion   session version the cache was completed at (-1 = unknown)
+     * @param version         session version the turn builds on
+     * @param prompt          the prompt window
+     * @param resumed         a resumed turn (another worker's interrupted answer)
+     */
+    static CacheOutcome classify(boolean existed, boolean evictedBefore, boolean newSession, int cachedTokens,
+            int commonPrefix, long cachedVersion, long version, PromptWindow.Prompt prompt, boolean resumed) {
+        if (!existed) {
+            CacheReason reason = resumed ? CacheReason.CACHE_REASON_RESUMED
+                    : newSession ? CacheReason.CACHE_REASON_NEW_SESSION
+                    : evictedBefore ? CacheReason.CACHE_REASON_EVICTED
+                    : CacheReason.CACHE_REASON_NO_CACHE;
+            String detail = switch (reason) {
+                case CACHE_REASON_NEW_SESSION -> "first turn of the session";
+                case CACHE_REASON_EVICTED -> "this worker evicted the session's cache to stay within its KV budget";
+                case CACHE_REASON_RESUMED -> "resumed turn: recomputed history and the partial answer";
+                default -> "this worker holds no cache for the session";
+            };
+            return outcome(CacheStatus.CACHE_STATUS_COLD, reason, detail);
+        }
+        boolean keptAll = commonPrefix == cachedTokens;
+        if (!resumed && keptAll && commonPrefix >= prompt.warmLength()) {
+            return outcome(CacheStatus.CACHE_STATUS_WARM, CacheReason.CACHE_REASON_NONE,
+                    "cache held " + cachedTokens + " tokens, all reused");
+        }
+        CacheStatus status = commonPrefix > 0 ? CacheStatus.CACHE_STATUS_PARTIAL : CacheStatus.CACHE_STATUS_COLD;
+        if (resumed) {
+            return outcome(status, CacheReason.CACHE_REASON_RESUMED, "resumed turn: cache held " + cachedTokens
+                    + " tokens, reused " + commonPrefix);
+        }
+        if (prompt.pruned()) {
+            return outcome(status, CacheReason.CACHE_REASON_WINDOW_CUT, "window start moved to turn "
+                    + prompt.windowStart() + " (" + prompt.prunedTurns() + " turns pruned): positions shifted, reused "
+                    + commonPrefix + " of " + cachedTokens + " cached tokens");
+        }
+        String detail = cachedVersion >= 0 && cachedVersion < version && keptAll
+                ? "cache is " + (version - cachedVersion) + " turns behind (committed elsewhere since): reused "
+                        + commonPrefix + " tokens"
+                : "cache held " + cachedTokens + " tokens, prompt diverged at " + commonPrefix;
+        return outcome(status, CacheReason.CACHE_REASON_PREFIX_MISMATCH, detail);
+    }
+
+    static CacheOutcome outcome(CacheStatus status, CacheReason reason, String detail) {
+        return CacheOutcome.newBuilder().setStatus(status).setReason(reason).setDetail(detail).build();
+    }
+
+    /** Trailer form: "warm", "cold:evicted", "partial:window_cut", "replay". */
+    static String trailer(CacheOutcome o) {
+        String s = o.getStatus().name().substring("CACHE_STATUS_".length()).toLowerCase(java.util.Locale.ROOT);
+        if (o.getReason() == CacheReason.CACHE_REASON_NONE || o.getReason() == CacheReason.CACHE_REASON_UNSPECIFIED) {
+            return s;
+        }
+        return s + ":" + o.getReason().name().substring("CACHE_REASON_".length()).toLowerCase(java.util.Locale.ROOT);
+    }
+}

@@ -1,0 +1,358 @@
+package dev.warmroute.worker;
+
+import com.google.protobuf.ByteString;
+import dev.warmroute.api.v1.ChatServiceGrpc;
+import dev.warmroute.api.v1.CreateSessionRequest;
+import dev.warmroute.api.v1.DeleteSessionRequest;
+import dev.warmroute.api.v1.DeleteSessionResponse;
+import dev.warmroute.api.v1.GetSessionRequest;
+import dev.warmroute.api.v1.ListSessionsRequest;
+import dev.warmroute.api.v1.ListSessionsResponse;
+import dev.warmroute.api.v1.PruningPolicy;
+import dev.warmroute.api.v1.SamplingParams;
+import dev.warmroute.api.v1.SendMessageRequest;
+import dev.warmroute.api.v1.SendMessageResponse;
+import dev.warmroute.api.v1.Session;
+import dev.warmroute.api.v1.SessionSettings;
+import dev.warmroute.cluster.InternalCredential;
+import dev.warmroute.cluster.session.SessionRecord;
+import dev.warmroute.cluster.session.StoredSettings;
+import io.grpc.Context;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker's ChatService. Handlers run on gRPC's executor and never compute: SendMessage validates, takes its
+ * place in the session's line ({@link SessionGate}) and in the compute queue ({@link ComputeQueue}), and returns;
+ * the turn runs on a compute thread ({@link TurnRunner}). Session CRUD calls are one history-store call each, with
+ * the store's deadline.
+ */
+final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
+
+    private static final Logger log = LoggerFactory.getLogger(ChatService.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final EngineModel model;
+    private final SessionStore store;
+    private final KvCacheManager caches;
+    private final SessionGate gate;
+    private final ComputeQueue compute;
+    private final TurnRunner runner;
+    private final InternalCredential credential;
+    private final ActiveTurns active;
+    private final WorkerMetrics metrics;
+    private final Duration streamStall;
+    private volatile boolean shuttingDown;
+    private volatile boolean starting;
+
+    ChatService(EngineModel model, SessionStore store, KvCacheManager caches, SessionGate gate, ComputeQueue compute,
+            TurnRunner runner, InternalCredential credential, ActiveTurns active, WorkerMetrics metrics,
+            Duration streamStall) {
+        this.model = model;
+        this.store = store;
+        this.caches = caches;
+        this.gate = gate;
+        this.compute = compute;
+        this.runner = runner;
+        this.credential = credential;
+        this.active = active;
+        this.metrics = metrics;
+        this.streamStall = streamStall;
+    }
+
+    /** While starting (not yet registered), calls get UNAVAILABLE. */
+    void starting(boolean value) {
+        starting = value;
+    }
+
+    /** From now on new turns get UNAVAILABLE; running ones finish. */
+    void shutDown() {
+        shuttingDown = true;
+    }
+
+    @Override
+    public void sendMessage(SendMessageRequest request, StreamObserver<SendMessageResponse> observer) {
+        long arrival = System.nanoTime();
+        ServerCallStreamObserver<SendMessageResponse> call = (ServerCallStreamObserver<SendMessageResponse>) observer;
+        TurnStream stream = new TurnStream(call, Context.current().getDeadline(), streamStall, Trailers.current());
+        TurnRunner.TurnRequest turn;
+        try {
+            if (shuttingDown || starting) {
+                throw Errors.unavailable("worker " + (starting ? "starting" : "shutting down")
+                        + "; retry on another worker with the same request_id");
+            }
+            turn = validate(request, arrival);
+        } catch (StatusRuntimeException e) {
+            metrics.failed();
+            log.info("turn.rejected session={} status={} message={}", request.getSessionId(),
+                    e.getStatus().getCode(), e.getStatus().getDescription());
+            stream.fail(e.getStatus());
+            return;
+        }
+        active.begin();
+        CompletableFuture<SessionGate.Permit> permit = gate.acquire(turn.sessionId());
+        stream.onCancel(() -> permit.cancel(false));
+        permit.whenComplete((p, error) -> {
+            if (error != null) {
+                Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+                if (!(cause instanceof CancellationException)) {
+                    Status status = Errors.statusOf(cause);
+                    metrics.aborted();
+                    log.info("turn.aborted session={} request={} message={}", turn.sessionId(), turn.requestId(),
+                            status == null ? cause.toString() : status.getDescription());
+                    stream.fail(status != null ? status : Status.ABORTED.withDescription(cause.toString()));
+                } else {
+                    metrics.failed();
+                }
+                active.end();
+                return;
+            }
+            if (stream.cancelled()) {
+                p.close();
+                metrics.failed();
+                active.end();
+                return;
+            }
+            try {
+                compute.submit(() -> {
+                    try {
+                        runner.run(turn, stream);
+                    } finally {
+                        p.close();
+                        active.end();
+                    }
+                });
+            } catch (StatusRuntimeException e) {
+                p.close();
+                metrics.failed();
+                log.info("turn.rejected session={} request={} message={}", turn.sessionId(), turn.requestId(),
+                        e.getStatus().getDescription());
+                stream.fail(e.getStatus());
+                active.end();
+            }
+        });
+    }
+
+    private TurnRunner.TurnRequest validate(SendMessageRequest r, long arrival) {
+        String sessionId = Validation.sessionId(r.getSessionId());
+        String requestId = Validation.optionalId("request_id", r.getRequestId());
+        if (requestId.isEmpty()) {
+            requestId = "r-" + UUID.randomUUID();
+        }
+        Validation.userMessage(r.hasMessage(), r.getMessage());
+        Validation.sampling("sampling", r.getSampling());
+        boolean resume = r.hasResume();
+        if (resume) {
+            Metadata headers = Owner.HEADERS.get();
+            String presented = headers == null ? null : headers.get(InternalCredential.METADATA_KEY);
+            if (credential == null || !credential.matches(presented)) {
+                throw Errors.invalid("resume", "set by the router only");
+            }
+            int vocab = model.vocabSize();
+            for (int i = 0; i < r.getResume().getTokenIdsCount(); i++) {
+                int id = r.getResume().getTokenIds(i);
+                if (id < 0 || id >= vocab || model.stopTokens().contains(id)) {
+                    throw Errors.invalid("resume.token_ids[" + i + "]", id + " is not an answer token of this model"
+                            + " (vocabulary 0.." + (vocab - 1) + ", stop tokens excluded)");
+                }
+            }
+        }
+        return new TurnRunner.TurnRequest(r, sessionId, requestId, Owner.current(), resume, arrival);
+    }
+
+    @Override
+    public void createSession(CreateSessionRequest r, StreamObserver<Session> out) {
+        unary(out, () -> {
+            String id = Validation.optionalId("session_id", r.getSessionId());
+            if (id.isEmpty()) {
+                byte[] b = new byte[12];
+                RANDOM.nextBytes(b);
+                id = "s-" + HexFormat.of().formatHex(b);
+            }
+            Validation.content("system_prompt", r.getSystemPromptBytes(), true);
+            SessionSettings s = r.getSettings();
+            Validation.settings(s, model.contextLength());
+            StoredSettings settings = resolve(s);
+            int[] system = model.encodeContent(r.getSystemPrompt());
+            PromptTemplate t = model.promptTemplate();
+            int minimal = t.conversationStart(system).length + t.userBlock(new int[] {0}, true).length
+                    + t.assistantHeader().length + settings.maxTokens();
+            if (minimal > settings.contextBudgetTokens()) {
+                throw Errors.invalid(r.getSystemPrompt().isEmpty() ? "settings.sampling.max_tokens" : "system_prompt",
+                        "the system prompt (" + system.length + " tokens), the template and max_tokens "
+                                + settings.maxTokens() + " need " + minimal + " tokens, more than the context budget "
+                                + settings.contextBudgetTokens() + ": no room for a turn");
+            }
+            SessionRecord record = SessionRecord.create(id, Owner.current(), model.id(), r.getSystemPrompt(), system,
+                    model.tokenizerFingerprint(), settings, System.currentTimeMillis());
+            SessionStore.Created created = store.create(record, r.getAllowExisting());
+            if (created.created()) {
+                log.info("session.create session={} owner={} budget={} policy={} system_tokens={}", id,
+                        record.owner(), settings.contextBudgetTokens(),
+                        PruningPolicy.forNumber(settings.pruningPolicy()), system.length);
+            }
+            return SessionViews.toProto(created.record(), model, false);
+        });
+    }
+
+    /** Fills server defaults; a stored session never has unset settings. */
+    StoredSettings resolve(SessionSettings s) {
+        int budget = s.getContextBudgetTokens() == 0 ? model.contextLength() : s.getContextBudgetTokens();
+        PruningPolicy policy = s.getPruningPolicy() == PruningPolicy.PRUNING_POLICY_UNSPECIFIED
+                ? PruningPolicy.PRUNING_POLICY_WATERMARK : s.getPruningPolicy();
+        int watermark = s.getLowWatermarkPercent() == 0 ? Limits.DEFAULT_LOW_WATERMARK : s.getLowWatermarkPercent();
+        SamplingParams p = s.getSampling();
+        int maxTokens;
+        if (p.hasMaxTokens()) {
+            maxTokens = p.getMaxTokens();
+            if (maxTokens > budget) {
+                throw Errors.invalid("settings.sampling.max_tokens", maxTokens + " exceeds the context budget of "
+                        + budget + " tokens");
+            }
+        } else {
+            // The server default, but never more than half the budget, so that a small budget still has room.
+            maxTokens = Math.min(Limits.DEFAULT_MAX_TOKENS, budget / 2);
+        }
+        return new StoredSettings(budget, policy.getNumber(), watermark,
+                p.hasTemperature() ? p.getTemperature() : Limits.DEFAULT_TEMPERATURE,
+                p.hasTopP() ? p.getTopP() : Limits.DEFAULT_TOP_P,
+                p.hasSeed() ? p.getSeed() : RANDOM.nextLong(), maxTokens);
+    }
+
+    @Override
+    public void getSession(GetSessionRequest r, StreamObserver<Session> out) {
+        unary(out, () -> {
+            String id = Validation.sessionId(r.getSessionId());
+            SessionRecord record = store.get(id);
+            if (record == null || !record.owner().equals(Owner.current())) {
+                throw Errors.notFound(id);
+            }
+            return SessionViews.toProto(record, model, r.getIncludeMessages());
+        });
+    }
+
+    @Override
+    public void deleteSession(DeleteSessionRequest r, StreamObserver<DeleteSessionResponse> out) {
+        unary(out, () -> {
+            String id = Validation.sessionId(r.getSessionId());
+            boolean deleted = store.delete(id, Owner.current());
+            caches.drop(id);
+            if (!deleted && !r.getAllowMissing()) {
+                throw Errors.notFound(id);
+            }
+            if (deleted) {
+                log.info("session.delete session={}", id);
+            }
+            return DeleteSessionResponse.newBuilder().setDeleted(deleted).build();
+        });
+    }
+
+    @Override
+    public void listSessions(ListSessionsRequest r, StreamObserver<ListSessionsResponse> out) {
+        unary(out, () -> {
+            int size = Validation.pageSize(r.getPageSize());
+            String owner = Owner.current();
+            PageToken after = PageToken.decode(r.getPageToken(), owner);
+            List<SessionRecord> all = store.listByOwner(owner);
+            ListSessionsResponse.Builder b = ListSessionsResponse.newBuilder();
+            int added = 0;
+            SessionRecord last = null;
+            boolean more = false;
+            for (SessionRecord rec : all) {
+                if (after != null && !after.isBefore(rec)) {
+                    continue;
+                }
+                if (added == size) {
+                    more = true;
+                    break;
+                }
+                b.addSessions(SessionViews.toProto(rec, model, false));
+                last = rec;
+                added++;
+            }
+            if (more) {
+                b.setNextPageToken(new PageToken(last.updateTimeMs(), last.sessionId()).encode(owner));
+            }
+            return b.build();
+        });
+    }
+
+    /** Runs a unary handler: any status it throws goes to the client; anything else is INTERNAL with an id. */
+    private <T> void unary(StreamObserver<T> out, java.util.function.Supplier<T> handler) {
+        if (shuttingDown || starting) {
+            out.onError(Errors.unavailable("worker " + (starting ? "starting" : "shutting down")
+                    + "; retry on another worker"));
+            return;
+        }
+        T result;
+        try {
+            result = handler.get();
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
+            return;
+        } catch (RuntimeException e) {
+            String errorId = UUID.randomUUID().toString().substring(0, 8);
+            log.error("call.error error_id={}", errorId, e);
+            out.onError(Errors.internal(errorId, e));
+            return;
+        }
+        out.onNext(result);
+        out.onCompleted();
+    }
+
+    /**
+     * A ListSessions cursor: the (update time, id) of the last session returned; the next page starts after it in
+     * {@link SessionStore#RECENT_FIRST} order. It names the owner (hashed) so a token of another owner is refused.
+     */
+    record PageToken(long updateTimeMs, String sessionId) {
+
+        /** True when {@code r} comes after this cursor (more recent sessions come first, then by id). */
+        boolean isBefore(SessionRecord r) {
+            if (r.updateTimeMs() != updateTimeMs) {
+                return r.updateTimeMs() < updateTimeMs;
+            }
+            return r.sessionId().compareTo(sessionId) > 0;
+        }
+
+        String encode(String owner) {
+            String raw = "v1:" + ownerTag(owner) + ":" + updateTimeMs + ":" + sessionId;
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+        }
+
+        static PageToken decode(String token, String owner) {
+            if (token == null || token.isEmpty()) {
+                return null;
+            }
+            try {
+                String raw = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+                String[] parts = raw.split(":", 4);
+                if (parts.length == 4 && parts[0].equals("v1") && parts[1].equals(ownerTag(owner))) {
+                    return new PageToken(Long.parseLong(parts[2]), parts[3]);
+                }
+            } catch (IllegalArgumentException e) {
+                // falls through to the error below
+            }
+            throw Errors.invalid("page_token", "not issued by this service for this owner; pass the "
+                    + "next_page_token of the previous ListSessions call unchanged");
+        }
+
+        private static String ownerTag(String owner) {
+            return Integer.toHexString(ByteString.copyFromUtf8(owner).hashCode());
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package dev.warmroute.worker;
+
+import dev.warmroute.engine.EngineOptions;
+import dev.warmroute.engine.KvBlockPool;
+import dev.warmroute.engine.KvCache;
+import dev.warmroute.engine.Model;
+import dev.warmroute.engine.gguf.GgufFile;
+import dev.warmroute.engine.template.ChatTemplate;
+import dev.warmroute.engine.template.ChatTemplates;
+import dev.warmroute.engine.tokenizer.GgufTokenizers;
+import dev.warmroute.engine.tokenizer.TextDecoder;
+import dev.warmroute.engine.tokenizer.Tokenizer;
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * The worker's one view of the engine: the model, its tokenizer and chat template, loaded together. A thin adapter,
+ * so the rest of the worker does not care where the engine keeps each piece.
+ */
+public final class EngineModel implements AutoCloseable {
+
+    private final Model model;
+    private final Tokenizer tokenizer;
+    private final ChatTemplate template;
+    private final String templateReason;
+    private final Set<Integer> stopTokens;
+    private final PromptTemplate promptTemplate;
+
+    private EngineModel(Model model, Tokenizer tokenizer, ChatTemplates.Selection selection) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.template = selection.template();
+        this.templateReason = selection.reason();
+        this.stopTokens = Set.copyOf(template.stopTokens());
+        ChatTemplate t = template;
+        this.promptTemplate = new PromptTemplate() {
+            @Override
+            public int[] conversationStart(int[] systemContent) {
+                return t.conversationStart(systemContent);
+            }
+
+            @Override
+            public int[] userBlock(int[] userContent, boolean firstInWindow) {
+                return t.userBlock(userContent, firstInWindow);
+            }
+
+            @Override
+            public int[] assistantHeader() {
+                return t.assistantHeader();
+            }
+
+            @Override
+            public int[] assistantFooter() {
+                return t.assistantFooter();
+            }
+        };
+    }
+
+    /** Loads a GGUF file (throws the engine's ModelLoadException with a message naming what is wrong). */
+    public static EngineModel load(Path path, int threads) {
+        Model model = Model.load(path, EngineOptions.builder().threads(threads).build());
+        try (GgufFile file = GgufFile.open(path)) {
+            Tokenizer tok = GgufTokenizers.from(file);
+            return new EngineModel(model, tok, ChatTemplates.forModel(file, tok));
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    public String id() {
+        return model.id();
+    }
+
+    public boolean synthetic() {
+        return model.synthetic();
+    }
+
+    public int contextLength() {
+        return model.config().contextLength();
+    }
+
+    public int vocabSize() {
+        return model.config().vocabSize();
+    }
+
+    public long kvBytesPerToken() {
+        return model.kvBytesPerToken();
+    }
+
+    public int threads() {
+        return model.options().threads();
+    }
+
+    public String templateName() {
+        return template.name();
+    }
+
+    /** Why this template was chosen (logged at start: an unrecognised template must be visible). */
+    public String templateReason() {
+        return templateReason;
+    }
+
+    public String tokenizerFingerprint() {
+        return tokenizer.fingerprint();
+    }
+
+    public PromptTemplate promptTemplate() {
+        return promptTemplate;
+    }
+
+    /** Message content as token ids under this model's template. */
+    public int[] encodeContent(String text) {
+        return template.encodeContent(text);
+    }
+
+    /** Generation stops at these; the stop token is not part of the answer. */
+    public Set<Integer> stopTokens() {
+        return stopTokens;
+    }
+
+    /** A decoder for an answer: its first piece loses the leading space SentencePiece words carry. */
+    public TextDecoder newAnswerDecoder() {
+        return tokenizer.newDecoder(true);
+    }
+
+    /** The text of a whole answer, decoded as the stream was. */
+    public String decodeAnswer(int[] ids) {
+        TextDecoder d = newAnswerDecoder();
+        StringBuilder sb = new StringBuilder();
+        for (int id : ids) {
+            sb.append(d.push(id));
+        }
+        return sb.append(d.flush()).toString();
+    }
+
+    public KvBlockPool newPool(long byteBudget) {
+        return new KvBlockPool(model.config(), byteBudget);
+    }
+
+    public KvCache newCache(KvBlockPool pool) {
+        return model.newCache(pool);
+    }
+
+    /** Appends tokens[from, to) to the cache and returns the logits of the last one. */
+    public float[] forward(KvCache cache, int[] tokens, int from, int to) {
+        return model.forward(cache, tokens, from, to);
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}

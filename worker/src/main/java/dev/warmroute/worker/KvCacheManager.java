@@ -1,0 +1,264 @@
+package dev.warmroute.worker;
+
+import dev.warmroute.engine.KvBlockPool;
+import dev.warmroute.engine.KvBudgetExceededException;
+import dev.warmroute.engine.KvCache;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The KV caches of this worker's sessions, one {@link KvCache} per session, all drawing blocks from one
+ * {@link KvBlockPool} whose byte budget is never exceeded.
+ *
+ * <p>Eviction is of whole sessions, least recently used first: a partial cache would still cost a recompute of
+ * everything after its cut, and whole-session eviction keeps the bookkeeping obvious. Before a turn computes, it
+ * reserves all positions it may need (prompt + room for the answer); when the pool is short, idle sessions are
+ * evicted until the reservation fits. A cache that is in use by a turn is never evicted under it; when only busy
+ * caches remain the turn fails with RESOURCE_EXHAUSTED instead of waiting.
+ *
+ * <p>Recently evicted session ids are remembered (bounded), so a later turn can say EVICTED rather than NO_CACHE.
+ */
+public final class KvCacheManager {
+
+    private static final Logger log = LoggerFactory.getLogger(KvCacheManager.class);
+    private static final int REMEMBERED_EVICTIONS = 10_000;
+
+    private final KvBlockPool pool;
+    private final Function<KvBlockPool, KvCache> newCache;
+    /** Access order: the first entry is the least recently used. Guarded by {@code this}. */
+    private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
+    private final LinkedHashMap<String, Boolean> evicted = new LinkedHashMap<>(64, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > REMEMBERED_EVICTIONS;
+        }
+    };
+    private long evictions;
+    private long hits;
+    private long partialHits;
+    private long misses;
+
+    public KvCacheManager(KvBlockPool pool, Function<KvBlockPool, KvCache> newCache) {
+        this.pool = pool;
+        this.newCache = newCache;
+    }
+
+    /** What the cache of a session represents: the committed history it was computed for. */
+    private static final class Entry {
+        final String sessionId;
+        final KvCache cache;
+        boolean busy;
+        boolean dropWhenIdle;
+        /** Version of the session after the turn that last completed on this cache (-1 = none). */
+        long version = -1;
+        int windowStart;
+
+        Entry(String sessionId, KvCache cache) {
+            this.sessionId = sessionId;
+            this.cache = cache;
+        }
+    }
+
+    /**
+     * A turn's exclusive use of a session's cache. {@link #existed()} tells whether there was a cache before this
+     * turn; {@link #evictedBefore()} whether this worker had evicted it.
+     */
+    public final class Lease implements AutoCloseable {
+        private final Entry entry;
+        private final boolean existed;
+        private final boolean evictedBefore;
+        private boolean closed;
+
+        private Lease(Entry entry, boolean existed, boolean evictedBefore) {
+            this.entry = entry;
+            this.existed = existed;
+            this.evictedBefore = evictedBefore;
+        }
+
+        public KvCache cache() {
+            return entry.cache;
+        }
+
+        public boolean existed() {
+            return existed;
+        }
+
+        public boolean evictedBefore() {
+            return evictedBefore;
+        }
+
+        /** Version of the session the cache was last completed at (-1 = never). */
+        public long cachedVersion() {
+            return entry.version;
+        }
+
+        public int cachedWindowStart() {
+            return entry.windowStart;
+        }
+
+        /**
+         * Reserves positions for {@code totalTokens} in all, evicting idle sessions (least recently used first) as
+         * needed. RESOURCE_EXHAUSTED when even that cannot make room.
+         */
+        public void ensureCapacity(int totalTokens) {
+            reserve(entry, totalTokens);
+        }
+
+        /** Ends the turn's use: the cache now holds the committed history of {@code version}. */
+        public void complete(long version, int windowStart) {
+            synchronized (KvCacheManager.this) {
+                entry.version = version;
+                entry.windowStart = windowStart;
+            }
+            close();
+        }
+
+        /** Ends the turn's use without a commit; the cache must already be truncated back to a valid prefix. */
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            finish(entry);
+        }
+    }
+
+    /** Takes the session's cache for a turn, creating an empty one if there is none. */
+    public synchronized Lease acquire(String sessionId) {
+        Entry e = entries.get(sessionId);
+        if (e != null) {
+            if (e.busy) {
+                throw new IllegalStateException("KV cache of session " + sessionId + " is already in use");
+            }
+            e.busy = true;
+            return new Lease(e, e.cache.size() > 0, false);
+        }
+        boolean wasEvicted = evicted.remove(sessionId) != null;
+        e = new Entry(sessionId, newCache.apply(pool));
+        e.busy = true;
+        entries.put(sessionId, e);
+        return new Lease(e, false, wasEvicted);
+    }
+
+    /** Forgets a session (deleted): its blocks go back to the pool now, or when its running turn ends. */
+    public void drop(String sessionId) {
+        Entry e;
+        synchronized (this) {
+            e = entries.get(sessionId);
+            if (e == null) {
+                return;
+            }
+            if (e.busy) {
+                e.dropWhenIdle = true;
+                return;
+            }
+            entries.remove(sessionId);
+        }
+        e.cache.release();
+    }
+
+    private void reserve(Entry self, int totalTokens) {
+        while (true) {
+            try {
+                self.cache.ensureCapacity(totalTokens);
+                return;
+            } catch (KvBudgetExceededException short_) {
+                Entry victim = null;
+                synchronized (this) {
+                    for (Iterator<Entry> it = entries.values().iterator(); it.hasNext(); ) {
+                        Entry candidate = it.next();
+                        if (!candidate.busy && candidate != self) {
+                            it.remove();
+                            evicted.put(candidate.sessionId, Boolean.TRUE);
+                            evictions++;
+                            victim = candidate;
+                            break;
+                        }
+                    }
+                }
+                if (victim == null) {
+                    throw Errors.exhausted("KV cache full: session '" + self.sessionId + "' needs "
+                            + short_.bytesNeeded() + " more bytes for " + totalTokens + " positions, "
+                            + short_.bytesFree() + " of " + pool.byteBudget()
+                            + " bytes are free and every other cache is in use by a running turn"
+                            + " (raise --kv-cache-mb or lower --capacity)");
+                }
+                long freed = victim.cache.sizeBytes();
+                int tokens = victim.cache.size();
+                victim.cache.release();
+                log.info("kv.evict session={} tokens={} bytes={} for={} need_bytes={}", victim.sessionId, tokens,
+                        freed, self.sessionId, short_.bytesNeeded());
+            }
+        }
+    }
+
+    private void finish(Entry e) {
+        // Give back blocks reserved for answer room that the turn did not use, while the cache is still ours (an
+        // idle cache may be evicted, i.e. released, by another turn at any moment).
+        e.cache.truncate(e.cache.size());
+        boolean release;
+        synchronized (this) {
+            e.busy = false;
+            release = e.dropWhenIdle || e.cache.size() == 0;
+            if (release) {
+                entries.remove(e.sessionId, e);
+            }
+        }
+        if (release) {
+            e.cache.release();
+        }
+    }
+
+    /** Counts a turn's cache outcome for the stats. */
+    public synchronized void recordOutcome(dev.warmroute.api.v1.CacheStatus status) {
+        switch (status) {
+            case CACHE_STATUS_WARM -> hits++;
+            case CACHE_STATUS_PARTIAL -> partialHits++;
+            case CACHE_STATUS_COLD -> misses++;
+            default -> { }
+        }
+    }
+
+    /** A consistent snapshot of the figures. */
+    public synchronized dev.warmroute.api.v1.KvCacheStats stats() {
+        long tokens = 0;
+        for (Entry e : entries.values()) {
+            tokens += e.cache.size();
+        }
+        return dev.warmroute.api.v1.KvCacheStats.newBuilder().setBytesUsed(pool.bytesUsed())
+                .setBytesBudget(pool.byteBudget()).setSessions(entries.size()).setTokens(tokens)
+                .setEvictions(evictions).setHits(hits).setPartialHits(partialHits).setMisses(misses).build();
+    }
+
+    public long bytesUsed() {
+        return pool.bytesUsed();
+    }
+
+    public long byteBudget() {
+        return pool.byteBudget();
+    }
+
+    public synchronized int sessions() {
+        return entries.size();
+    }
+
+    public synchronized long evictions() {
+        return evictions;
+    }
+
+    /** Tokens the session's cache holds now (0 when none); read while a turn may be appending (tests). */
+    synchronized int tokensOf(String sessionId) {
+        Entry e = entries.get(sessionId);
+        return e == null ? 0 : e.cache.size();
+    }
+
+    /** Whether this worker holds a cache for the session (tests, stats). */
+    public synchronized boolean holds(String sessionId) {
+        return entries.containsKey(sessionId);
+    }
+}

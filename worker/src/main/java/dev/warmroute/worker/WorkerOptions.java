@@ -1,0 +1,127 @@
+package dev.warmroute.worker;
+
+import dev.warmroute.cluster.HazelcastSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/**
+ * The worker's flags, in one place: {@code warmroute worker} mixes them in, and so does {@link WorkerMain} (the class
+ * tests, drills and {@code cluster up} start in separate JVMs), so both take exactly the same arguments.
+ */
+public final class WorkerOptions {
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "gRPC bind address (default ${DEFAULT-VALUE}).")
+    public String host;
+
+    @Option(names = "--port", defaultValue = "7100", description = "gRPC port; 0 picks a free one (default ${DEFAULT-VALUE}).")
+    public int port;
+
+    @Option(names = "--advertise-address", defaultValue = "", paramLabel = "HOST:PORT",
+            description = "Address routers use to reach this worker (default: host and the bound port).")
+    public String advertiseAddress;
+
+    @Option(names = "--worker-id", defaultValue = "", description = "Stable worker id (default: the advertised address).")
+    public String workerId;
+
+    @Option(names = "--model", paramLabel = "FILE",
+            description = "GGUF model to serve (default: the reference model, " + ModelLocator.REFERENCE_MODEL
+                    + ", from $WARMROUTE_SHARED/models/ or ../shared/models/).")
+    public Path model;
+
+    @Option(names = "--kv-cache-mb", defaultValue = "256", description = "Byte budget of all KV caches, in MB (default ${DEFAULT-VALUE}).")
+    public int kvCacheMb;
+
+    @Option(names = "--capacity", defaultValue = "2", description = "Turns computed at once (default ${DEFAULT-VALUE}).")
+    public int capacity;
+
+    @Option(names = "--queue", defaultValue = "16", description = "Turns waiting for a slot before RESOURCE_EXHAUSTED (default ${DEFAULT-VALUE}).")
+    public int queue;
+
+    @Option(names = "--threads", defaultValue = "0", description = "Threads of one forward pass; 0 = all cores (default ${DEFAULT-VALUE}).")
+    public int threads;
+
+    @Option(names = "--metrics-port", defaultValue = "0", description = "Prometheus /metrics port; 0 = off (default ${DEFAULT-VALUE}).")
+    public int metricsPort;
+
+    @Option(names = "--ready-file", paramLabel = "FILE", description = "Written with the bound ports once serving.")
+    public Path readyFile;
+
+    @Option(names = "--shutdown-grace-seconds", defaultValue = "20", description = "On SIGTERM, how long running turns may finish (default ${DEFAULT-VALUE}).")
+    public int shutdownGraceSeconds;
+
+    @Option(names = "--hazelcast-port", defaultValue = "5701", description = "Hazelcast member port; 0 picks a free one (default ${DEFAULT-VALUE}).")
+    public int hazelcastPort;
+
+    @Option(names = "--hazelcast-host", defaultValue = "127.0.0.1", description = "Hazelcast member bind address (default ${DEFAULT-VALUE}).")
+    public String hazelcastHost;
+
+    @Option(names = "--members", defaultValue = "", paramLabel = "HOST:PORT,...",
+            description = "Hazelcast members to join (empty: start alone, or the only seed).")
+    public String members;
+
+    @Option(names = "--hazelcast-mode", defaultValue = "member", paramLabel = "member|client",
+            description = "Embedded data member (default), or client of an external cluster (which then needs the"
+                    + " warmroute-cluster jar on its members' classpath).")
+    public String hazelcastMode;
+
+    @Option(names = "--cluster-name", defaultValue = "warmroute", description = "Hazelcast cluster name (default ${DEFAULT-VALUE}).")
+    public String clusterName;
+
+    @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Hazelcast and registry heartbeat (default ${DEFAULT-VALUE}).")
+    public long heartbeatMs;
+
+    @Option(names = "--max-no-heartbeat-ms", defaultValue = "5000", description = "A member silent this long is removed (default ${DEFAULT-VALUE}).")
+    public long maxNoHeartbeatMs;
+
+    @Option(names = "--backup-count", defaultValue = "1", description = "Synchronous backups of each session (default ${DEFAULT-VALUE}).")
+    public int backupCount;
+
+    @Option(names = "--session-max-idle-hours", defaultValue = "168", description = "Sessions untouched this long expire (default ${DEFAULT-VALUE}).")
+    public long sessionMaxIdleHours;
+
+    @Option(names = "--store-timeout-ms", defaultValue = "5000", description = "Deadline of each history-store call (default ${DEFAULT-VALUE}).")
+    public long storeTimeoutMs;
+
+    @Option(names = "--session-wait-ms", defaultValue = "30000", description = "How long a turn waits for the previous turn of its session (default ${DEFAULT-VALUE}).")
+    public long sessionWaitMs;
+
+    @Option(names = "--parent-pid", defaultValue = "0", description = "Exit when this process ends (set by launchers).")
+    public long parentPid;
+
+    /** The typed config; IllegalArgumentException naming the flag when a value is out of range. */
+    public WorkerConfig toConfig() {
+        HazelcastSettings.Mode mode = switch (hazelcastMode.toLowerCase(java.util.Locale.ROOT)) {
+            case "member" -> HazelcastSettings.Mode.MEMBER;
+            case "client" -> HazelcastSettings.Mode.CLIENT;
+            default -> throw new IllegalArgumentException("hazelcast-mode: member or client, got '" + hazelcastMode
+                    + "'");
+        };
+        List<String> seeds = members.isBlank() ? List.of()
+                : Arrays.stream(members.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+        if (mode == HazelcastSettings.Mode.CLIENT && seeds.isEmpty()) {
+            throw new IllegalArgumentException("members: required with --hazelcast-mode client (addresses of the"
+                    + " cluster's members)");
+        }
+        Path modelPath = model != null ? model : ModelLocator.referenceModel(System.getenv());
+        if (!Files.isRegularFile(modelPath)) {
+            throw new IllegalArgumentException("model: " + modelPath + " is not a file");
+        }
+        if (kvCacheMb < 1) {
+            throw new IllegalArgumentException("kv-cache-mb: must be at least 1, got " + kvCacheMb);
+        }
+        HazelcastSettings hz = HazelcastSettings.builder().clusterName(clusterName).host(hazelcastHost)
+                .port(hazelcastPort).members(seeds).mode(mode).heartbeat(Duration.ofMillis(heartbeatMs))
+                .maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs)).backupCount(backupCount)
+                .sessionMaxIdle(Duration.ofHours(sessionMaxIdleHours)).build();
+        return WorkerConfig.builder().host(host).port(port).advertiseAddress(advertiseAddress).workerId(workerId)
+                .hazelcast(hz).model(modelPath).kvCacheMb(kvCacheMb).capacity(capacity).queue(queue)
+                .engineThreads(threads).metricsPort(metricsPort).readyFile(readyFile)
+                .shutdownGrace(Duration.ofSeconds(Math.max(1, shutdownGraceSeconds)))
+                .storeTimeout(Duration.ofMillis(storeTimeoutMs)).sessionWait(Duration.ofMillis(sessionWaitMs))
+                .parentPid(parentPid).build();
+    }
+}

@@ -1,0 +1,329 @@
+package dev.warmroute.worker;
+
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryEvictedListener;
+import com.hazelcast.map.listener.EntryExpiredListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.nio.serialization.compact.CompactSerializer;
+import dev.warmroute.api.v1.ChatServiceGrpc;
+import dev.warmroute.api.v1.WorkerServiceGrpc;
+import dev.warmroute.api.v1.WorkerStats;
+import dev.warmroute.cluster.ClusterMaps;
+import dev.warmroute.cluster.GrpcServers;
+import dev.warmroute.cluster.HazelcastFactory;
+import dev.warmroute.cluster.HazelcastSettings;
+import dev.warmroute.cluster.InternalCredential;
+import dev.warmroute.cluster.MetricsServer;
+import dev.warmroute.cluster.ReadyFile;
+import dev.warmroute.cluster.WorkerRegistration;
+import dev.warmroute.cluster.WorkerRegistry;
+import dev.warmroute.cluster.session.SessionRecord;
+import dev.warmroute.cluster.session.SessionSerializers;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running worker: model, Hazelcast member (or client), KV caches, the gRPC server with ChatService, WorkerService,
+ * health and reflection, the registry entry, metrics and the ready file. {@link #close()} is the graceful stop.
+ *
+ * <p>Start order: model, Hazelcast, gRPC server (health NOT_SERVING), registration; health goes SERVING only when all
+ * of them are up, and the ready file is written last. Stop order is the reverse, with running turns allowed to
+ * finish before the server and the Hazelcast member go.
+ */
+public final class WorkerServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkerServer.class);
+
+    private final WorkerConfig config;
+    private final long startedNanos = System.nanoTime();
+    private final EngineModel model;
+    private final HazelcastInstance hz;
+    private final SessionStore store;
+    private final KvCacheManager caches;
+    private final ComputeQueue compute;
+    private final ScheduledExecutorService timer;
+    private final ActiveTurns active = new ActiveTurns();
+    private final WorkerMetrics metrics;
+    private final ChatService chat;
+    private final HealthStatusManager health = new HealthStatusManager();
+    private final Server server;
+    private final WorkerRegistry registry;
+    private final MetricsServer metricsServer;
+    private final String workerId;
+    private final String address;
+    private volatile boolean shuttingDown;
+    private boolean closed;
+
+    private WorkerServer(WorkerConfig config, PrometheusRegistry prometheus) throws IOException {
+        this.config = config;
+        health.setStatus("", ServingStatus.NOT_SERVING);
+        health.setStatus(ChatServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            this.model = EngineModel.load(config.model(), config.engineThreads());
+            opened.add(model);
+            log.info("worker.model id={} synthetic={} context={} template={} ({}) kv_bytes_per_token={}", model.id(),
+                    model.synthetic(), model.contextLength(), model.templateName(), model.templateReason(),
+                    model.kvBytesPerToken());
+            List<CompactSerializer<?>> serializers = new ArrayList<>(SessionSerializers.all());
+            serializers.add(new WorkerRegistration.Serializer());
+            HazelcastSettings hs = config.hazelcast();
+            this.hz = HazelcastFactory.start(hs, "warmroute-worker-" + ProcessHandle.current().pid() + "-"
+                    + System.identityHashCode(this), Map.of("role", "worker"), serializers);
+            opened.add(() -> hz.getLifecycleService().terminate());
+            if (hs.mode() == HazelcastSettings.Mode.CLIENT
+                    && !HazelcastFactory.awaitConnected(hz, Duration.ofSeconds(30))) {
+                throw new IOException("cannot reach the Hazelcast cluster at " + hs.members() + " within 30 s");
+            }
+            this.store = new SessionStore(hz, config.storeTimeout());
+            opened.add(store);
+            this.caches = new KvCacheManager(model.newPool(config.kvCacheBytes()), model::newCache);
+            this.compute = new ComputeQueue(config.capacity(), config.queue());
+            opened.add(compute);
+            this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "worker-timer");
+                t.setDaemon(true);
+                return t;
+            });
+            opened.add(timer::shutdownNow);
+            this.metrics = new WorkerMetrics(prometheus, caches::bytesUsed, caches::sessions, caches::evictions,
+                    compute::running, compute::queued);
+            WorkerIdentity identity = new WorkerIdentity();
+            TurnRunner runner = new TurnRunner(model, store, caches, metrics, identity, config.prefillChunk());
+            this.chat = new ChatService(model, store, caches,
+                    new SessionGate(config.sessionWaiters(), config.sessionWait(), timer), compute, runner,
+                    InternalCredential.obtain(hz), active, metrics, config.streamStall());
+            chat.starting(true);
+            List<BindableService> services = List.of(
+                    () -> LenientRequestMarshaller.wrap(chat.bindService()),
+                    () -> LenientRequestMarshaller.wrap(new WorkerStatsService(this::stats).bindService()));
+            // gRPC's own executor only runs handlers, which return at once (turns run on the compute queue).
+            this.server = GrpcServers.start(config.host(), config.port(), health, services,
+                    List.of(Trailers.interceptor(), Owner.interceptor()), null);
+            opened.add(() -> server.shutdownNow());
+            this.address = config.advertiseAddress().isEmpty() ? config.host() + ":" + server.getPort()
+                    : config.advertiseAddress();
+            this.workerId = config.workerId().isEmpty() ? address : config.workerId();
+            identity.set(workerId);
+
+            // Sessions deleted or expired anywhere: drop their caches here too.
+            IMap<String, SessionRecord> sessions = hz.getMap(ClusterMaps.SESSIONS);
+            sessions.addEntryListener(new DropCacheListener(caches), false);
+
+            this.registry = new WorkerRegistry(hz, config.storeTimeout());
+            opened.add(registry);
+            String memberUuid = hs.mode() == HazelcastSettings.Mode.MEMBER
+                    ? hz.getCluster().getLocalMember().getUuid().toString() : "";
+            long now = System.currentTimeMillis();
+            registry.register(new WorkerRegistration(workerId, address, config.capacity(), model.id(), memberUuid,
+                    now, now), hs.heartbeat(), hs.maxNoHeartbeat());
+            this.metricsServer = config.metricsPort() > 0
+                    ? MetricsServer.start(config.host(), config.metricsPort(), prometheus) : null;
+            chat.starting(false);
+            health.setStatus("", ServingStatus.SERVING);
+            health.setStatus(ChatServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+            health.setStatus(WorkerServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+            log.info("worker.ready worker={} address={} hazelcast={} mode={} capacity={} queue={} kv_budget_bytes={}",
+                    workerId, address, hazelcastAddress(), hs.mode(), config.capacity(), config.queue(),
+                    config.kvCacheBytes());
+            if (config.readyFile() != null) {
+                Map<String, Object> ready = new LinkedHashMap<>();
+                ready.put("role", "worker");
+                ready.put("worker_id", workerId);
+                ready.put("address", address);
+                ready.put("grpc_port", server.getPort());
+                ready.put("hazelcast_port", hazelcastPort());
+                ready.put("metrics_port", metricsServer == null ? 0 : metricsServer.port());
+                ready.put("model_id", model.id());
+                ready.put("pid", ProcessHandle.current().pid());
+                ReadyFile.write(config.readyFile(), ready);
+            }
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(opened);
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeQuietly(opened);
+            throw new IOException("interrupted while starting", e);
+        }
+    }
+
+    /** Starts a worker with its own metrics registry (several workers may share a JVM in tests). */
+    public static WorkerServer start(WorkerConfig config) throws IOException {
+        return new WorkerServer(config, new PrometheusRegistry());
+    }
+
+    /** Starts a worker whose metrics go to {@code registry} (the process's default one in {@link WorkerMain}). */
+    public static WorkerServer start(WorkerConfig config, PrometheusRegistry registry) throws IOException {
+        return new WorkerServer(config, registry);
+    }
+
+    public String workerId() {
+        return workerId;
+    }
+
+    /** The advertised gRPC address, host:port. */
+    public String address() {
+        return address;
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    public String modelId() {
+        return model.id();
+    }
+
+    KvCacheManager caches() {
+        return caches;
+    }
+
+    public HazelcastInstance hazelcast() {
+        return hz;
+    }
+
+    /** Hazelcast member address, host:port (empty in client mode). */
+    public String hazelcastAddress() {
+        return config.hazelcast().mode() == HazelcastSettings.Mode.MEMBER
+                ? config.hazelcast().host() + ":" + hazelcastPort() : "";
+    }
+
+    private int hazelcastPort() {
+        return config.hazelcast().mode() == HazelcastSettings.Mode.MEMBER
+                ? hz.getCluster().getLocalMember().getAddress().getPort() : 0;
+    }
+
+    public int metricsPort() {
+        return metricsServer == null ? 0 : metricsServer.port();
+    }
+
+    /** This worker's figures (WorkerService.GetWorkerStats). */
+    public WorkerStats stats() {
+        return WorkerStats.newBuilder().setWorkerId(workerId == null ? "" : workerId)
+                .setAddress(address == null ? "" : address).setModelId(model.id())
+                .setModelSynthetic(model.synthetic()).setContextLength(model.contextLength())
+                .setInFlight(compute.running()).setQueued(compute.queued()).setCapacity(compute.capacity())
+                .setKvCache(caches.stats()).setTurns(metrics.turnStats()).setShuttingDown(shuttingDown)
+                .setUptimeS((System.nanoTime() - startedNanos) / 1e9).setEngineThreads(model.threads()).build();
+    }
+
+    /** Blocks until the gRPC server has stopped (the process's main thread in {@link WorkerMain}). */
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+
+    /**
+     * Graceful stop: health NOT_SERVING and deregistration (routers stop sending turns), new turns refused with
+     * UNAVAILABLE, running turns given {@code shutdownGrace} to finish, then the server stops and the Hazelcast
+     * member leaves gracefully (its partitions migrate first, so no backup is lost).
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        shuttingDown = true;
+        long t0 = System.nanoTime();
+        log.info("worker.stopping worker={} running={} queued={}", workerId, compute.running(), compute.queued());
+        chat.shutDown();
+        health.setStatus("", ServingStatus.NOT_SERVING);
+        health.setStatus(ChatServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
+        health.setStatus(WorkerServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
+        registry.deregister();
+        boolean idle;
+        try {
+            idle = active.awaitIdle(config.shutdownGrace());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            idle = false;
+        }
+        if (!idle) {
+            log.warn("worker.stop-grace-expired worker={} still_running={}", workerId, active.count());
+        }
+        long drained = System.nanoTime();
+        server.shutdown();
+        try {
+            if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+                server.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            server.shutdownNow();
+        }
+        long serverStopped = System.nanoTime();
+        registry.close();
+        compute.close();
+        store.close();
+        timer.shutdownNow();
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
+        long othersClosed = System.nanoTime();
+        try {
+            hz.shutdown();
+        } catch (RuntimeException e) {
+            log.warn("worker.hazelcast-shutdown-failed worker={} error={}", workerId, e.toString());
+        }
+        long hzStopped = System.nanoTime();
+        model.close();
+        log.info("worker.stopped worker={} after_ms={} drain_ms={} server_ms={} close_ms={} hazelcast_ms={}", workerId,
+                (System.nanoTime() - t0) / 1_000_000, (drained - t0) / 1_000_000, (serverStopped - drained) / 1_000_000,
+                (othersClosed - serverStopped) / 1_000_000, (hzStopped - othersClosed) / 1_000_000);
+    }
+
+    /** kill -9 in a test: no goodbye to anyone (for tests of failures within one JVM). */
+    void crash() {
+        closed = true;
+        server.shutdownNow();
+        hz.getLifecycleService().terminate();
+        compute.close();
+        model.close();
+    }
+
+    private static void closeQuietly(List<AutoCloseable> opened) {
+        for (int i = opened.size() - 1; i >= 0; i--) {
+            try {
+                opened.get(i).close();
+            } catch (Exception ignored) {
+                // best effort while failing to start
+            }
+        }
+    }
+
+    /** Drops the KV cache of a session removed from the cluster (deleted, expired, evicted). */
+    private record DropCacheListener(KvCacheManager caches) implements EntryRemovedListener<String, SessionRecord>,
+            EntryExpiredListener<String, SessionRecord>, EntryEvictedListener<String, SessionRecord> {
+        @Override
+        public void entryRemoved(EntryEvent<String, SessionRecord> e) {
+            caches.drop(e.getKey());
+        }
+
+        @Override
+        public void entryExpired(EntryEvent<String, SessionRecord> e) {
+            caches.drop(e.getKey());
+        }
+
+        @Override
+        public void entryEvicted(EntryEvent<String, SessionRecord> e) {
+            caches.drop(e.getKey());
+        }
+    }
+}

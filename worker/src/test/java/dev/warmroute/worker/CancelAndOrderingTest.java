@@ -1,0 +1,161 @@
+package dev.warmroute.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.warmroute.api.v1.CacheStatus;
+import dev.warmroute.api.v1.GetSessionRequest;
+import dev.warmroute.api.v1.Session;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Cancellation mid-stream and per-session ordering, on real workers. */
+class CancelAndOrderingTest {
+
+    private static String cluster;
+    private static WorkerServer worker;
+    private static WorkerServer other;
+    private static ChatClient client;
+    private static ChatClient otherClient;
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = TestWorkers.clusterName();
+        worker = TestWorkers.start(cluster, List.of());
+        other = TestWorkers.start(cluster, List.of(worker.hazelcastAddress()));
+        client = new ChatClient(worker.address());
+        otherClient = new ChatClient(other.address());
+    }
+
+    @AfterAll
+    static void stop() {
+        for (AutoCloseable c : new AutoCloseable[] {client, otherClient, other, worker}) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception ignored) {
+                // best effort
+            }
+        }
+    }
+
+    private static Session session(String id) {
+        return client.blocking.getSession(GetSessionRequest.newBuilder().setSessionId(id).build());
+    }
+
+    @Test
+    void aCancelMidStreamWritesNothingAndLeavesTheCacheConsistent() throws Exception {
+        client.create("cancel-1", "", ChatClient.greedy(400));
+        ChatClient.Turn first = client.ok(ChatClient.message("cancel-1", "c1", "Once upon a time"));
+        int afterFirst = first.complete().getUsage().getPromptTokens() + first.complete().getUsage()
+                .getGeneratedTokens();
+
+        ChatClient.Turn cancelled = client.send(ChatClient.message("cancel-1", "c2", "Tell me more."), 120_000,
+                (deltas, cancel) -> {
+                    if (deltas == 3) {
+                        cancel.run();
+                    }
+                });
+        assertEquals(Status.Code.CANCELLED, cancelled.status().getCode(), cancelled.toString());
+        assertTrue(cancelled.deltas().size() >= 3);
+        // The worker notices, stops and cuts its cache back: wait until the turn is over there.
+        awaitIdle(worker);
+        assertEquals(1, session("cancel-1").getVersion(), "nothing written");
+        assertEquals(afterFirst, worker.caches().stats().getTokens(), "cache cut back to the committed history");
+
+        ChatClient.Turn retry = client.ok(ChatClient.message("cancel-1", "c2", "Tell me more."));
+        assertEquals(CacheStatus.CACHE_STATUS_WARM, retry.complete().getCache().getStatus());
+        assertEquals(afterFirst, retry.complete().getUsage().getReusedTokens());
+        assertEquals(2, retry.complete().getVersion());
+        // The interrupted stream was a prefix of the answer the retry produced.
+        assertEquals(cancelled.streamedIds(), retry.streamedIds().subList(0, cancelled.streamedIds().size()));
+        assertTrue(client.stats().getTurns().getFailed() >= 1);
+    }
+
+    @Test
+    void turnsOfOneSessionOnOneWorkerRunOneAfterTheOther() throws Exception {
+        client.create("order-1", "", ChatClient.greedy(60));
+        List<CompletableFuture<ChatClient.Turn>> turns = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            var req = ChatClient.message("order-1", "o" + i, "Message number " + i + ".");
+            turns.add(CompletableFuture.supplyAsync(() -> client.send(req)));
+        }
+        List<Long> versions = new ArrayList<>();
+        for (var f : turns) {
+            ChatClient.Turn t = f.get();
+            assertTrue(t.ok(), "waited for its turn instead of failing: " + t);
+            versions.add(t.complete().getVersion());
+        }
+        versions.sort(null);
+        assertEquals(List.of(1L, 2L, 3L), versions, "each built on the previous one's commit");
+        assertEquals(3, session("order-1").getTurnCount());
+    }
+
+    @Test
+    void turnsOfOneSessionOnTwoWorkersNeverBothCommitOnTheSameVersion() throws Exception {
+        client.create("order-2", "", ChatClient.greedy(40));
+        int ok = 0;
+        int aborted = 0;
+        for (int round = 0; round < 3; round++) {
+            var onA = ChatClient.message("order-2", "a" + round, "From the first client " + round + ".");
+            var onB = ChatClient.message("order-2", "b" + round, "From the second client " + round + ".");
+            CompletableFuture<ChatClient.Turn> fa = CompletableFuture.supplyAsync(() -> client.send(onA));
+            CompletableFuture<ChatClient.Turn> fb = CompletableFuture.supplyAsync(() -> otherClient.send(onB));
+            for (ChatClient.Turn t : List.of(fa.get(), fb.get())) {
+                if (t.ok()) {
+                    ok++;
+                } else {
+                    assertEquals(Status.Code.ABORTED, t.status().getCode(), t.toString());
+                    assertTrue(t.status().getDescription().contains("nothing written"), t.toString());
+                    aborted++;
+                }
+            }
+        }
+        assertEquals(ok, session("order-2").getTurnCount(), "every OK turn committed once, no ABORTED one did");
+        assertTrue(ok >= 3, "at least one turn per round wins");
+        assertEquals(6, ok + aborted);
+    }
+
+    @Test
+    void aSecondTurnThatWaitsTooLongIsAborted() throws Exception {
+        try (WorkerServer impatient = TestWorkers.start(cluster, List.of(worker.hazelcastAddress()),
+                b -> b.sessionWait(Duration.ofMillis(1)).capacity(1));
+             ChatClient c = new ChatClient(impatient.address())) {
+            c.create("order-3", "", ChatClient.greedy(300));
+            AtomicBoolean secondSent = new AtomicBoolean();
+            CompletableFuture<ChatClient.Turn> second = new CompletableFuture<>();
+            ChatClient.Turn first = c.send(ChatClient.message("order-3", "x1", "A long story please."), 120_000,
+                    (deltas, cancel) -> {
+                        if (deltas == 1 && secondSent.compareAndSet(false, true)) {
+                            CompletableFuture.runAsync(() -> second.complete(
+                                    c.send(ChatClient.message("order-3", "x2", "Another one."))));
+                        }
+                    });
+            assertTrue(first.ok());
+            ChatClient.Turn t2 = second.get();
+            assertEquals(Status.Code.ABORTED, t2.status().getCode(), t2.toString());
+            assertTrue(t2.status().getDescription().contains("previous turn of this session"), t2.toString());
+            assertNotEquals(0, c.stats().getTurns().getAborted());
+            assertEquals(1, session("order-3").getTurnCount());
+        }
+    }
+
+    static void awaitIdle(WorkerServer w) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (w.stats().getInFlight() > 0 || w.stats().getQueued() > 0) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("worker still busy");
+            }
+            Thread.sleep(5);
+        }
+    }
+}
