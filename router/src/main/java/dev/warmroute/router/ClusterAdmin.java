@@ -202,7 +202,7 @@ final class ClusterAdmin extends AdminServiceGrpc.AdminServiceImplBase {
                 : WorkerHealth.WORKER_HEALTH_SERVING;
         long registered = h.registration().registeredAtMs();
         return WorkerStatus.newBuilder().setWorkerId(h.id()).setAddress(h.registration().address())
-                .setHealth(health).setBreaker(breaker).setInFlight(h.inFlight())
+                .setHealth(health).setBreaker(breaker).setInFlight(h.inFlight()).setPeakInFlight(h.peakInFlight())
                 .setCapacity(h.registration().capacity()).setDraining(v.draining())
                 .setTurnsRouted(h.turnsRouted()).setTurnsFailed(h.turnsFailed())
                 .setRegisteredTime(Timestamp.newBuilder().setSeconds(registered / 1000)

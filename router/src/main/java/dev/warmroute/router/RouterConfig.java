@@ -17,6 +17,8 @@ import java.util.Objects;
  * @param maxAttempts      workers tried for one turn, resumes included, before the client gets the error
  * @param breaker          per-worker circuit breaker settings
  * @param bulkhead         most calls one router runs on one worker at once (more are refused at once, not queued)
+ * @param workerWindow     HTTP/2 flow-control window of each call to a worker, in bytes: the most a worker's answer
+ *                         can run ahead of what the router has passed on to a slow client
  * @param unaryTimeout     deadline of forwarded unary calls when the client set none
  * @param turnTimeout      deadline of a turn when the client set none
  * @param storeTimeout     deadline of each Hazelcast call (bindings, drain flags, status)
@@ -34,6 +36,7 @@ public record RouterConfig(
         int maxAttempts,
         BreakerSettings breaker,
         int bulkhead,
+        int workerWindow,
         Duration unaryTimeout,
         Duration turnTimeout,
         Duration storeTimeout,
@@ -103,6 +106,10 @@ public record RouterConfig(
         if (bulkhead < 1 || bulkhead > 100_000) {
             throw new IllegalArgumentException("bulkhead: must be in [1, 100000], got " + bulkhead);
         }
+        if (workerWindow < 1024 || workerWindow > 64 * 1024 * 1024) {
+            throw new IllegalArgumentException("worker-window-kb: must be in [1, 65536] KiB, got " + workerWindow
+                    + " bytes");
+        }
         requirePositive(unaryTimeout, "unary-timeout-ms");
         requirePositive(turnTimeout, "turn-timeout-seconds");
         requirePositive(storeTimeout, "store-timeout-ms");
@@ -127,7 +134,7 @@ public record RouterConfig(
 
     public Builder toBuilder() {
         return new Builder().host(host).port(port).routerId(routerId).hazelcast(hazelcast).loadBound(loadBound)
-                .maxAttempts(maxAttempts).breaker(breaker).bulkhead(bulkhead).unaryTimeout(unaryTimeout)
+                .maxAttempts(maxAttempts).breaker(breaker).bulkhead(bulkhead).workerWindow(workerWindow).unaryTimeout(unaryTimeout)
                 .turnTimeout(turnTimeout).storeTimeout(storeTimeout).metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(shutdownGrace).parentPid(parentPid);
     }
@@ -143,6 +150,7 @@ public record RouterConfig(
         private int maxAttempts = 3;
         private BreakerSettings breaker = BreakerSettings.defaults();
         private int bulkhead = 64;
+        private int workerWindow = 1024 * 1024;
         private Duration unaryTimeout = Duration.ofSeconds(10);
         private Duration turnTimeout = Duration.ofMinutes(10);
         private Duration storeTimeout = Duration.ofSeconds(2);
@@ -159,6 +167,7 @@ public record RouterConfig(
         public Builder maxAttempts(int v) { maxAttempts = v; return this; }
         public Builder breaker(BreakerSettings v) { breaker = v; return this; }
         public Builder bulkhead(int v) { bulkhead = v; return this; }
+        public Builder workerWindow(int v) { workerWindow = v; return this; }
         public Builder unaryTimeout(Duration v) { unaryTimeout = v; return this; }
         public Builder turnTimeout(Duration v) { turnTimeout = v; return this; }
         public Builder storeTimeout(Duration v) { storeTimeout = v; return this; }
@@ -169,7 +178,7 @@ public record RouterConfig(
 
         public RouterConfig build() {
             return new RouterConfig(host, port, routerId, hazelcast, loadBound, maxAttempts, breaker, bulkhead,
-                    unaryTimeout, turnTimeout, storeTimeout, metricsPort, readyFile, shutdownGrace, parentPid);
+                    workerWindow, unaryTimeout, turnTimeout, storeTimeout, metricsPort, readyFile, shutdownGrace, parentPid);
         }
     }
 }

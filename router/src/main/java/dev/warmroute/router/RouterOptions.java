@@ -61,6 +61,11 @@ public final class RouterOptions {
     @Option(names = "--bulkhead", defaultValue = "64", description = "Most calls at once to one worker; more are refused, not queued (default ${DEFAULT-VALUE}).")
     public int bulkhead;
 
+    @Option(names = "--worker-window-kb", defaultValue = "1024",
+            description = "Flow-control window of each call to a worker: how far an answer may run ahead of a slow "
+                    + "client in transit through the router (default ${DEFAULT-VALUE}).")
+    public int workerWindowKb;
+
     @Option(names = "--unary-timeout-ms", defaultValue = "10000", description = "Deadline of forwarded unary calls without a client deadline (default ${DEFAULT-VALUE}).")
     public long unaryTimeoutMs;
 
@@ -100,7 +105,8 @@ public final class RouterOptions {
                 .maxAttempts(maxAttempts)
                 .breaker(new RouterConfig.BreakerSettings(breakerWindow, breakerFailureRate, breakerMinCalls,
                         Duration.ofMillis(breakerOpenMs), breakerHalfOpenCalls))
-                .bulkhead(bulkhead).unaryTimeout(Duration.ofMillis(unaryTimeoutMs))
+                .bulkhead(bulkhead).workerWindow((int) Math.min(Integer.MAX_VALUE, workerWindowKb * 1024L))
+                .unaryTimeout(Duration.ofMillis(unaryTimeoutMs))
                 .turnTimeout(Duration.ofSeconds(turnTimeoutSeconds)).storeTimeout(Duration.ofMillis(storeTimeoutMs))
                 .metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(Duration.ofSeconds(Math.max(1, shutdownGraceSeconds))).parentPid(parentPid).build();

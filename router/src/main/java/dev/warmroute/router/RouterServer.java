@@ -79,7 +79,8 @@ public final class RouterServer implements AutoCloseable {
         this.hz = HazelcastClient.newHazelcastClient(clientConfig(config));
         try {
             this.directory = new WorkerDirectory(FailurePolicy.breakerConfig(config.breaker()),
-                    FailurePolicy.bulkheadConfig(config.bulkhead()), executor, timer, config.storeTimeout());
+                    FailurePolicy.bulkheadConfig(config.bulkhead()), executor, timer, config.storeTimeout(),
+                    config.workerWindow());
             this.bindings = new BindingStore(hz, config.storeTimeout(), () -> routerId);
             SessionRouter sessions = new SessionRouter(directory, new Placement(config.loadBound()), bindings);
             this.metrics = new RouterMetrics(prometheus, directory::all, new RecentRate());

@@ -52,6 +52,7 @@ import org.slf4j.LoggerFactory;
 final class TurnProxy {
 
     private static final Logger log = LoggerFactory.getLogger(TurnProxy.class);
+    static final int READY_THRESHOLD_BYTES = 1024;
 
     /** What every turn needs from the router. */
     record Env(Supplier<String> id, RouterConfig config, SessionRouter router, RouterMetrics metrics,
@@ -103,6 +104,9 @@ final class TurnProxy {
 
     /** Runs on the handler's thread: installs the client callbacks (they must be set before it returns), places. */
     void start() {
+        // isReady() turns false once this many bytes wait unsent to the client (gRPC's default is 32 KiB, about a
+        // thousand deltas), as on the worker: a slow client holds its turn a few dozen tokens ahead, not a thousand.
+        out.setOnReadyThreshold(READY_THRESHOLD_BYTES);
         out.setOnReadyHandler(this::clientReady);
         out.setOnCancelHandler(() -> log.debug("turn.client-cancel session={} request={}", sessionId, requestId));
         Binding b = env.router().binding(sessionId);

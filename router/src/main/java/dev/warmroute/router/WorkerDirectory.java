@@ -43,17 +43,19 @@ public final class WorkerDirectory implements WorkerRegistry.Listener, AutoClose
     private final Executor executor;
     private final ScheduledExecutorService timer;
     private final Duration storeTimeout;
+    private final int workerWindow;
     private IMap<String, String> control;
     private UUID drainListener;
     private volatile boolean closed;
 
     public WorkerDirectory(CircuitBreakerConfig breakerConfig, BulkheadConfig bulkheadConfig, Executor executor,
-            ScheduledExecutorService timer, Duration storeTimeout) {
+            ScheduledExecutorService timer, Duration storeTimeout, int workerWindow) {
         this.breakerConfig = breakerConfig;
         this.bulkheadConfig = bulkheadConfig;
         this.executor = executor;
         this.timer = timer;
         this.storeTimeout = storeTimeout;
+        this.workerWindow = workerWindow;
     }
 
     /** Starts following the cluster: drain flags first, then the registry (which replays current workers). */
@@ -111,7 +113,7 @@ public final class WorkerDirectory implements WorkerRegistry.Listener, AutoClose
                 old.close("re-registered at " + r.address());
             }
             WorkerHandle h = new WorkerHandle(r, CircuitBreaker.of("worker-" + id, breakerConfig),
-                    Bulkhead.of("worker-" + id, bulkheadConfig), executor, timer);
+                    Bulkhead.of("worker-" + id, bulkheadConfig), executor, timer, workerWindow);
             h.watchHealth();
             log.info("worker.joined worker={} address={} capacity={} model={}", id, r.address(), r.capacity(),
                     r.modelId());

@@ -59,7 +59,7 @@ public final class WorkerHandle {
     private int watchFailures;
 
     WorkerHandle(WorkerRegistration registration, CircuitBreaker breaker, Bulkhead bulkhead, Executor executor,
-            ScheduledExecutorService timer) {
+            ScheduledExecutorService timer, int flowControlWindow) {
         this.id = registration.workerId();
         this.registration = registration;
         this.breaker = breaker;
@@ -67,12 +67,11 @@ public final class WorkerHandle {
         this.timer = timer;
         HostPort address = HostPort.parse(registration.address(), "worker address");
         // One channel per worker for all calls. Keepalive notices a hung worker (or a black-holed host) within about
-        // 15 s even with no call running; the worker's server permits pings every 5 s. A fixed 1 MiB window per
-        // stream (no auto-tuning) bounds what a turn can have in transit from its worker while its client is slow:
-        // token streams need far less.
+        // 15 s even with no call running; the worker's server permits pings every 5 s. A fixed window per stream
+        // (no auto-tuning) bounds what a turn can have in transit from its worker while its client is slow.
         this.channel = NettyChannelBuilder.forAddress(address.host(), address.port())
                 .usePlaintext()
-                .flowControlWindow(1024 * 1024)
+                .flowControlWindow(flowControlWindow)
                 .executor(executor)
                 .keepAliveTime(10, TimeUnit.SECONDS)
                 .keepAliveTimeout(5, TimeUnit.SECONDS)

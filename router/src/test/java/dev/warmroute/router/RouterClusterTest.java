@@ -1,0 +1,380 @@
+package dev.warmroute.router;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.warmroute.api.v1.CacheReason;
+import dev.warmroute.api.v1.CacheStatus;
+import dev.warmroute.api.v1.ChatMessage;
+import dev.warmroute.api.v1.ClusterStatus;
+import dev.warmroute.api.v1.Role;
+import dev.warmroute.api.v1.SamplingParams;
+import dev.warmroute.api.v1.Session;
+import dev.warmroute.api.v1.TurnComplete;
+import dev.warmroute.api.v1.WorkerHealth;
+import dev.warmroute.api.v1.WorkerStatus;
+import io.grpc.Status;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The router with real workers: three {@code WorkerMain} JVMs on the reference model and two {@link RouterMain} JVMs,
+ * all on 127.0.0.1, sharing one Hazelcast cluster. The tests run in order on one cluster (it costs five JVM starts):
+ * warm affinity through either router, load bound, kill -9 between turns, restart, kill -9 mid-stream, and finally no
+ * worker at all.
+ *
+ * <p>Reference answers: a session's answers depend only on its settings, seed, id and messages (the sampler's draw is
+ * derived from seed, session id, turn index and position), so a conversation is run once, its session deleted and
+ * created again with the same id and seed, and the second run is compared with the first.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RouterClusterTest {
+
+    private static final List<String> WORKERS = List.of("w1", "w2", "w3");
+
+    @TempDir
+    static Path dir;
+
+    private static TestCluster cluster;
+    private static RouterClient r1;
+    private static RouterClient r2;
+    /** Sessions of the worker killed between turns, and where they went. */
+    private static final Map<String, String> movedTo = new LinkedHashMap<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = new TestCluster(dir);
+        cluster.startWorkers("w1", "w2", "w3");
+        Map<String, List<String>> routers = new LinkedHashMap<>();
+        routers.put("r1", List.of());
+        // r2 keeps a small window towards workers: with a stalled client, a worker stops a few dozen tokens ahead
+        // (the mid-stream kill below needs the worker still generating when it dies).
+        routers.put("r2", List.of("--worker-window-kb", "1"));
+        cluster.startRouters(routers);
+        r1 = new RouterClient(cluster.routers.get("r1").address());
+        r2 = new RouterClient(cluster.routers.get("r2").address());
+        for (RouterClient r : List.of(r1, r2)) {
+            await(() -> serving(r.status()).containsAll(WORKERS), "routers see w1, w2, w3 serving");
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (RouterClient c : new RouterClient[] {r1, r2}) {
+            if (c != null) {
+                c.close();
+            }
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static Set<String> serving(ClusterStatus s) {
+        Set<String> ids = new HashSet<>();
+        for (WorkerStatus w : s.getWorkersList()) {
+            if (w.getHealth() == WorkerHealth.WORKER_HEALTH_SERVING) {
+                ids.add(w.getWorkerId());
+            }
+        }
+        return ids;
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (true) {
+            try {
+                if (condition.getAsBoolean()) {
+                    return;
+                }
+            } catch (RuntimeException e) {
+                // not yet answering
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /** The first {@code n} ids {@code prefix-i} whose rendezvous hash prefers {@code worker} among all three. */
+    private static List<String> preferring(String worker, String prefix, int n) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; out.size() < n; i++) {
+            String s = prefix + "-" + i;
+            if (RendezvousHash.top(s, WORKERS).equals(worker)) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    private static RouterClient.Turn ok(RouterClient via, String session, String requestId, String text) {
+        RouterClient.Turn t = via.send(RouterClient.message(session, requestId, text));
+        t.assertContinuous();
+        return t;
+    }
+
+    @Test
+    @Order(1)
+    void aSessionGetsTheSameWorkerThroughEitherRouterTurnAfterTurnAndIsWarmFromTurnTwo() {
+        Set<String> used = new HashSet<>();
+        for (int k = 0; k < 6; k++) {
+            String s = "warm-" + k;
+            r1.create(s, RouterClient.sampling(0.8f, 1000 + k, 12));
+            String worker = null;
+            for (int t = 0; t < 4; t++) {
+                RouterClient via = t % 2 == 0 ? r1 : r2;
+                RouterClient.Turn turn = ok(via, s, "t" + t, "Tell me what happens next, part " + t + ".");
+                TurnComplete c = turn.complete();
+                if (worker == null) {
+                    worker = c.getWorkerId();
+                    assertEquals(RendezvousHash.top(s, WORKERS), worker, "a new session goes to its hash's choice");
+                    assertEquals(CacheStatus.CACHE_STATUS_COLD, c.getCache().getStatus());
+                    assertEquals(CacheReason.CACHE_REASON_NEW_SESSION, c.getCache().getReason());
+                } else {
+                    assertEquals(worker, c.getWorkerId(), s + " turn " + t + " through " + (t % 2 == 0 ? "r1" : "r2"));
+                    assertEquals(CacheStatus.CACHE_STATUS_WARM, c.getCache().getStatus(), s + " turn " + t);
+                    assertEquals("warm", turn.trailer("x-warmroute-cache"));
+                }
+                assertEquals(t % 2 == 0 ? "r1" : "r2", c.getRouting().getRouterId());
+                assertEquals(worker, c.getRouting().getPreferredWorker());
+                assertFalse(c.getRouting().getFallback(), c.getRouting().toString());
+                assertEquals(1, c.getRouting().getBindingEpoch(), "both routers read the same binding");
+                assertEquals(worker, turn.trailer("x-warmroute-worker"));
+                assertEquals(t + 1, c.getVersion());
+            }
+            used.add(worker);
+        }
+        assertTrue(used.size() >= 2, "six sessions all on one worker: " + used);
+    }
+
+    @Test
+    @Order(2)
+    void whenOneWorkerIsSaturatedNewTurnsSpillAndNoWorkerRunsAboveTheLoadBound() throws Exception {
+        // A skewed workload: twelve clients at once, every session hashed to w1. Plain hashing would run all twelve
+        // on w1; the bound is ceil(1.25 x 12 / 3) = 5 turns per worker from this router.
+        int clients = 12;
+        List<String> hot = preferring("w1", "hot", clients);
+        for (String s : hot) {
+            r1.create(s, RouterClient.sampling(0.8f, 7, 24));
+        }
+        CyclicBarrier go = new CyclicBarrier(clients);
+        List<CompletableFuture<List<RouterClient.Turn>>> runs = new ArrayList<>();
+        for (String s : hot) {
+            runs.add(CompletableFuture.supplyAsync(() -> {
+                List<RouterClient.Turn> turns = new ArrayList<>();
+                try {
+                    go.await(60, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                for (int t = 0; t < 3; t++) {
+                    turns.add(r1.send(RouterClient.message(s, "t" + t, "Go on with the story, step " + t + ".")));
+                }
+                return turns;
+            }, java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()));
+        }
+        AtomicBoolean done = new AtomicBoolean();
+        Map<String, Integer> sampledMax = new HashMap<>();
+        CompletableFuture<Void> sampler = CompletableFuture.runAsync(() -> {
+            while (!done.get()) {
+                for (WorkerStatus w : r1.status().getWorkersList()) {
+                    sampledMax.merge(w.getWorkerId(), w.getInFlight(), Math::max);
+                }
+            }
+        });
+        int spilled = 0;
+        int total = 0;
+        for (var run : runs) {
+            for (RouterClient.Turn t : run.get(240, TimeUnit.SECONDS)) {
+                t.assertContinuous();
+                total++;
+                if (t.complete().getRouting().getFallback()) {
+                    assertTrue(t.complete().getRouting().getFallbackReason().startsWith("over load bound"),
+                            t.complete().getRouting().getFallbackReason());
+                    spilled++;
+                }
+            }
+        }
+        done.set(true);
+        sampler.get(30, TimeUnit.SECONDS);
+        assertEquals(clients * 3, total);
+        assertTrue(spilled > 0, "no turn spilled from the saturated worker");
+        int bound = (int) Math.ceil(1.25 * clients / WORKERS.size());
+        ClusterStatus status = r1.status();
+        for (WorkerStatus w : status.getWorkersList()) {
+            assertTrue(w.getPeakInFlight() <= bound, w.getWorkerId() + " ran " + w.getPeakInFlight()
+                    + " turns at once, above the bound " + bound);
+            assertTrue(sampledMax.getOrDefault(w.getWorkerId(), 0) <= bound);
+        }
+        System.out.printf("load bound: %d turns, %d spilled, peak in flight %s, bound %d%n", total, spilled,
+                status.getWorkersList().stream().map(w -> w.getWorkerId() + "=" + w.getPeakInFlight()).toList(),
+                bound);
+    }
+
+    @Test
+    @Order(3)
+    void killingAWorkerBetweenTurnsMovesItsSessionsColdWithTheSameAnswerAndNoClientError() throws Exception {
+        List<String> sessions = preferring("w2", "between", 4);
+        Map<String, List<String>> reference = new HashMap<>();
+        for (int i = 0; i < sessions.size(); i++) {
+            String s = sessions.get(i);
+            SamplingParams sampling = RouterClient.sampling(0.8f, 4242 + i, 16);
+            r1.create(s, sampling);
+            List<String> answers = new ArrayList<>();
+            for (int t = 0; t < 3; t++) {
+                RouterClient.Turn turn = ok(t % 2 == 0 ? r1 : r2, s, "t" + t, "What does the dog do in part " + t + "?");
+                assertEquals("w2", turn.complete().getWorkerId());
+                answers.add(turn.complete().getText());
+            }
+            reference.put(s, answers);
+            r1.delete(s);
+            r2.create(s, sampling);
+            for (int t = 0; t < 2; t++) {
+                RouterClient.Turn turn = ok(t % 2 == 0 ? r2 : r1, s, "t" + t, "What does the dog do in part " + t + "?");
+                assertEquals("w2", turn.complete().getWorkerId());
+                assertEquals(answers.get(t), turn.complete().getText(), "a re-created session answers the same");
+            }
+        }
+
+        cluster.kill("w2");
+
+        for (int i = 0; i < sessions.size(); i++) {
+            String s = sessions.get(i);
+            RouterClient via = i % 2 == 0 ? r1 : r2;
+            long t0 = System.nanoTime();
+            RouterClient.Turn turn = ok(via, s, "t2", "What does the dog do in part 2?");
+            TurnComplete c = turn.complete();
+            assertNotEquals("w2", c.getWorkerId());
+            assertEquals(reference.get(s).get(2), c.getText(), "the cold answer equals the warm one");
+            assertEquals(CacheStatus.CACHE_STATUS_COLD, c.getCache().getStatus(), c.getCache().toString());
+            assertEquals("w2", c.getRouting().getPreferredWorker());
+            assertTrue(c.getRouting().getFallback());
+            assertFalse(c.getRouting().getFallbackReason().isEmpty());
+            assertEquals(2, c.getRouting().getBindingEpoch(), "the session moved once");
+            assertNotNull(turn.trailer("x-warmroute-fallback"));
+            movedTo.put(s, c.getWorkerId());
+            System.out.printf("after kill: %s -> %s via %s in %.0f ms (%s)%n", s, c.getWorkerId(),
+                    c.getRouting().getRouterId(), (System.nanoTime() - t0) / 1e6, c.getRouting().getFallbackReason());
+        }
+    }
+
+    @Test
+    @Order(4)
+    void theKilledWorkerRestartsKeepsAwayFromItsOldSessionsAndTakesNewOnes() throws Exception {
+        cluster.startWorkers("w2");
+        for (RouterClient r : List.of(r1, r2)) {
+            await(() -> serving(r.status()).containsAll(WORKERS), "routers see the restarted w2 serving");
+        }
+        assertEquals(4, movedTo.size());
+        int i = 0;
+        for (var e : movedTo.entrySet()) {
+            RouterClient via = i++ % 2 == 0 ? r2 : r1;
+            TurnComplete c = ok(via, e.getKey(), "t3", "And after that?").complete();
+            assertEquals(e.getValue(), c.getWorkerId(), "the session stays where it is warm");
+            assertEquals(CacheStatus.CACHE_STATUS_WARM, c.getCache().getStatus());
+            assertFalse(c.getRouting().getFallback());
+            assertEquals(2, c.getRouting().getBindingEpoch());
+        }
+        for (String s : preferring("w2", "fresh", 3)) {
+            r1.create(s, RouterClient.sampling(0.8f, 5, 8));
+            TurnComplete c = ok(r2, s, "t0", "Hello there.").complete();
+            assertEquals("w2", c.getWorkerId(), "new sessions are placed on the restarted worker again");
+            assertFalse(c.getRouting().getFallback());
+            assertEquals(1, c.getRouting().getBindingEpoch());
+        }
+    }
+
+    @Test
+    @Order(5)
+    void killingAWorkerMidStreamGivesTheClientOneContinuousCompleteAnswerCommittedOnce() throws Exception {
+        // Find a conversation whose second answer is long (a few hundred tokens), so the worker is still generating
+        // when it dies: a stalled reader holds it a few dozen tokens ahead of what the client received.
+        String session = null;
+        List<String> reference = null;
+        SamplingParams sampling = null;
+        for (int seed = 1; seed <= 40 && session == null; seed++) {
+            String s = "mid-" + seed;
+            SamplingParams p = RouterClient.sampling(1.0f, seed, 400);
+            r2.create(s, p);
+            String a0 = ok(r2, s, "t0", "Hi.").complete().getText();
+            TurnComplete c1 = ok(r2, s, "t1", "Tell me a long story about a cat.").complete();
+            if (c1.getUsage().getGeneratedTokens() >= 250) {
+                session = s;
+                reference = List.of(a0, c1.getText());
+                sampling = p;
+            }
+            r2.delete(s);
+        }
+        assertNotNull(session, "no seed gave a long enough answer");
+        r2.create(session, sampling);
+        TurnComplete first = ok(r2, session, "t0", "Hi.").complete();
+        assertEquals(reference.get(0), first.getText());
+        String victim = first.getWorkerId();
+
+        try (RouterClient slow = new RouterClient(cluster.routers.get("r2").address(), 1024)) {
+            RouterClient.Paused paused = slow.sendPaused(RouterClient.message(session, "t1",
+                    "Tell me a long story about a cat."), 4);
+            await(() -> paused.events.size() >= 4, "the client has TurnStarted and three deltas");
+            cluster.kill(victim);
+            paused.resume();
+            RouterClient.Turn turn = paused.result.get(120, TimeUnit.SECONDS);
+            turn.assertContinuous();
+            TurnComplete c = turn.complete();
+            assertTrue(c.getRouting().getResumed(), "the answer was not interrupted: " + c.getRouting());
+            assertNotEquals(victim, c.getWorkerId());
+            assertEquals(reference.get(1), c.getText(), "the resumed answer is the one the dead worker would have given");
+            assertEquals(2, c.getVersion());
+            System.out.printf("mid-stream: killed %s after %d events, resumed on %s (%s)%n", victim, 4,
+                    c.getWorkerId(), c.getRouting().getFallbackReason());
+        }
+        Session stored = r1.get(session);
+        assertEquals(2, stored.getTurnCount());
+        List<ChatMessage> messages = stored.getMessagesList();
+        assertEquals(4, messages.size(), "two turns, each once: " + messages);
+        assertEquals(Role.ROLE_ASSISTANT, messages.get(3).getRole());
+        assertEquals(reference.get(1), messages.get(3).getContent());
+        assertEquals(reference.get(0), messages.get(1).getContent());
+    }
+
+    @Test
+    @Order(6)
+    void withNoWorkerAtAllTheRouterAnswersUnavailableQuicklyWithAClearMessage() throws Exception {
+        for (String w : WORKERS) {
+            if (cluster.workers.get(w).process().isAlive()) {
+                cluster.kill(w);
+            }
+        }
+        for (RouterClient r : List.of(r1, r2)) {
+            long t0 = System.nanoTime();
+            RouterClient.Turn turn = r.send(RouterClient.message("nobody-home", "x", "Hello?"), 30);
+            double ms = (System.nanoTime() - t0) / 1e6;
+            assertEquals(Status.Code.UNAVAILABLE, turn.status().getCode(), turn.status().toString());
+            String message = turn.status().getDescription();
+            assertTrue(message.startsWith("no worker is serving") || message.startsWith("all "), message);
+            System.out.printf("no worker: UNAVAILABLE after %.0f ms: %s%n", ms, message);
+        }
+    }
+}
