@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 VersionCommand.class,
                 WorkerCommand.class,
+                RouterCommand.class,
                 dev.warmroute.cli.chat.ChatCommand.class,
                 GenerateCommand.class,
                 BenchCommand.class,

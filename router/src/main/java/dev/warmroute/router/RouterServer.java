@@ -79,12 +79,13 @@ public final class RouterServer implements AutoCloseable {
         this.hz = HazelcastClient.newHazelcastClient(clientConfig(config));
         try {
             this.directory = new WorkerDirectory(FailurePolicy.breakerConfig(config.breaker()),
-                    FailurePolicy.bulkheadConfig(config.bulkhead()), executor, timer, config.storeTimeout(),
+                    FailurePolicy.bulkheadConfig(config.bulkhead()), timer, config.storeTimeout(),
                     config.workerWindow());
             this.bindings = new BindingStore(hz, config.storeTimeout(), () -> routerId);
             SessionRouter sessions = new SessionRouter(directory, new Placement(config.loadBound()), bindings);
             this.metrics = new RouterMetrics(prometheus, directory::all, new RecentRate());
-            TurnProxy.Env env = new TurnProxy.Env(() -> routerId, config, sessions, metrics, () -> credential);
+            TurnProxy.Env env = new TurnProxy.Env(() -> routerId, config, sessions, metrics, () -> credential,
+                    executor);
             List<BindableService> services = List.of(new ChatProxy(env, directory, () -> ready && !closed),
                     new ClusterAdmin(env, directory, () -> hz, () -> ready && !closed));
             this.server = GrpcServers.start(config.host(), config.port(), health, services,

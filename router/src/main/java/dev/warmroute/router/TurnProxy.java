@@ -56,7 +56,7 @@ final class TurnProxy {
 
     /** What every turn needs from the router. */
     record Env(Supplier<String> id, RouterConfig config, SessionRouter router, RouterMetrics metrics,
-            Supplier<InternalCredential> credential) {
+            Supplier<InternalCredential> credential, java.util.concurrent.Executor blocking) {
         /** The router's id (known once its port is bound). */
         String routerId() {
             return id.get();
@@ -74,6 +74,8 @@ final class TurnProxy {
     private final long arrivalNanos;
 
     private Binding binding;
+    /** The binding epoch reported in RoutingInfo: the binding's, or the one a move in progress will write. */
+    private long epoch;
     private String preferred;
     private final List<String> attempted = new ArrayList<>();
     private final Map<String, String> excluded = new LinkedHashMap<>();
@@ -112,6 +114,7 @@ final class TurnProxy {
         Binding b = env.router().binding(sessionId);
         synchronized (this) {
             binding = b;
+            epoch = b == null ? 0 : b.epoch();
             next();
         }
     }
@@ -206,7 +209,7 @@ final class TurnProxy {
                 if (routerMs < 0) {
                     routerMs = (a.startNanos - arrivalNanos) / 1e6;
                 }
-                binding = env.router().bind(sessionId, binding, a.worker.id());
+                rebind(a.worker.id());
                 if (!startedSent) {
                     turnIndex = event.getStarted().getTurnIndex();
                     TurnStarted started = event.getStarted().toBuilder().setRouting(routing(a.worker.id())).build();
@@ -254,6 +257,29 @@ final class TurnProxy {
             default -> { }
         }
         requestMore(a);
+    }
+
+    /**
+     * The worker accepted the turn: bind the session to it if it was bound elsewhere (or not at all). The
+     * compare-and-set is a Hazelcast round trip, and worker callbacks run on the transport's threads, so it runs on a
+     * blocking executor; RoutingInfo reports the epoch the move writes (and the winner's, should another router move
+     * the session at the same moment, once known).
+     */
+    private void rebind(String workerId) {
+        Binding expected = binding;
+        if (expected != null && expected.workerId().equals(workerId)) {
+            return;
+        }
+        epoch = expected == null ? 1 : expected.epoch() + 1;
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> env.router().bind(sessionId, expected, workerId),
+                env.blocking()).thenAccept(now -> {
+                    synchronized (this) {
+                        if (now != null) {
+                            binding = now;
+                            epoch = now.epoch();
+                        }
+                    }
+                });
     }
 
     private void onAttemptClosed(Attempt a, Status status) {
@@ -340,7 +366,7 @@ final class TurnProxy {
         return RoutingInfo.newBuilder().setRouterId(env.routerId()).setPreferredWorker(preferred)
                 .addAllAttemptedWorkers(attempted).setFallback(fallback)
                 .setFallbackReason(fallback || resumed ? fallbackReason : "").setResumed(resumed)
-                .setBindingEpoch(binding == null ? 0 : binding.epoch()).setRouterMs(Math.max(0, routerMs)).build();
+                .setBindingEpoch(epoch).setRouterMs(Math.max(0, routerMs)).build();
     }
 
     private void finishOk(Attempt a) {

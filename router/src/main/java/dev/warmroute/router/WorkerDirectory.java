@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -40,7 +39,6 @@ public final class WorkerDirectory implements WorkerRegistry.Listener, AutoClose
     private final Set<String> draining = ConcurrentHashMap.newKeySet();
     private final CircuitBreakerConfig breakerConfig;
     private final BulkheadConfig bulkheadConfig;
-    private final Executor executor;
     private final ScheduledExecutorService timer;
     private final Duration storeTimeout;
     private final int workerWindow;
@@ -48,11 +46,10 @@ public final class WorkerDirectory implements WorkerRegistry.Listener, AutoClose
     private UUID drainListener;
     private volatile boolean closed;
 
-    public WorkerDirectory(CircuitBreakerConfig breakerConfig, BulkheadConfig bulkheadConfig, Executor executor,
+    public WorkerDirectory(CircuitBreakerConfig breakerConfig, BulkheadConfig bulkheadConfig,
             ScheduledExecutorService timer, Duration storeTimeout, int workerWindow) {
         this.breakerConfig = breakerConfig;
         this.bulkheadConfig = bulkheadConfig;
-        this.executor = executor;
         this.timer = timer;
         this.storeTimeout = storeTimeout;
         this.workerWindow = workerWindow;
@@ -113,7 +110,7 @@ public final class WorkerDirectory implements WorkerRegistry.Listener, AutoClose
                 old.close("re-registered at " + r.address());
             }
             WorkerHandle h = new WorkerHandle(r, CircuitBreaker.of("worker-" + id, breakerConfig),
-                    Bulkhead.of("worker-" + id, bulkheadConfig), executor, timer, workerWindow);
+                    Bulkhead.of("worker-" + id, bulkheadConfig), timer, workerWindow);
             h.watchHealth();
             log.info("worker.joined worker={} address={} capacity={} model={}", id, r.address(), r.capacity(),
                     r.modelId());

@@ -13,7 +13,6 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -58,7 +57,7 @@ public final class WorkerHandle {
     private volatile ClientCallStreamObserver<HealthCheckRequest> watch;
     private int watchFailures;
 
-    WorkerHandle(WorkerRegistration registration, CircuitBreaker breaker, Bulkhead bulkhead, Executor executor,
+    WorkerHandle(WorkerRegistration registration, CircuitBreaker breaker, Bulkhead bulkhead,
             ScheduledExecutorService timer, int flowControlWindow) {
         this.id = registration.workerId();
         this.registration = registration;
@@ -69,10 +68,13 @@ public final class WorkerHandle {
         // One channel per worker for all calls. Keepalive notices a hung worker (or a black-holed host) within about
         // 15 s even with no call running; the worker's server permits pings every 5 s. A fixed window per stream
         // (no auto-tuning) bounds what a turn can have in transit from its worker while its client is slow.
+        // Callbacks of calls to the worker run on the transport's own threads (directExecutor): a relayed token
+        // then costs no thread hand-off. They must never block, so the one blocking step of a turn (moving a
+        // session's binding) runs elsewhere (TurnProxy.rebind).
         this.channel = NettyChannelBuilder.forAddress(address.host(), address.port())
                 .usePlaintext()
+                .directExecutor()
                 .flowControlWindow(flowControlWindow)
-                .executor(executor)
                 .keepAliveTime(10, TimeUnit.SECONDS)
                 .keepAliveTimeout(5, TimeUnit.SECONDS)
                 .keepAliveWithoutCalls(true)

@@ -1,0 +1,39 @@
+package dev.warmroute.cli;
+
+import dev.warmroute.router.RouterConfig;
+import dev.warmroute.router.RouterMain;
+import dev.warmroute.router.RouterOptions;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code warmroute router}: the flags are the router module's own ({@link RouterOptions}), shared with RouterMain. */
+@Command(name = "router", description = {
+        "Route ChatService to warm workers: session affinity (rendezvous hashing + bindings shared by all",
+        "routers), bounded load, per-worker breakers, retry and mid-stream resume on another worker; AdminService",
+        "for status and draining. Joins the workers' Hazelcast cluster as a client (--members). SIGTERM stops",
+        "gracefully."})
+final class RouterCommand implements Callable<Integer> {
+
+    @Mixin
+    RouterOptions options;
+
+    @Override
+    public Integer call() throws Exception {
+        RouterConfig config;
+        try {
+            config = options.toConfig();
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        try {
+            RouterMain.run(config);
+        } catch (java.io.IOException e) {
+            if (e instanceof java.net.BindException || e.getCause() instanceof java.net.BindException) {
+                throw new UserError("port " + options.port + " on " + options.host + " is in use (--port)");
+            }
+            throw new UserError(e.getMessage(), e);
+        }
+        return 0;
+    }
+}
