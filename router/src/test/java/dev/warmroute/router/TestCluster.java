@@ -81,7 +81,7 @@ final class TestCluster implements AutoCloseable {
             args.addAll(List.of("--members", String.join(",", seeds)));
         }
         JvmLauncher.ChildProcess p = JvmLauncher.start(id, "dev.warmroute.worker.WorkerMain", args,
-                List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), Map.of(),
+                List.of("-Xmx256m", "-XX:+UseSerialGC"), Map.of(),
                 dir.resolve(file + ".log"));
         return CompletableFuture.supplyAsync(() -> {
             try {
@@ -148,6 +148,14 @@ final class TestCluster implements AutoCloseable {
         }
         for (Node n : workers.values()) {
             n.process().close();
+        }
+        // Keep the children's logs where a failed CI run can be read (the temporary folder goes away).
+        Path keep = Path.of("target", "cluster-logs", name);
+        Files.createDirectories(keep);
+        try (var logs = Files.list(dir)) {
+            for (Path log : logs.filter(p -> p.toString().endsWith(".log")).toList()) {
+                Files.copy(log, keep.resolve(log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
         }
     }
 }
