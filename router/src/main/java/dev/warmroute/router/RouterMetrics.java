@@ -22,6 +22,7 @@ public final class RouterMetrics {
     final LongAdder resumed = new LongAdder();
     final LongAdder failed = new LongAdder();
     final LongAdder cancelled = new LongAdder();
+    private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
     private final RecentRate warmRate;
     private final Counter fallbacks;
     private final Counter errors;
@@ -70,9 +71,25 @@ public final class RouterMetrics {
                         cb.call(open ? 1 : 0, h.id());
                     }
                 }).register(registry);
+        GaugeWithCallback.builder().name("warmroute_router_turns_running").help("Turns this router is relaying now")
+                .callback(cb -> cb.call(running.get())).register(registry);
         GaugeWithCallback.builder().name("warmroute_router_warm_hit_rate_1m")
                 .help("Share of this router's turns served warm over the last minute")
                 .callback(cb -> cb.call(warmRate.rate())).register(registry);
+    }
+
+    /** A turn started (placed or not); {@link #turnEnded} follows exactly once. */
+    void turnBegan() {
+        running.incrementAndGet();
+    }
+
+    void turnEnded() {
+        running.decrementAndGet();
+    }
+
+    /** Turns being relayed now (a graceful stop waits for them). */
+    public int turnsRunning() {
+        return running.get();
     }
 
     /** A turn completed. */

@@ -251,17 +251,21 @@ public final class RouterServer implements AutoCloseable {
         }
         closed = true;
         long t0 = System.nanoTime();
-        int inFlight = directory.all().stream().mapToInt(WorkerHandle::inFlight).sum();
-        log.info("router.stopping router={} in_flight={}", routerId, inFlight);
+        log.info("router.stopping router={} turns_running={}", routerId, metrics.turnsRunning());
         setHealth(ServingStatus.NOT_SERVING);
         server.shutdown();
+        // Wait for the turns, not for every open call: health watches of load balancers stay open for good and
+        // would hold the stop for the whole grace period.
+        long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
         try {
-            if (!server.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-                log.warn("router.stop-grace-expired router={} still_running={}", routerId,
-                        directory.all().stream().mapToInt(WorkerHandle::inFlight).sum());
-                server.shutdownNow();
-                server.awaitTermination(2, TimeUnit.SECONDS);
+            while (metrics.turnsRunning() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
             }
+            if (metrics.turnsRunning() > 0) {
+                log.warn("router.stop-grace-expired router={} still_running={}", routerId, metrics.turnsRunning());
+            }
+            server.shutdownNow();
+            server.awaitTermination(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             server.shutdownNow();

@@ -110,6 +110,7 @@ final class TurnProxy {
         // thousand deltas), as on the worker: a slow client holds its turn a few dozen tokens ahead, not a thousand.
         out.setOnReadyThreshold(READY_THRESHOLD_BYTES);
         out.setOnReadyHandler(this::clientReady);
+        env.metrics().turnBegan();
         out.setOnCancelHandler(() -> log.debug("turn.client-cancel session={} request={}", sessionId, requestId));
         Binding b = env.router().binding(sessionId);
         synchronized (this) {
@@ -371,6 +372,7 @@ final class TurnProxy {
 
     private void finishOk(Attempt a) {
         finished = true;
+        env.metrics().turnEnded();
         Metadata wt = a.workerTrailers.get();
         copy(wt, CallMetadata.WORKER);
         copy(wt, CallMetadata.CACHE);
@@ -398,6 +400,7 @@ final class TurnProxy {
 
     private void fail(Status status, Metadata workerTrailers) {
         finished = true;
+        env.metrics().turnEnded();
         Metadata t = new Metadata();
         if (workerTrailers != null) {
             for (Metadata.Key<String> k : List.of(CallMetadata.WORKER, CallMetadata.CACHE)) {
@@ -420,6 +423,7 @@ final class TurnProxy {
 
     private void finishCancelled() {
         finished = true;
+        env.metrics().turnEnded();
         env.metrics().cancelled();
         log.info("turn.cancelled session={} request={} attempted={} tokens_sent={}", sessionId, requestId, attempted,
                 splice.tokenCount());
@@ -468,9 +472,15 @@ final class TurnProxy {
             startNanos = System.nanoTime();
             final SendMessageRequest send = req;
             final ChatServiceGrpc.ChatServiceStub s = stub;
+            // Tracked before the call exists, so that release() (which may even run inside sendMessage: a call that
+            // fails at once reports on this thread) always comes after it.
+            worker.track(this);
             // Created in the client's context: its cancellation and deadline reach the worker by themselves.
             serverContext.run(() -> s.sendMessage(send, this));
-            worker.track(this);
+            String reason = abandoned;
+            if (reason != null && call != null && !done) {
+                call.cancel(reason, null); // the worker left while the call was being created
+            }
         }
 
         @Override

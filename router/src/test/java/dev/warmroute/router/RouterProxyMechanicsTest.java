@@ -559,4 +559,51 @@ class RouterProxyMechanicsTest {
             d.script = ScriptedWorker.answer("D", 5);
         }
     }
+
+    @Test
+    @Order(13)
+    void aGracefulStopGoesNotServingAndLetsRunningTurnsFinish() throws Exception {
+        registerWorkers();
+        String s = sessionPreferring("B");
+        ScriptedWorker b = workers.get("B");
+        CountDownLatch streaming = new CountDownLatch(1);
+        b.script = (r, h, out) -> {
+            out.onNext(ScriptedWorker.started(r, "B", 0));
+            for (int i = 0; i < 20; i++) {
+                out.onNext(ScriptedWorker.delta(i, ScriptedWorker.word(i), 100 + i));
+                streaming.countDown();
+                Thread.sleep(50);
+            }
+            out.onNext(ScriptedWorker.complete(r, "B", 0, ScriptedWorker.words(0, 20), CacheStatus.CACHE_STATUS_WARM));
+            out.onCompleted();
+        };
+        List<io.grpc.health.v1.HealthCheckResponse.ServingStatus> health = new java.util.concurrent.CopyOnWriteArrayList<>();
+        io.grpc.health.v1.HealthGrpc.newStub(channel).watch(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance(),
+                new io.grpc.stub.StreamObserver<>() {
+                    @Override
+                    public void onNext(io.grpc.health.v1.HealthCheckResponse value) {
+                        health.add(value.getStatus());
+                    }
+
+                    @Override
+                    public void onError(Throwable t) { }
+
+                    @Override
+                    public void onCompleted() { }
+                });
+        await(() -> !health.isEmpty(), "health watch answered");
+        assertEquals(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING, health.get(0));
+        java.util.concurrent.CompletableFuture<List<SendMessageResponse>> turn =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> send(turn(s)));
+        assertTrue(streaming.await(30, TimeUnit.SECONDS));
+        Thread stopper = Thread.ofPlatform().start(router::close);
+        List<SendMessageResponse> events = turn.get(60, TimeUnit.SECONDS);
+        assertEquals(ScriptedWorker.words(0, 20), assertContinuous(events), "the running turn finished");
+        stopper.join(TimeUnit.SECONDS.toMillis(30));
+        assertFalse(stopper.isAlive());
+        assertTrue(health.contains(io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING),
+                "health went NOT_SERVING first: " + health);
+        StatusRuntimeException after = assertThrows(StatusRuntimeException.class, () -> send(turn(s)));
+        assertEquals(Status.Code.UNAVAILABLE, after.getStatus().getCode());
+    }
 }
