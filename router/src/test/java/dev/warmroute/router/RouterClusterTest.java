@@ -138,7 +138,7 @@ class RouterClusterTest {
 
     @Test
     @Order(1)
-    void aSessionGetsTheSameWorkerThroughEitherRouterTurnAfterTurnAndIsWarmFromTurnTwo() {
+    void aSessionGetsTheSameWorkerThroughEitherRouterTurnAfterTurnAndIsWarmFromTurnTwo() throws Exception {
         Set<String> used = new HashSet<>();
         for (int k = 0; k < 6; k++) {
             String s = "warm-" + k;
@@ -168,6 +168,29 @@ class RouterClusterTest {
             used.add(worker);
         }
         assertTrue(used.size() >= 2, "six sessions all on one worker: " + used);
+
+        // What the admin API says about it, from either router.
+        await(() -> r2.status().getClusterSafe(), "the cluster is safe (asked of a member)");
+        ClusterStatus status = r1.admin.withDeadlineAfter(30, TimeUnit.SECONDS).getClusterStatus(
+                dev.warmroute.api.v1.GetClusterStatusRequest.newBuilder().setIncludeWorkerStats(true).build());
+        assertEquals("r1", status.getRouterId());
+        assertEquals(3, status.getClusterMembers());
+        assertEquals(WORKERS, status.getWorkersList().stream().map(WorkerStatus::getWorkerId).toList());
+        long bound = 0;
+        for (WorkerStatus w : status.getWorkersList()) {
+            assertEquals(WorkerHealth.WORKER_HEALTH_SERVING, w.getHealth());
+            assertEquals(dev.warmroute.api.v1.BreakerState.BREAKER_STATE_CLOSED, w.getBreaker());
+            assertEquals(w.getWorkerId(), w.getStats().getWorkerId(), "worker stats included");
+            assertEquals(2, w.getCapacity());
+            bound += w.getSessionsBound();
+        }
+        assertEquals(6, status.getSessionsBound());
+        assertEquals(6, bound, "bound sessions counted per worker add up");
+        assertEquals(6, status.getSessionsTotal());
+        assertEquals(12, status.getTurnsTotal(), "r1 routed turns 0 and 2 of six sessions");
+        assertEquals(6, status.getTurnsWarm());
+        assertEquals(0.5, status.getWarmHitRate1M(), 1e-9);
+        assertEquals(0, status.getTurnsFallback());
     }
 
     @Test
