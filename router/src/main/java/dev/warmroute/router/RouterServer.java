@@ -144,6 +144,14 @@ public final class RouterServer implements AutoCloseable {
             credential = InternalCredential.obtain(hz);
             registry = new WorkerRegistry(hz, config.storeTimeout());
             directory.follow(hz, registry);
+            // Serve once the health of the workers already registered is known (a watch answers within
+            // milliseconds), so the first turns after "ready" do not find every worker still UNKNOWN. Bounded: a
+            // worker that does not answer is simply not serving.
+            long healthDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            while (directory.all().stream().anyMatch(h -> h.health() == WorkerHandle.Health.UNKNOWN)
+                    && System.nanoTime() < healthDeadline) {
+                Thread.sleep(10);
+            }
             hz.getLifecycleService().addLifecycleListener(this::lifecycle);
             ready = true;
             setHealth(ServingStatus.SERVING);
