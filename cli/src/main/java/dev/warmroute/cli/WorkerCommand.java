@@ -29,6 +29,8 @@ final class WorkerCommand implements Callable<Integer> {
             WorkerMain.run(config);
         } catch (dev.warmroute.engine.ModelLoadException e) {
             throw new UserError("model: " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
         } catch (java.io.IOException e) {
             if (e instanceof java.net.BindException || e.getCause() instanceof java.net.BindException) {
                 throw new UserError("port " + options.port + " on " + options.host + " is in use (--port)");
