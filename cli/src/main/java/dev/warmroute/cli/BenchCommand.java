@@ -7,7 +7,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** Benchmarks: programs that print a table (or JSON), never assertions. */
 @Command(name = "bench", description = "Benchmarks that print a table or JSON.",
-        subcommands = {BenchEngineCommand.class, BenchRouterCommand.class})
+        subcommands = {BenchEngineCommand.class, BenchTtftCommand.class, BenchWindowCommand.class,
+                BenchRouterCommand.class})
 final class BenchCommand implements Callable<Integer> {
 
     @Spec

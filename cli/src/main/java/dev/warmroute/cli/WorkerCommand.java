@@ -8,10 +8,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /** {@code warmroute worker}: the flags are the worker module's own ({@link WorkerOptions}), shared with WorkerMain. */
-@Command(name = "worker", description = {
-        "Serve ChatService with warm KV caches; session history in Hazelcast.",
-        "Several workers on one machine form one cluster: give each its own --port and --hazelcast-port and",
-        "the first one's Hazelcast address in --members. SIGTERM stops gracefully."})
+@Command(name = "worker", description = "Serve ChatService with warm KV caches; session history in Hazelcast. "
+        + "Several workers on one machine form one cluster: give each its own --port and --hazelcast-port, and the "
+        + "first one's Hazelcast address in --members. SIGTERM stops gracefully (running turns finish).")
 final class WorkerCommand implements Callable<Integer> {
 
     @Mixin
@@ -29,6 +28,8 @@ final class WorkerCommand implements Callable<Integer> {
             WorkerMain.run(config);
         } catch (dev.warmroute.engine.ModelLoadException e) {
             throw new UserError("model: " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
         } catch (java.io.IOException e) {
             if (e instanceof java.net.BindException || e.getCause() instanceof java.net.BindException) {
                 throw new UserError("port " + options.port + " on " + options.host + " is in use (--port)");

@@ -4,10 +4,7 @@ import dev.warmroute.engine.EngineOptions;
 import dev.warmroute.engine.KvBlockPool;
 import dev.warmroute.engine.KvCache;
 import dev.warmroute.engine.Model;
-import dev.warmroute.engine.gguf.GgufFile;
 import dev.warmroute.engine.template.ChatTemplate;
-import dev.warmroute.engine.template.ChatTemplates;
-import dev.warmroute.engine.tokenizer.GgufTokenizers;
 import dev.warmroute.engine.tokenizer.TextDecoder;
 import dev.warmroute.engine.tokenizer.Tokenizer;
 import java.nio.file.Path;
@@ -26,11 +23,11 @@ public final class EngineModel implements AutoCloseable {
     private final Set<Integer> stopTokens;
     private final PromptTemplate promptTemplate;
 
-    private EngineModel(Model model, Tokenizer tokenizer, ChatTemplates.Selection selection) {
+    private EngineModel(Model model) {
         this.model = model;
-        this.tokenizer = tokenizer;
-        this.template = selection.template();
-        this.templateReason = selection.reason();
+        this.tokenizer = model.tokenizer();
+        this.template = model.chatTemplate();
+        this.templateReason = model.chatTemplateReason();
         this.stopTokens = Set.copyOf(template.stopTokens());
         ChatTemplate t = template;
         this.promptTemplate = new PromptTemplate() {
@@ -59,13 +56,12 @@ public final class EngineModel implements AutoCloseable {
     /** Loads a GGUF file (throws the engine's ModelLoadException with a message naming what is wrong). */
     public static EngineModel load(Path path, int threads) {
         Model model = Model.load(path, EngineOptions.builder().threads(threads).build());
-        try (GgufFile file = GgufFile.open(path)) {
-            Tokenizer tok = GgufTokenizers.from(file);
-            return new EngineModel(model, tok, ChatTemplates.forModel(file, tok));
-        } catch (RuntimeException e) {
+        if (!model.hasTokenizer()) {
             model.close();
-            throw e;
+            throw new IllegalArgumentException("model: " + path + " has no embedded tokenizer (metadata"
+                    + " tokenizer.ggml.*); a worker needs one to build prompts");
         }
+        return new EngineModel(model);
     }
 
     public String id() {

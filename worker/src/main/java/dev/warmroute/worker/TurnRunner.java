@@ -256,8 +256,8 @@ final class TurnRunner {
                 log.info("turn.client-gone-after-commit session={} request={} turn={} ({})", t.sessionId(),
                         t.requestId(), turnIndex, e.getMessage());
             }
-            log.info("turn.commit session={} request={} turn={} version={} cache={} reused={} computed={} "
-                    + "generated={} finish={} window={} ttft_ms={} total_ms={}{}", t.sessionId(), t.requestId(),
+            log.info("turn.commit session={} request={} worker={} turn={} version={} cache={} reused={} computed={} "
+                    + "generated={} finish={} window={} ttft_ms={} total_ms={}{}", t.sessionId(), t.requestId(), workerId,
                     turnIndex, stored.index() + 1, CacheOutcomes.trailer(reported), reused, computed,
                     answerIds.length, finish, window.windowStart(), round(clock.ttftMs), round(clock.totalMs),
                     t.resume() ? " resumed_from=" + req.getResume().getFailedWorker() : "");
@@ -330,8 +330,8 @@ final class TurnRunner {
                 .setSampling(TurnSampling.of(record.settings(), t.request().getSampling()).toProto())).build());
         stream.complete();
         metrics.replay();
-        log.info("turn.replay session={} request={} turn={} committed_by={} ({})", t.sessionId(), t.requestId(),
-                turn.index(), turn.workerId(), why);
+        log.info("turn.replay session={} request={} worker={} turn={} committed_by={} ({})", t.sessionId(),
+                t.requestId(), workerId, turn.index(), turn.workerId(), why);
     }
 
     private Status statusOf(Throwable e, TurnRequest t) {

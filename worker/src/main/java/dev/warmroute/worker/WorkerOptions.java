@@ -89,6 +89,15 @@ public final class WorkerOptions {
     @Option(names = "--session-wait-ms", defaultValue = "30000", description = "How long a turn waits for the previous turn of its session (default ${DEFAULT-VALUE}).")
     public long sessionWaitMs;
 
+    @Option(names = "--session-waiters", defaultValue = "4", description = "Turns of one session that may wait behind a running one (default ${DEFAULT-VALUE}).")
+    public int sessionWaiters;
+
+    @Option(names = "--prefill-chunk", defaultValue = "128", description = "Prompt tokens per forward call; cancellation is checked between chunks (default ${DEFAULT-VALUE}).")
+    public int prefillChunk;
+
+    @Option(names = "--stream-stall-seconds", defaultValue = "60", description = "A client that reads nothing this long has its turn stopped (default ${DEFAULT-VALUE}).")
+    public long streamStallSeconds;
+
     @Option(names = "--parent-pid", defaultValue = "0", description = "Exit when this process ends (set by launchers).")
     public long parentPid;
 
@@ -122,6 +131,7 @@ public final class WorkerOptions {
                 .engineThreads(threads).metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(Duration.ofSeconds(Math.max(1, shutdownGraceSeconds)))
                 .storeTimeout(Duration.ofMillis(storeTimeoutMs)).sessionWait(Duration.ofMillis(sessionWaitMs))
-                .parentPid(parentPid).build();
+                .sessionWaiters(sessionWaiters).prefillChunk(prefillChunk)
+                .streamStall(Duration.ofSeconds(streamStallSeconds)).parentPid(parentPid).build();
     }
 }

@@ -57,6 +57,13 @@ public final class ChatClient implements AutoCloseable {
                         .setAllowExisting(true).build());
     }
 
+    /** Tokens of the prompt the session's next turn starts from (GetSession's window_tokens). */
+    public int windowTokens(String sessionId, Duration deadline) {
+        return ChatServiceGrpc.newBlockingStub(calls).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                .getSession(dev.warmroute.api.v1.GetSessionRequest.newBuilder().setSessionId(sessionId).build())
+                .getWindowTokens();
+    }
+
     /** What a turn produced. */
     public record TurnResult(TurnStarted started, TurnComplete complete, Metadata trailers, double firstDeltaMs) {
         public String trailer(String key) {

@@ -110,7 +110,12 @@ public final class ChatCommand implements Callable<Integer> {
                         .put("version", c.getVersion()).put("replayed", c.getReplayed())
                         .put("fallback", c.getRouting().getFallback() || "true".equals(fallback))
                         .put("window_start", c.getWindow().getWindowStart()).put("pruned", c.getWindow().getPruned())
-                        .put("ttft_ms", c.getTimings().getTtftMs()).put("total_ms", c.getTimings().getTotalMs()));
+                        .put("ttft_ms", c.getTimings().getTtftMs()).put("total_ms", c.getTimings().getTotalMs())
+                        .put("timings", Json.object().put("queue_ms", c.getTimings().getQueueMs())
+                                .put("prepare_ms", c.getTimings().getPrepareMs())
+                                .put("prefill_ms", c.getTimings().getPrefillMs())
+                                .put("decode_ms", c.getTimings().getDecodeMs())
+                                .put("commit_ms", c.getTimings().getCommitMs())));
             } else {
                 out.println();
             }

@@ -1,0 +1,105 @@
+package dev.warmroute.cli;
+
+import ch.qos.logback.classic.Level;
+import dev.warmroute.cluster.ClusterMaps;
+import dev.warmroute.cluster.HazelcastSettings;
+import dev.warmroute.cluster.session.SessionRecord;
+import dev.warmroute.worker.ModelLocator;
+import dev.warmroute.worker.WorkerConfig;
+import dev.warmroute.worker.WorkerServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Real workers inside the benchmark's JVM: an embedded Hazelcast cluster of their own on 127.0.0.1 (port 0), real
+ * gRPC servers, the model given. The benchmarks talk to them over gRPC like any client.
+ */
+final class BenchWorkers implements AutoCloseable {
+
+    final List<WorkerServer> workers = new ArrayList<>();
+    final Path model;
+
+    /** Starts {@code n} workers; logs of warmroute and Hazelcast are turned down to warnings unless verbose. */
+    BenchWorkers(Path modelOrNull, int n, int threads, int kvCacheMb, boolean verbose) throws IOException {
+        if (!verbose) {
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("dev.warmroute")).setLevel(Level.WARN);
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("com.hazelcast")).setLevel(Level.ERROR);
+        }
+        try {
+            model = modelOrNull != null ? modelOrNull : ModelLocator.referenceModel(System.getenv());
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        if (!Files.isRegularFile(model)) {
+            throw new UserError("--model: " + model + " is not a file");
+        }
+        String cluster = "bench-" + UUID.randomUUID().toString().substring(0, 8);
+        List<String> seeds = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                HazelcastSettings hz = HazelcastSettings.builder().clusterName(cluster).port(0).members(seeds).build();
+                WorkerServer w = WorkerServer.start(WorkerConfig.builder().port(0).hazelcast(hz).model(model)
+                        .kvCacheMb(kvCacheMb).capacity(1).queue(4).engineThreads(threads).build());
+                workers.add(w);
+                if (seeds.isEmpty()) {
+                    seeds.add(w.hazelcastAddress());
+                }
+            }
+        } catch (dev.warmroute.engine.ModelLoadException e) {
+            close();
+            throw new UserError("--model: " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    WorkerServer get(int i) {
+        return workers.get(i);
+    }
+
+    /**
+     * Copies a session's stored record under a new id: the same history, which a worker that never held the new id
+     * can only serve from the record (cold). Valid for comparing answers at temperature 0, where the session id does
+     * not enter the sampling.
+     */
+    void cloneSession(String from, String to) {
+        var map = workers.getFirst().hazelcast().<String, SessionRecord>getMap(ClusterMaps.SESSIONS);
+        SessionRecord r = map.get(from);
+        if (r == null) {
+            throw new IllegalStateException("session " + from + " is missing");
+        }
+        map.put(to, new SessionRecord(to, r.owner(), r.modelId(), r.systemPrompt(), r.systemTokens(),
+                r.tokenizerFingerprint(), r.settings(), r.turns(), r.windowStart(), r.version(), r.createTimeMs(),
+                r.updateTimeMs()));
+    }
+
+    @Override
+    public void close() {
+        for (int i = workers.size() - 1; i >= 0; i--) {
+            workers.get(i).close();
+        }
+    }
+
+    static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(null);
+        int n = sorted.size();
+        return n == 0 ? Double.NaN : n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    static double percentile(List<Double> values, double p) {
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(null);
+        if (sorted.isEmpty()) {
+            return Double.NaN;
+        }
+        int i = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
+    }
+}

@@ -1,0 +1,84 @@
+package dev.warmroute.cli.chat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.warmroute.cli.Main;
+import dev.warmroute.cluster.HazelcastSettings;
+import dev.warmroute.worker.WorkerConfig;
+import dev.warmroute.worker.WorkerServer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@code warmroute chat} against a real worker on 127.0.0.1 (port 0) with the reference model. */
+class ChatCommandTest {
+
+    private static WorkerServer worker;
+
+    record Result(int code, String out, String err) {}
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        String shared = System.getenv("WARMROUTE_SHARED") != null ? System.getenv("WARMROUTE_SHARED")
+                : System.getProperty("warmroute.shared.dir", "../shared");
+        Path model = Path.of(shared, "models", "stories260K.gguf");
+        assumeTrue(Files.isRegularFile(model), "reference model missing: put stories260K.gguf into "
+                + model.getParent().toAbsolutePath() + " (or set WARMROUTE_SHARED)");
+        worker = WorkerServer.start(WorkerConfig.builder().port(0).model(model).engineThreads(1).kvCacheMb(8)
+                .hazelcast(HazelcastSettings.builder().clusterName("chat-" + UUID.randomUUID().toString()
+                        .substring(0, 8)).port(0).build()).build());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (worker != null) {
+            worker.close();
+        }
+    }
+
+    @Test
+    void createsTheSessionStreamsTheAnswerAndReportsWarmTurnsInJson() {
+        Result first = run("chat", "--target", worker.address(), "--session", "cli-1", "--message", "Hello.",
+                "--max-tokens", "8", "--temperature", "0");
+        assertEquals(0, first.code(), first.err());
+        assertTrue(first.out().strip().length() > 0, "the answer is printed");
+
+        Result second = run("chat", "--target", worker.address(), "--session", "cli-1", "--message", "And then?",
+                "--max-tokens", "8", "--temperature", "0", "--request-id", "second", "--json");
+        assertEquals(0, second.code(), second.err());
+        String json = second.out().strip();
+        for (String field : List.of("\"session\":\"cli-1\"", "\"cache\":\"warm\"", "\"version\":2",
+                "\"request_id\":\"second\"", "\"generated_tokens\":8", "\"worker\":\"" + worker.workerId() + "\"",
+                "\"fallback\":false", "\"reused_tokens\":", "\"computed_tokens\":", "\"ttft_ms\":", "\"text\":")) {
+            assertTrue(json.contains(field), field + " missing in " + json);
+        }
+
+        Result replay = run("chat", "--target", worker.address(), "--session", "cli-1", "--message", "And then?",
+                "--request-id", "second", "--json");
+        assertTrue(replay.out().contains("\"cache\":\"replay\"") && replay.out().contains("\"replayed\":true"),
+                replay.out());
+    }
+
+    @Test
+    void aFailedTurnPrintsTheStatusAndExitsNonZero() {
+        Result r = run("chat", "--target", worker.address(), "--session", "cli-2", "--message", "x".repeat(40_000));
+        assertEquals(1, r.code());
+        assertTrue(r.err().startsWith("INVALID_ARGUMENT: message.content: 40000 bytes exceeds the limit of 32768"),
+                r.err());
+    }
+}
