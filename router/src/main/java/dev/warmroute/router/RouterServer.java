@@ -12,6 +12,7 @@ import dev.warmroute.cluster.ClusterMaps;
 import dev.warmroute.cluster.GrpcServers;
 import dev.warmroute.cluster.HazelcastFactory;
 import dev.warmroute.cluster.InternalCredential;
+import dev.warmroute.cluster.LenientRequestMarshaller;
 import dev.warmroute.cluster.MetricsServer;
 import dev.warmroute.cluster.ReadyFile;
 import dev.warmroute.cluster.WorkerRegistration;
@@ -86,8 +87,11 @@ public final class RouterServer implements AutoCloseable {
             this.metrics = new RouterMetrics(prometheus, directory::all, new RecentRate());
             TurnProxy.Env env = new TurnProxy.Env(() -> routerId, config, sessions, metrics, () -> credential,
                     executor);
-            List<BindableService> services = List.of(new ChatProxy(env, directory, () -> ready && !closed),
-                    new ClusterAdmin(env, directory, () -> hz, () -> ready && !closed));
+            ChatProxy chat = new ChatProxy(env, directory, () -> ready && !closed);
+            ClusterAdmin admin = new ClusterAdmin(env, directory, () -> hz, () -> ready && !closed);
+            // Invalid UTF-8 in a request becomes INVALID_ARGUMENT naming the field, as on the worker.
+            List<BindableService> services = List.of(() -> LenientRequestMarshaller.wrap(chat.bindService()),
+                    () -> LenientRequestMarshaller.wrap(admin.bindService()));
             this.server = GrpcServers.start(config.host(), config.port(), health, services,
                     List.of(CallMetadata.interceptor()), executor);
         } catch (IOException | RuntimeException e) {

@@ -317,6 +317,43 @@ class RouterProxyMechanicsTest {
     }
 
     @Test
+    @Order(6)
+    void namesTheFieldOfInvalidUtf8InsteadOfAnsweringUnknown() throws Exception {
+        registerWorkers();
+        // session_id "s" (field 1), then message (field 3) holding content (field 2) with a lone 0xFF byte.
+        byte[] content = {0x12, 0x01, (byte) 0xFF};
+        byte[] request = new byte[3 + 2 + content.length];
+        int i = 0;
+        request[i++] = 0x0A;
+        request[i++] = 0x01;
+        request[i++] = 's';
+        request[i++] = 0x1A;
+        request[i++] = (byte) content.length;
+        System.arraycopy(content, 0, request, i, content.length);
+        io.grpc.MethodDescriptor.Marshaller<byte[]> raw = new io.grpc.MethodDescriptor.Marshaller<>() {
+            @Override
+            public java.io.InputStream stream(byte[] value) {
+                return new java.io.ByteArrayInputStream(value);
+            }
+
+            @Override
+            public byte[] parse(java.io.InputStream stream) {
+                try {
+                    return stream.readAllBytes();
+                } catch (java.io.IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        };
+        var method = ChatServiceGrpc.getSendMessageMethod().toBuilder(raw, raw).build();
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> io.grpc.stub.ClientCalls
+                .blockingServerStreamingCall(channel, method, io.grpc.CallOptions.DEFAULT
+                        .withDeadlineAfter(30, TimeUnit.SECONDS), request).forEachRemaining(x -> { }));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertEquals("message.content: not valid UTF-8", e.getStatus().getDescription());
+    }
+
+    @Test
     @Order(7)
     void aSlowClientSlowsTheWorkerDownInsteadOfFillingTheRoutersMemory() throws Exception {
         registerWorkers();

@@ -13,7 +13,7 @@ import com.google.protobuf.ByteString;
  * happen later, in the turn.
  *
  * <p>UTF-8: protobuf-java rejects invalid UTF-8 in a proto3 {@code string} while parsing, before any handler runs;
- * {@link LenientRequestMarshaller} turns that into INVALID_ARGUMENT naming the field, so the checks here only see
+ * {@link dev.warmroute.cluster.LenientRequestMarshaller} turns that into INVALID_ARGUMENT naming the field, so the checks here only see
  * valid text.
  */
 public final class Validation {

@@ -1,5 +1,7 @@
 package dev.warmroute.worker;
 
+import dev.warmroute.cluster.LenientRequestMarshaller;
+
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;

@@ -1,5 +1,7 @@
 package dev.warmroute.worker;
 
+import dev.warmroute.cluster.LenientRequestMarshaller;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

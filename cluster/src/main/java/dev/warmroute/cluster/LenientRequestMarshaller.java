@@ -1,4 +1,4 @@
-package dev.warmroute.worker;
+package dev.warmroute.cluster;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Descriptors.Descriptor;
@@ -29,9 +29,9 @@ import java.io.InputStream;
  * This marshaller parses as usual and, only when that fails, walks the raw fields with the message's descriptor to
  * name the offending field. It then returns an empty request carrying the error in an unknown field that no
  * .proto uses; the interceptor installed by {@link #wrap} closes such a call with INVALID_ARGUMENT before the
- * handler sees it.
+ * handler sees it. Workers and routers both parse client requests, so both wrap their services with it.
  */
-final class LenientRequestMarshaller<T extends Message> implements MethodDescriptor.Marshaller<T> {
+public final class LenientRequestMarshaller<T extends Message> implements MethodDescriptor.Marshaller<T> {
 
     /** The highest legal field number: never used by our .proto files. */
     static final int ERROR_FIELD = 536_870_911;
@@ -165,7 +165,7 @@ final class LenientRequestMarshaller<T extends Message> implements MethodDescrip
 
     /** The service with every method's request marshaller wrapped. */
     @SuppressWarnings({"unchecked", "rawtypes"})
-    static ServerServiceDefinition wrap(ServerServiceDefinition service) {
+    public static ServerServiceDefinition wrap(ServerServiceDefinition service) {
         ServiceDescriptor original = service.getServiceDescriptor();
         ServiceDescriptor.Builder descriptor = ServiceDescriptor.newBuilder(original.getName())
                 .setSchemaDescriptor(original.getSchemaDescriptor());
