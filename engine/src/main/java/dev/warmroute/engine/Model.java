@@ -453,15 +453,17 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * One parallel region over the panels of several matrices (same input tokens): chunks of a few panels, claimed
-     * by whichever thread is free. Two panels per chunk in decode (the two-panel kernels), four in prefill.
+     * One parallel region over the panels of several matrices (same input tokens): chunks of panels, claimed by
+     * whichever thread is free.
      */
     private void matmuls(ForwardState s, int tokens, MatmulJob[] jobs) {
         int total = 0;
         for (MatmulJob j : jobs) {
             total += j.w().panels();
         }
-        int per = tokens < 4 ? 2 : 4;
+        // About 8 chunks per thread: enough to rebalance around a descheduled thread, few enough that claiming
+        // (a contended atomic) stays cheap next to the work; even, so the two-panel decode kernels pair up.
+        int per = Math.max(tokens < 4 ? 2 : 4, (total / (8 * pool.threads())) & ~1);
         int all = total;
         pool.run((total + per - 1) / per, (chunk, thread) -> {
             int a = chunk * per;
