@@ -338,6 +338,31 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs a few prefill and decode passes on a private cache so that the JIT compiles the kernels (the Vector API is
+     * very slow until it does): call once at start-up before serving. Returns the milliseconds it took. Leaves no
+     * state behind.
+     */
+    public long warmUp() {
+        long t0 = System.nanoTime();
+        int n = Math.min(config.contextLength(), 96);
+        KvBlockPool scratch = new KvBlockPool(config, kvBytesPerToken() * (n + KvBlockPool.BLOCK_TOKENS));
+        int[] tokens = new int[n];
+        for (int i = 0; i < n; i++) {
+            tokens[i] = (i * 7919) % config.vocabSize();
+        }
+        for (int round = 0; round < 4; round++) {
+            KvCache c = newCache(scratch);
+            int prefill = Math.min(n / 2, 64);
+            forward(c, tokens, 0, prefill);
+            for (int i = prefill; i < n; i++) {
+                forward(c, tokens, i, i + 1);
+            }
+            c.release();
+        }
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
     /** Convenience: all of {@code tokens}. */
     public float[] forward(KvCache cache, int... tokens) {
         return forward(cache, tokens, 0, tokens.length);
