@@ -95,8 +95,11 @@ final class BenchEngineCommand implements Callable<Integer> {
                     ppStagesDone = ppStages;
                 }
             }
-            long[] tgStart = m.stageNanos();
+            long[] tgStart = null;
             for (int r = -1; r < repetitions; r++) {
+                if (r == 0) {
+                    tgStart = m.stageNanos(); // after the warm-up run
+                }
                 KvCache cache = m.newCache(pool);
                 int token = m.hasTokenizer() && m.tokenizer().bos() >= 0 ? m.tokenizer().bos() : 0;
                 int[] one = new int[1];

@@ -85,6 +85,15 @@ final class ModelInfoCommand implements Callable<Integer> {
                     + ", context " + f.getInt(arch + ".context_length", 0)
                     + ", rope theta " + fmt(f.getFloat(arch + ".rope.freq_base", 10000f))
                     + ", rms eps " + fmt(f.getFloat(arch + ".attention.layer_norm_rms_epsilon", 0f)));
+            int layers = f.getInt(arch + ".block_count", 0);
+            int kvHeads = f.getInt(arch + ".attention.head_count_kv", heads);
+            int context = f.getInt(arch + ".context_length", 0);
+            if (heads > 0 && layers > 0) {
+                // The engine's cache: F32 keys and values of every layer for each position.
+                long perToken = 2L * layers * kvHeads * (dim / heads) * Float.BYTES;
+                row(o, "kv cache", ModelCommand.bytes(perToken) + " per token position (F32 keys and values), "
+                        + ModelCommand.bytes(perToken * context) + " for the whole context of " + context);
+            }
         }
         if (f.contains("tokenizer.ggml.model")) {
             try {

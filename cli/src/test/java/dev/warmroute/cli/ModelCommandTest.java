@@ -51,6 +51,8 @@ class ModelCommandTest {
         assertTrue(info.out().contains("dim 64, layers 2, heads 4, kv heads 2, head dim 16, hidden 192, context 512"),
                 info.out());
         assertTrue(info.out().contains("blk.1.ffn_down.weight"), info.out());
+        // 2 layers x (K + V) x 2 kv heads x 16 dims x 4 bytes = 512 bytes per position.
+        assertTrue(info.out().contains("kv cache       512 B per token position"), info.out());
         assertTrue(info.out().matches("(?s).*tensor types\\s+F32 5 .*Q8_0 15 .*"), info.out());
     }
 

@@ -126,23 +126,76 @@ final class Attention {
         }
     }
 
-    /** Values of four queries over positions 0..n-1, which all four see: each value load feeds four chains. */
+    /**
+     * Values of four queries over positions 0..n-1, which all four see. Up to 64 dimensions per pass: each value load
+     * feeds four chains and each attention weight is broadcast once for up to 16 chains. The tests on {@code c1..c3}
+     * are loop-invariant (C2 unswitches them).
+     */
     private static void values4(KvCache cache, int vo, int hd, int n, float[][] att, float[] out, int oOff, int os) {
         float[] t0 = att[0], t1 = att[1], t2 = att[2], t3 = att[3];
-        for (int c = 0; c < hd; c += 16) {
-            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        for (int c = 0; c < hd; c += 64) {
+            int slices = Math.min(4, (hd - c) / 16);
+            boolean c1 = slices > 1, c2 = slices > 2, c3 = slices > 3;
+            FloatVector z = FloatVector.zero(S);
+            FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+            FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
             for (int p = 0; p < n; p++) {
                 float[] blk = cache.blocks.get(p / BLOCK_TOKENS);
-                FloatVector v = FloatVector.fromArray(S, blk, vo + (p % BLOCK_TOKENS) * hd + c);
-                a0 = v.fma(FloatVector.broadcast(S, t0[p]), a0);
-                a1 = v.fma(FloatVector.broadcast(S, t1[p]), a1);
-                a2 = v.fma(FloatVector.broadcast(S, t2[p]), a2);
-                a3 = v.fma(FloatVector.broadcast(S, t3[p]), a3);
+                int o = vo + (p % BLOCK_TOKENS) * hd + c;
+                FloatVector b0 = FloatVector.broadcast(S, t0[p]);
+                FloatVector b1 = FloatVector.broadcast(S, t1[p]);
+                FloatVector b2 = FloatVector.broadcast(S, t2[p]);
+                FloatVector b3 = FloatVector.broadcast(S, t3[p]);
+                FloatVector v = FloatVector.fromArray(S, blk, o);
+                a00 = v.fma(b0, a00);
+                a10 = v.fma(b1, a10);
+                a20 = v.fma(b2, a20);
+                a30 = v.fma(b3, a30);
+                if (c1) {
+                    v = FloatVector.fromArray(S, blk, o + 16);
+                    a01 = v.fma(b0, a01);
+                    a11 = v.fma(b1, a11);
+                    a21 = v.fma(b2, a21);
+                    a31 = v.fma(b3, a31);
+                }
+                if (c2) {
+                    v = FloatVector.fromArray(S, blk, o + 32);
+                    a02 = v.fma(b0, a02);
+                    a12 = v.fma(b1, a12);
+                    a22 = v.fma(b2, a22);
+                    a32 = v.fma(b3, a32);
+                }
+                if (c3) {
+                    v = FloatVector.fromArray(S, blk, o + 48);
+                    a03 = v.fma(b0, a03);
+                    a13 = v.fma(b1, a13);
+                    a23 = v.fma(b2, a23);
+                    a33 = v.fma(b3, a33);
+                }
             }
-            a0.intoArray(out, oOff + c);
-            a1.intoArray(out, oOff + os + c);
-            a2.intoArray(out, oOff + 2 * os + c);
-            a3.intoArray(out, oOff + 3 * os + c);
+            int o0 = oOff + c, o1 = o0 + os, o2 = o0 + 2 * os, o3 = o0 + 3 * os;
+            a00.intoArray(out, o0);
+            a10.intoArray(out, o1);
+            a20.intoArray(out, o2);
+            a30.intoArray(out, o3);
+            if (c1) {
+                a01.intoArray(out, o0 + 16);
+                a11.intoArray(out, o1 + 16);
+                a21.intoArray(out, o2 + 16);
+                a31.intoArray(out, o3 + 16);
+            }
+            if (c2) {
+                a02.intoArray(out, o0 + 32);
+                a12.intoArray(out, o1 + 32);
+                a22.intoArray(out, o2 + 32);
+                a32.intoArray(out, o3 + 32);
+            }
+            if (c3) {
+                a03.intoArray(out, o0 + 48);
+                a13.intoArray(out, o1 + 48);
+                a23.intoArray(out, o2 + 48);
+                a33.intoArray(out, o3 + 48);
+            }
         }
     }
 

@@ -338,6 +338,31 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs a few prefill and decode passes on a private cache so that the JIT compiles the kernels (the Vector API is
+     * very slow until it does): call once at start-up before serving. Returns the milliseconds it took. Leaves no
+     * state behind.
+     */
+    public long warmUp() {
+        long t0 = System.nanoTime();
+        int n = Math.min(config.contextLength(), 96);
+        KvBlockPool scratch = new KvBlockPool(config, kvBytesPerToken() * (n + KvBlockPool.BLOCK_TOKENS));
+        int[] tokens = new int[n];
+        for (int i = 0; i < n; i++) {
+            tokens[i] = (i * 7919) % config.vocabSize();
+        }
+        for (int round = 0; round < 4; round++) {
+            KvCache c = newCache(scratch);
+            int prefill = Math.min(n / 2, 64);
+            forward(c, tokens, 0, prefill);
+            for (int i = prefill; i < n; i++) {
+                forward(c, tokens, i, i + 1);
+            }
+            c.release();
+        }
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
     /** Convenience: all of {@code tokens}. */
     public float[] forward(KvCache cache, int... tokens) {
         return forward(cache, tokens, 0, tokens.length);
@@ -453,15 +478,17 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * One parallel region over the panels of several matrices (same input tokens): chunks of a few panels, claimed
-     * by whichever thread is free. Two panels per chunk in decode (the two-panel kernels), four in prefill.
+     * One parallel region over the panels of several matrices (same input tokens): chunks of panels, claimed by
+     * whichever thread is free.
      */
     private void matmuls(ForwardState s, int tokens, MatmulJob[] jobs) {
         int total = 0;
         for (MatmulJob j : jobs) {
             total += j.w().panels();
         }
-        int per = tokens < 4 ? 2 : 4;
+        // About 8 chunks per thread: enough to rebalance around a descheduled thread, few enough that claiming
+        // (a contended atomic) stays cheap next to the work; even, so the two-panel decode kernels pair up.
+        int per = Math.max(tokens < 4 ? 2 : 4, (total / (8 * pool.threads())) & ~1);
         int all = total;
         pool.run((total + per - 1) / per, (chunk, thread) -> {
             int a = chunk * per;

@@ -150,6 +150,16 @@ class KvCacheTest {
     }
 
     @Test
+    void warmUpLeavesNoStateBehindAndDoesNotChangeResults() {
+        KvCache before = model.newCache(new KvBlockPool(model.config(), 8 * block));
+        float[] a = model.forward(before, tokens(20), 0, 20);
+        assertTrue(model.warmUp() >= 0);
+        KvCache after = model.newCache(new KvBlockPool(model.config(), 8 * block));
+        float[] b = model.forward(after, tokens(20), 0, 20);
+        assertArrayEquals(a, b);
+    }
+
+    @Test
     void aPoolSmallerThanOneBlockIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> new KvBlockPool(model.config(), block - 1));
     }

@@ -64,6 +64,11 @@ public final class EngineModel implements AutoCloseable {
         return new EngineModel(model);
     }
 
+    /** Compiles the engine's kernels before serving (the first turns would otherwise run interpreted); returns ms. */
+    public long warmUp() {
+        return model.warmUp();
+    }
+
     public String id() {
         return model.id();
     }

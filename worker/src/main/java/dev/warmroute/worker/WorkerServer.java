@@ -80,9 +80,10 @@ public final class WorkerServer implements AutoCloseable {
         try {
             this.model = EngineModel.load(config.model(), config.engineThreads());
             opened.add(model);
-            log.info("worker.model id={} synthetic={} context={} template={} ({}) kv_bytes_per_token={}", model.id(),
-                    model.synthetic(), model.contextLength(), model.templateName(), model.templateReason(),
-                    model.kvBytesPerToken());
+            long warmUpMs = model.warmUp();
+            log.info("worker.model id={} synthetic={} context={} template={} ({}) kv_bytes_per_token={} warm_up_ms={}",
+                    model.id(), model.synthetic(), model.contextLength(), model.templateName(), model.templateReason(),
+                    model.kvBytesPerToken(), warmUpMs);
             List<CompactSerializer<?>> serializers = new ArrayList<>(SessionSerializers.all());
             serializers.add(new WorkerRegistration.Serializer());
             HazelcastSettings hs = config.hazelcast();

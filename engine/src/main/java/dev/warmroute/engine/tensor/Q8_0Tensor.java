@@ -12,8 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Q8_0: blocks of 32 int8 with one f16 scale. Repacked as {@code q[panel][k][32]} bytes and
  * {@code scale[panel][k/32][32]} floats, so one 16-byte load is one k-column of 16 rows. The weight value is
- * {@code (float) q * scale}, exact in float (8-bit times 11-bit mantissa), so the fused decode kernel and the
- * panel-scratch prefill path produce identical FMA chains.
+ * {@code (float) q * scale}; products are computed per block as ggml does (see the comment above the kernels), the
+ * same chains in the fused decode kernel, the panel-scratch prefill kernel and the scalar twin.
  */
 public final class Q8_0Tensor extends Tensor {
 
@@ -108,24 +108,179 @@ public final class Q8_0Tensor extends Tensor {
         return (FloatVector) ByteVector.fromArray(B, q, off).convertShape(VectorOperators.B2F, S, 0);
     }
 
+    /*
+     * Q8_0 products are defined block by block, as ggml does: for each block of 32, part = sequential FMA chain of
+     * (float) q[k] * x[k] (exact integers, no scale), then total = fma(part, scale, total). All paths below (fused
+     * decode, panel-scratch prefill, scalar) run exactly these chains; the scale costs one FMA per 32 instead of a
+     * multiply per weight.
+     */
+
     @Override
     public void matmul(float[] x, int xOff, int xStride, int tokens, float[] y, int yOff, int yStride,
                        int p0, int p1, float[] scratch) {
-        if (!Simd.VECTOR || tokens > FUSED_MAX_TOKENS) {
-            super.matmul(x, xOff, xStride, tokens, y, yOff, yStride, p0, p1, scratch);
+        if (!Simd.VECTOR) {
+            scalarBlocked(x, xOff, xStride, tokens, y, yOff, yStride, p0, p1);
             return;
         }
-        int p = p0;
-        for (; p + 1 < p1; p += 2) {
-            for (int t = 0; t < tokens; t++) {
-                fused2(p, x, xOff + t * xStride, y, yOff + t * yStride + p * PANEL);
+        if (tokens <= FUSED_MAX_TOKENS) {
+            int p = p0;
+            for (; p + 1 < p1; p += 2) {
+                for (int t = 0; t < tokens; t++) {
+                    fused2(p, x, xOff + t * xStride, y, yOff + t * yStride + p * PANEL);
+                }
+            }
+            for (; p < p1; p++) {
+                for (int t = 0; t < tokens; t++) {
+                    fused1(p, x, xOff + t * xStride, y, yOff + t * yStride + p * PANEL);
+                }
+            }
+            return;
+        }
+        for (int p = p0; p < p1; p++) {
+            widenPanel(p, scratch);
+            int rows = rowsIn(p);
+            int sBase = p * blocks * PANEL;
+            int t = 0;
+            for (; t + 4 <= tokens; t += 4) {
+                tile4(scratch, sBase, x, xOff + t * xStride, xStride, y, yOff + t * yStride + p * PANEL, yStride, rows);
+            }
+            for (; t < tokens; t++) {
+                tile1(scratch, sBase, x, xOff + t * xStride, y, yOff + t * yStride + p * PANEL, rows);
             }
         }
-        for (; p < p1; p++) {
-            for (int t = 0; t < tokens; t++) {
-                fused1(p, x, xOff + t * xStride, y, yOff + t * yStride + p * PANEL);
+    }
+
+    /** Four tokens: 8 block chains and 8 totals, all in registers. */
+    private void tile4(float[] w, int sBase, float[] x, int xo, int xs, float[] y, int yo, int ys, int rows) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector t00 = z, t01 = z, t02 = z, t03 = z, t10 = z, t11 = z, t12 = z, t13 = z;
+        FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+        int x0 = xo, x1 = xo + xs, x2 = xo + 2 * xs, x3 = xo + 3 * xs;
+        for (int k = 0, wi = 0; k < cols; k++, wi += PANEL) {
+            FloatVector w0 = FloatVector.fromArray(S, w, wi);
+            FloatVector w1 = FloatVector.fromArray(S, w, wi + 16);
+            FloatVector v;
+            v = FloatVector.broadcast(S, x[x0 + k]);
+            a00 = w0.fma(v, a00);
+            a10 = w1.fma(v, a10);
+            v = FloatVector.broadcast(S, x[x1 + k]);
+            a01 = w0.fma(v, a01);
+            a11 = w1.fma(v, a11);
+            v = FloatVector.broadcast(S, x[x2 + k]);
+            a02 = w0.fma(v, a02);
+            a12 = w1.fma(v, a12);
+            v = FloatVector.broadcast(S, x[x3 + k]);
+            a03 = w0.fma(v, a03);
+            a13 = w1.fma(v, a13);
+            if ((k & 31) == 31) {
+                int so = sBase + (k >> 5) * PANEL;
+                FloatVector s0 = FloatVector.fromArray(S, scale, so);
+                FloatVector s1 = FloatVector.fromArray(S, scale, so + 16);
+                t00 = a00.fma(s0, t00);
+                t01 = a01.fma(s0, t01);
+                t02 = a02.fma(s0, t02);
+                t03 = a03.fma(s0, t03);
+                t10 = a10.fma(s1, t10);
+                t11 = a11.fma(s1, t11);
+                t12 = a12.fma(s1, t12);
+                t13 = a13.fma(s1, t13);
+                a00 = z;
+                a01 = z;
+                a02 = z;
+                a03 = z;
+                a10 = z;
+                a11 = z;
+                a12 = z;
+                a13 = z;
             }
         }
+        PanelKernels.store(t00, t10, y, yo, rows);
+        PanelKernels.store(t01, t11, y, yo + ys, rows);
+        PanelKernels.store(t02, t12, y, yo + 2 * ys, rows);
+        PanelKernels.store(t03, t13, y, yo + 3 * ys, rows);
+    }
+
+    @Override
+    public void matmulScalar(float[] x, int xOff, int xStride, int tokens, float[] y, int yOff, int yStride,
+                             float[] scratch) {
+        scalarBlocked(x, xOff, xStride, tokens, y, yOff, yStride, 0, panels);
+    }
+
+    /** The definition, one operation at a time. */
+    private void scalarBlocked(float[] x, int xOff, int xStride, int tokens, float[] y, int yOff, int yStride,
+                               int p0, int p1) {
+        for (int p = p0; p < p1; p++) {
+            int qBase = p * cols * PANEL;
+            int sBase = p * blocks * PANEL;
+            for (int t = 0; t < tokens; t++) {
+                int xo = xOff + t * xStride;
+                for (int j = 0; j < rowsIn(p); j++) {
+                    float total = 0f;
+                    for (int b = 0; b < blocks; b++) {
+                        float part = 0f;
+                        for (int i = 0; i < 32; i++) {
+                            int k = b * 32 + i;
+                            part = Math.fma((float) q[qBase + k * PANEL + j], x[xo + k], part);
+                        }
+                        total = Math.fma(part, scale[sBase + b * PANEL + j], total);
+                    }
+                    y[yOff + t * yStride + p * PANEL + j] = total;
+                }
+            }
+        }
+    }
+
+    /** The widened panel. */
+    @Override
+    public int scratchFloats() {
+        return cols * PANEL;
+    }
+
+    /** Panel p's quantised values as floats (no scale), k-major: reused by every token of a prefill chunk. */
+    private void widenPanel(int p, float[] out) {
+        int qBase = p * cols * PANEL;
+        for (int k = 0; k < cols; k++) {
+            widen(qBase + k * PANEL).intoArray(out, k * PANEL);
+            widen(qBase + k * PANEL + 16).intoArray(out, k * PANEL + 16);
+        }
+    }
+
+    private void tile1(float[] w, int sBase, float[] x, int xo, float[] y, int yo, int rows) {
+        FloatVector t0 = FloatVector.zero(S);
+        FloatVector t1 = t0;
+        for (int b = 0; b < blocks; b++) {
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = a0;
+            for (int k = b * 32, end = k + 32; k < end; k++) {
+                FloatVector v = FloatVector.broadcast(S, x[xo + k]);
+                a0 = FloatVector.fromArray(S, w, k * PANEL).fma(v, a0);
+                a1 = FloatVector.fromArray(S, w, k * PANEL + 16).fma(v, a1);
+            }
+            t0 = a0.fma(FloatVector.fromArray(S, scale, sBase + b * PANEL), t0);
+            t1 = a1.fma(FloatVector.fromArray(S, scale, sBase + b * PANEL + 16), t1);
+        }
+        PanelKernels.store(t0, t1, y, yo, rows);
+    }
+
+    /** One token against panel p, widening in registers. */
+    private void fused1(int p, float[] x, int xo, float[] y, int yo) {
+        int qBase = p * cols * PANEL;
+        int sBase = p * blocks * PANEL;
+        FloatVector t0 = FloatVector.zero(S);
+        FloatVector t1 = t0;
+        for (int b = 0; b < blocks; b++) {
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = a0;
+            for (int k = b * 32, end = k + 32; k < end; k++) {
+                int qo = qBase + k * PANEL;
+                FloatVector v = FloatVector.broadcast(S, x[xo + k]);
+                a0 = widen(qo).fma(v, a0);
+                a1 = widen(qo + 16).fma(v, a1);
+            }
+            t0 = a0.fma(FloatVector.fromArray(S, scale, sBase + b * PANEL), t0);
+            t1 = a1.fma(FloatVector.fromArray(S, scale, sBase + b * PANEL + 16), t1);
+        }
+        PanelKernels.store(t0, t1, y, yo, rowsIn(p));
     }
 
     /** One token against panels p and p + 1: four chains in flight instead of two. */
@@ -134,49 +289,24 @@ public final class Q8_0Tensor extends Tensor {
         int qBase1 = qBase + cols * PANEL;
         int sBase = p * blocks * PANEL;
         int sBase1 = sBase + blocks * PANEL;
-        FloatVector a0 = FloatVector.zero(S);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
+        FloatVector t0 = FloatVector.zero(S), t1 = t0, t2 = t0, t3 = t0;
         for (int b = 0; b < blocks; b++) {
-            FloatVector s0 = FloatVector.fromArray(S, scale, sBase + b * PANEL);
-            FloatVector s1 = FloatVector.fromArray(S, scale, sBase + b * PANEL + 16);
-            FloatVector s2 = FloatVector.fromArray(S, scale, sBase1 + b * PANEL);
-            FloatVector s3 = FloatVector.fromArray(S, scale, sBase1 + b * PANEL + 16);
-            int k0 = b * 32;
-            for (int i = 0; i < 32; i++) {
-                int k = k0 + i;
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int k = b * 32, end = k + 32; k < end; k++) {
                 int qo = qBase + k * PANEL;
                 int qo1 = qBase1 + k * PANEL;
-                FloatVector bx = FloatVector.broadcast(S, x[xo + k]);
-                a0 = widen(qo).mul(s0).fma(bx, a0);
-                a1 = widen(qo + 16).mul(s1).fma(bx, a1);
-                a2 = widen(qo1).mul(s2).fma(bx, a2);
-                a3 = widen(qo1 + 16).mul(s3).fma(bx, a3);
+                FloatVector v = FloatVector.broadcast(S, x[xo + k]);
+                a0 = widen(qo).fma(v, a0);
+                a1 = widen(qo + 16).fma(v, a1);
+                a2 = widen(qo1).fma(v, a2);
+                a3 = widen(qo1 + 16).fma(v, a3);
             }
+            t0 = a0.fma(FloatVector.fromArray(S, scale, sBase + b * PANEL), t0);
+            t1 = a1.fma(FloatVector.fromArray(S, scale, sBase + b * PANEL + 16), t1);
+            t2 = a2.fma(FloatVector.fromArray(S, scale, sBase1 + b * PANEL), t2);
+            t3 = a3.fma(FloatVector.fromArray(S, scale, sBase1 + b * PANEL + 16), t3);
         }
-        PanelKernels.store(a0, a1, y, yo, PANEL);
-        PanelKernels.store(a2, a3, y, yo + PANEL, rowsIn(p + 1));
-    }
-
-    /** One token against panel p, dequantising in registers. Same chain as the scratch path. */
-    private void fused1(int p, float[] x, int xo, float[] y, int yo) {
-        int qBase = p * cols * PANEL;
-        int sBase = p * blocks * PANEL;
-        FloatVector a0 = FloatVector.zero(S);
-        FloatVector a1 = FloatVector.zero(S);
-        for (int b = 0; b < blocks; b++) {
-            FloatVector s0 = FloatVector.fromArray(S, scale, sBase + b * PANEL);
-            FloatVector s1 = FloatVector.fromArray(S, scale, sBase + b * PANEL + 16);
-            int k0 = b * 32;
-            for (int i = 0; i < 32; i++) {
-                int k = k0 + i;
-                int qo = qBase + k * PANEL;
-                FloatVector bx = FloatVector.broadcast(S, x[xo + k]);
-                a0 = widen(qo).mul(s0).fma(bx, a0);
-                a1 = widen(qo + 16).mul(s1).fma(bx, a1);
-            }
-        }
-        PanelKernels.store(a0, a1, y, yo, rowsIn(p));
+        PanelKernels.store(t0, t1, y, yo, PANEL);
+        PanelKernels.store(t2, t3, y, yo + PANEL, rowsIn(p + 1));
     }
 }

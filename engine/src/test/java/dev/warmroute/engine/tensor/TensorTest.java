@@ -50,8 +50,8 @@ class TensorTest {
                 for (int r = 0; r < ROWS; r++) {
                     t.row(r, row, 0);
                     for (int tok = 0; tok < n; tok++) {
-                        float acc = 0f;
-                        for (int k = 0; k < COLS; k++) {
+                        float acc = type.equals("q8_0") ? q8Chain(t, r, x, tok * COLS) : 0f;
+                        for (int k = 0; k < COLS && !type.equals("q8_0"); k++) {
                             acc = Math.fma(row[k], x[tok * COLS + k], acc);
                         }
                         assertEquals(Float.floatToRawIntBits(acc), Float.floatToRawIntBits(y[tok * ROWS + r]),
@@ -65,6 +65,27 @@ class TensorTest {
                 }
             }
         }
+    }
+
+    /** Q8_0's definition: per block of 32, a chain over the integer values, then fma with the block's scale. */
+    private static float q8Chain(Tensor t, int r, float[] x, int xo) {
+        float[] row = new float[COLS];
+        t.row(r, row, 0);
+        float total = 0f;
+        for (int b = 0; b < COLS / 32; b++) {
+            float amax = 0f;
+            for (int i = 0; i < 32; i++) {
+                amax = Math.max(amax, Math.abs(row[b * 32 + i]));
+            }
+            // recover the integer values and the scale from the dequantised row: the largest |q| is 127
+            float d = amax / 127f;
+            float part = 0f;
+            for (int i = 0; i < 32; i++) {
+                part = Math.fma((float) Math.round(row[b * 32 + i] / d), x[xo + b * 32 + i], part);
+            }
+            total = Math.fma(part, d, total);
+        }
+        return total;
     }
 
     @Test
