@@ -58,6 +58,10 @@ final class BenchRouterCommand implements Callable<Integer> {
             description = "Worker compute threads; 0 = all cores (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = "--kv-cache-mb", defaultValue = "1024",
+            description = "Worker KV cache budget; large enough that no session is evicted (default: ${DEFAULT-VALUE}).")
+    int kvCacheMb;
+
     @Option(names = "--hash-sessions", defaultValue = "200000",
             description = "Session ids hashed for the join figure (default: ${DEFAULT-VALUE}).")
     int hashSessions;
@@ -110,8 +114,8 @@ final class BenchRouterCommand implements Callable<Integer> {
         row(out, "TTFT outside the worker p50 (ms)", hop.outsideDirect.p50(), hop.outsideRouter.p50());
         out.printf(Locale.ROOT, "added latency of the hop (TTFT outside the worker, router - direct): %.3f ms = %.1f%% "
                 + "of direct TTFT (target <= 5%%); router's own time before calling the worker "
-                + "(RoutingInfo.router_ms) p50 %.3f ms; %d turns not warm (pruning cuts) left out%n", hop.added(),
-                100 * hop.added() / hop.direct.p50(), hop.routerMs.p50(), hop.notWarm);
+                + "(RoutingInfo.router_ms) p50 %.3f ms; %d turns not warm left out %s%n", hop.added(),
+                100 * hop.added() / hop.direct.p50(), hop.routerMs.p50(), hop.notWarm, hop.notWarmWhy);
         out.printf(Locale.ROOT, "4th worker joins (rendezvous hash, %d sessions): %.4f moved (1/4 = 0.25, target <= "
                 + "%.4f); bound sessions keep their binding and do not move at all%n", hashSessions, join, 1.1 / 4);
         return 0;
@@ -158,7 +162,8 @@ final class BenchRouterCommand implements Callable<Integer> {
     }
 
     record Hop(String modelId, Stats direct, Stats router, Stats directTotal, Stats routerTotal, Stats routerMs,
-            Stats workerDirect, Stats workerRouter, Stats outsideDirect, Stats outsideRouter, int notWarm) {
+            Stats workerDirect, Stats workerRouter, Stats outsideDirect, Stats outsideRouter, int notWarm,
+            Map<String, Integer> notWarmWhy) {
 
         /** The hop's cost: time outside the worker via the router minus the same straight to the worker. */
         double added() {
@@ -173,7 +178,8 @@ final class BenchRouterCommand implements Callable<Integer> {
         err.println("bench router: starting a worker and a router (logs in " + dir + ") ...");
         try (JvmLauncher.ChildProcess worker = JvmLauncher.start("worker", WorkerMain.class.getName(), List.of(
                 "--worker-id", "bench-worker", "--port", "0", "--hazelcast-port", "0", "--cluster-name", cluster,
-                "--model", modelFile.toString(), "--threads", String.valueOf(threads), "--ready-file",
+                "--model", modelFile.toString(), "--threads", String.valueOf(threads), "--kv-cache-mb",
+                String.valueOf(kvCacheMb), "--ready-file",
                 dir.resolve("worker.ready").toString(), "--parent-pid", parent), List.of(), Map.of(),
                 dir.resolve("worker.log"))) {
             Map<String, String> w = worker.awaitReady(dir.resolve("worker.ready"), Duration.ofSeconds(180));
@@ -231,6 +237,7 @@ final class BenchRouterCommand implements Callable<Integer> {
         List<Double> workerRouter = new ArrayList<>();
         List<Double> outsideDirect = new ArrayList<>();
         List<Double> outsideRouter = new ArrayList<>();
+        Map<String, Integer> notWarmWhy = new java.util.TreeMap<>();
         int notWarm = 0;
         for (int round = 0; round < rounds; round++) {
             for (int i = 0; i < ids.size(); i++) {
@@ -243,6 +250,7 @@ final class BenchRouterCommand implements Callable<Integer> {
                     double total = (System.nanoTime() - t0) / 1e6;
                     if (t.complete().getCache().getStatus() != CacheStatus.CACHE_STATUS_WARM) {
                         notWarm++; // e.g. a pruning cut in a long conversation: not a warm turn, not compared
+                        notWarmWhy.merge(t.trailer("x-warmroute-cache"), 1, Integer::sum);
                         continue;
                     }
                     (viaR ? ttftRouter : ttftDirect).add(t.firstDeltaMs());
@@ -261,7 +269,7 @@ final class BenchRouterCommand implements Callable<Integer> {
             }
         }
         return new Hop(modelId, Stats.of(ttftDirect), Stats.of(ttftRouter), Stats.of(totalDirect),
-                Stats.of(totalRouter), Stats.of(routerMs), Stats.of(workerDirect), Stats.of(workerRouter), Stats.of(outsideDirect), Stats.of(outsideRouter), notWarm);
+                Stats.of(totalRouter), Stats.of(routerMs), Stats.of(workerDirect), Stats.of(workerRouter), Stats.of(outsideDirect), Stats.of(outsideRouter), notWarm, notWarmWhy);
     }
 
     private static final String[] QUESTIONS = {"What did the little dog find?", "Where did they go next?",
