@@ -328,6 +328,11 @@ class RouterClusterTest {
             assertFalse(c.getRouting().getFallback());
             assertEquals(1, c.getRouting().getBindingEpoch());
         }
+
+        // Deleting a session through a router removes its binding too.
+        long bound = r1.status().getSessionsBound();
+        r2.delete(preferring("w2", "fresh", 1).get(0));
+        assertEquals(bound - 1, r1.status().getSessionsBound());
     }
 
     @Test
