@@ -345,13 +345,13 @@ public final class Model implements AutoCloseable {
      */
     public long warmUp() {
         long t0 = System.nanoTime();
-        int n = Math.min(config.contextLength(), 96);
+        int n = Math.min(config.contextLength(), 64);
         KvBlockPool scratch = new KvBlockPool(config, kvBytesPerToken() * (n + KvBlockPool.BLOCK_TOKENS));
         int[] tokens = new int[n];
         for (int i = 0; i < n; i++) {
             tokens[i] = (i * 7919) % config.vocabSize();
         }
-        for (int round = 0; round < 4; round++) {
+        for (int round = 0; round < 2; round++) {
             KvCache c = newCache(scratch);
             int prefill = Math.min(n / 2, 64);
             forward(c, tokens, 0, prefill);

@@ -25,8 +25,8 @@ public final class ChatCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--target", defaultValue = "127.0.0.1:7100", paramLabel = "HOST:PORT",
-            description = "Router or worker to talk to (default ${DEFAULT-VALUE}).")
+    @Option(names = "--target", defaultValue = "127.0.0.1:7000", paramLabel = "HOST:PORT",
+            description = "Router (the default is the router's default address) or a worker to talk to (default ${DEFAULT-VALUE}).")
     String target;
 
     @Option(names = "--session", required = true, paramLabel = "ID", description = "Session id (created if absent).")
