@@ -69,6 +69,17 @@ public final class BindingStore implements AutoCloseable {
     }
 
     /**
+     * The session's binding as its partition owner has it, bypassing the near cache (which learns of another
+     * router's move asynchronously). One remote read: used only before moving a session.
+     */
+    public Binding getFresh(String sessionId) throws StoreUnavailableException {
+        return call(() -> {
+            com.hazelcast.core.EntryView<String, Binding> view = map().getEntryView(sessionId);
+            return view == null ? null : view.getValue();
+        }, "reading the binding of " + sessionId + " from its owner");
+    }
+
+    /**
      * Binds the session to {@code workerId} if its binding is still {@code expected} (null: it has none).
      *
      * @return the binding in force afterwards: ours when the write won, the other router's when it lost

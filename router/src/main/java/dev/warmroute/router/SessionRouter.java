@@ -54,6 +54,29 @@ public final class SessionRouter {
     }
 
     /**
+     * The binding to place the session's next turn with. The near cache answers the warm path; when the binding it
+     * gives would be moved (its worker gone, failing or at its bound), the owner's copy is read first: another
+     * router may have moved the session a moment ago, and the near cache hears of that asynchronously.
+     */
+    public Binding current(String sessionId) {
+        Binding b = binding(sessionId);
+        if (b == null) {
+            return null;
+        }
+        Placement.Decision d = placement.decide(sessionId, b.workerId(), directory.views(), Map.of());
+        if (b.workerId().equals(d.chosen()) || d.chosen() == null) {
+            return b;
+        }
+        try {
+            return bindings.getFresh(sessionId);
+        } catch (BindingStore.StoreUnavailableException e) {
+            storeFailures.increment();
+            log.warn("binding.read-failed session={}: {}", sessionId, e.getMessage());
+            return b;
+        }
+    }
+
+    /**
      * Picks a worker and reserves a slot on it. Two turns placed at once cannot both take a worker's last slot
      * under the bound: a lost race re-runs placement with a fresh view.
      */

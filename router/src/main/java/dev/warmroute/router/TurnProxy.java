@@ -76,6 +76,9 @@ final class TurnProxy {
     private Binding binding;
     /** The binding epoch reported in RoutingInfo: the binding's, or the one a move in progress will write. */
     private long epoch;
+    /** Completes when the binding move of this turn (if any) and the actions waiting for it are done. */
+    private java.util.concurrent.CompletableFuture<Void> bound = java.util.concurrent.CompletableFuture
+            .completedFuture(null);
     private String preferred;
     private final List<String> attempted = new ArrayList<>();
     private final Map<String, String> excluded = new LinkedHashMap<>();
@@ -112,7 +115,7 @@ final class TurnProxy {
         out.setOnReadyHandler(this::clientReady);
         env.metrics().turnBegan();
         out.setOnCancelHandler(() -> log.debug("turn.client-cancel session={} request={}", sessionId, requestId));
-        Binding b = env.router().binding(sessionId);
+        Binding b = env.router().current(sessionId);
         synchronized (this) {
             binding = b;
             epoch = b == null ? 0 : b.epoch();
@@ -252,8 +255,10 @@ final class TurnProxy {
                             .setCache(c.getCache()).setRouting(routing(a.worker.id()))).build());
                     startedSent = true;
                 }
-                out.onNext(SendMessageResponse.newBuilder().setComplete(c.toBuilder()
-                        .setRouting(routing(a.worker.id()))).build());
+                // A client that sees TurnComplete may send the next turn at once (through any router): the move of
+                // the binding must be in place by then, or that turn would be placed from the old one.
+                whenBound(() -> out.onNext(SendMessageResponse.newBuilder().setComplete(c.toBuilder()
+                        .setRouting(routing(a.worker.id()))).build()));
             }
             default -> { }
         }
@@ -272,15 +277,35 @@ final class TurnProxy {
             return;
         }
         epoch = expected == null ? 1 : expected.epoch() + 1;
-        java.util.concurrent.CompletableFuture.supplyAsync(() -> env.router().bind(sessionId, expected, workerId),
-                env.blocking()).thenAccept(now -> {
+        bound = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> env.router().bind(sessionId, expected, workerId), env.blocking()).handle((now, error) -> {
                     synchronized (this) {
                         if (now != null) {
                             binding = now;
                             epoch = now.epoch();
                         }
                     }
+                    return null;
                 });
+    }
+
+    /**
+     * Runs {@code action} (under this object's monitor) once the binding move started by {@link #rebind} is done:
+     * at once when there is none. Actions run in the order they were given. Caller holds the monitor.
+     */
+    private void whenBound(Runnable action) {
+        if (bound.isDone()) {
+            action.run();
+            return;
+        }
+        bound = bound.thenRun(() -> {
+            synchronized (this) {
+                action.run();
+            }
+        }).exceptionally(e -> {
+            log.error("turn.after-bind-failed session={} request={}", sessionId, requestId, e);
+            return null;
+        });
     }
 
     private void onAttemptClosed(Attempt a, Status status) {
@@ -291,7 +316,7 @@ final class TurnProxy {
         if (a.complete != null) {
             // TurnComplete is sent only after the commit: the turn succeeded whatever happened to the stream after.
             release(a, Outcome.SUCCESS, null);
-            finishOk(a);
+            whenBound(() -> finishOk(a));
             return;
         }
         if (status.isOk()) {

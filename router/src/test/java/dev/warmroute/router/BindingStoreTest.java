@@ -128,6 +128,16 @@ class BindingStoreTest {
     }
 
     @Test
+    void theOwnersCopyShowsAnotherRoutersMoveAtOnce() throws Exception {
+        String s = "fresh-" + UUID.randomUUID();
+        Binding first = routerA.bind(s, null, "w1");
+        assertEquals(first, routerB.get(s)); // in B's near cache now
+        Binding moved = routerA.bind(s, first, "w2");
+        assertEquals(moved, routerB.getFresh(s), "read from the partition owner, not the near cache");
+        assertNull(routerB.getFresh("no-such-" + UUID.randomUUID()));
+    }
+
+    @Test
     void removingABindingAndCountingPerWorker() throws Exception {
         String w = "count-" + UUID.randomUUID();
         for (int i = 0; i < 7; i++) {
