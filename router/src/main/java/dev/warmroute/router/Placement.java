@@ -44,8 +44,11 @@ public final class Placement {
      * @param skipped   workers passed over before {@code chosen}, in preference order
      * @param bound     the load bound in force (turns in flight per worker)
      * @param failure   when {@code chosen} is null: a message a person can act on
+     * @param overBound true when {@code chosen} is at or above the bound and was taken because no worker under it
+     *                  could serve
      */
-    public record Decision(String chosen, String preferred, List<Skip> skipped, int bound, String failure) {
+    public record Decision(String chosen, String preferred, List<Skip> skipped, int bound, String failure,
+            boolean overBound) {
 
         public boolean fallback() {
             return chosen != null && !chosen.equals(preferred);
@@ -122,7 +125,7 @@ public final class Placement {
         String preferred = boundWorker != null ? boundWorker
                 : RendezvousHash.top(sessionId, placeable.isEmpty() ? ids : placeable);
         if (preferred == null) {
-            return new Decision(null, null, List.of(), bound, "no worker is serving: 0 registered");
+            return new Decision(null, null, List.of(), bound, "no worker is serving: 0 registered", false);
         }
 
         List<String> order = new ArrayList<>(ids.size() + 1);
@@ -169,14 +172,15 @@ public final class Placement {
                 }
                 continue;
             }
-            return new Decision(id, preferred, List.copyOf(skipped), bound, null);
+            return new Decision(id, preferred, List.copyOf(skipped), bound, null, false);
         }
         if (leastLoadedOverBound != null) {
             // Every worker that could serve is at its bound (only possible when others failed this turn): serving
             // late beats failing; the worker's own bounded queue still refuses what it cannot hold.
-            return new Decision(leastLoadedOverBound.id(), preferred, List.copyOf(skipped), bound, null);
+            return new Decision(leastLoadedOverBound.id(), preferred, List.copyOf(skipped), bound, null, true);
         }
-        return new Decision(null, preferred, List.copyOf(skipped), bound, noneMessage(workers.size(), skipped));
+        return new Decision(null, preferred, List.copyOf(skipped), bound, noneMessage(workers.size(), skipped),
+                false);
     }
 
     private static String noneMessage(int registered, List<Skip> skipped) {

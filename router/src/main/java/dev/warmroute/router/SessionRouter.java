@@ -93,8 +93,9 @@ public final class SessionRouter {
             if (h == null) {
                 continue; // left between the snapshot and now
             }
-            boolean overBoundAnyway = h.inFlight() + 1 > d.bound();
-            if (h.tryReserve(overBoundAnyway ? 0 : d.bound())) {
+            // Under the bound only if still under it now (another turn may have taken the last slot since the
+            // snapshot: then decide again); over it only when placement found nothing better.
+            if (h.tryReserve(d.overBound() ? 0 : d.bound())) {
                 return new Plan(h, d);
             }
         }
@@ -104,7 +105,7 @@ public final class SessionRouter {
             return new Plan(h, d);
         }
         return new Plan(null, new Placement.Decision(null, d.preferred(), d.skipped(), d.bound(),
-                "no worker is serving: the workers left while the turn was being placed"));
+                "no worker is serving: the workers left while the turn was being placed", false));
     }
 
     /**

@@ -185,6 +185,8 @@ class PlacementTest {
         Placement.Decision d = placement.decide("s", "w1", ws, Map.of("w2", "UNAVAILABLE: connection refused"));
         // total 5 over 2 workers: bound ceil(1.25 * 6 / 2) = 4 < 6, but w2 failed: w1 serves anyway
         assertEquals("w1", d.chosen());
+        assertTrue(d.overBound());
+        assertFalse(placement.decide("s", "w1", List.of(up("w1", 0), up("w2", 0)), Map.of()).overBound());
     }
 
     @Test
