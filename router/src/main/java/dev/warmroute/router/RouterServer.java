@@ -121,6 +121,10 @@ public final class RouterServer implements AutoCloseable {
         // A blocked Hazelcast call gives up after this; the router's own deadlines are much shorter, this only
         // bounds how long an abandoned call keeps its (virtual) thread.
         c.setProperty("hazelcast.client.invocation.timeout.seconds", "15");
+        // When a member dies, calls to the partitions it owned are retried until the client has the new owners; the
+        // default pause between retries (1 s) alone would make a binding move right after a kill -9 miss the
+        // store's deadline.
+        c.setProperty("hazelcast.client.invocation.retry.pause.millis", "100");
         return c;
     }
 

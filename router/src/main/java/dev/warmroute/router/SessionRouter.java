@@ -117,18 +117,36 @@ public final class SessionRouter {
         if (expected != null && expected.workerId().equals(workerId)) {
             return expected;
         }
-        try {
-            Binding now = bindings.bind(sessionId, expected, workerId);
-            if (expected != null && now.workerId().equals(workerId)) {
-                log.info("binding.moved session={} from={} to={} epoch={}", sessionId, expected.workerId(), workerId,
-                        now.epoch());
+        Binding known = expected;
+        // Twice at most: a second compare-and-set when the first lost to a binding whose worker cannot serve (our
+        // read was stale: the store did not answer it in time), or when the store did not answer the first.
+        for (int attempt = 0; attempt < 2; attempt++) {
+            try {
+                Binding now = bindings.bind(sessionId, known, workerId);
+                if (now.workerId().equals(workerId)) {
+                    if (known != null) {
+                        log.info("binding.moved session={} from={} to={} epoch={}", sessionId, known.workerId(),
+                                workerId, now.epoch());
+                    }
+                    return now;
+                }
+                if (usable(now.workerId())) {
+                    return now; // another router moved it to a worker that serves: adopt its choice
+                }
+                known = now;
+            } catch (BindingStore.StoreUnavailableException e) {
+                storeFailures.increment();
+                log.warn("binding.write-failed session={} worker={} attempt={}: {}", sessionId, workerId,
+                        attempt + 1, e.getMessage());
             }
-            return now;
-        } catch (BindingStore.StoreUnavailableException e) {
-            storeFailures.increment();
-            log.warn("binding.write-failed session={} worker={}: {}", sessionId, workerId, e.getMessage());
-            return expected;
         }
+        return known;
+    }
+
+    /** True when the worker is registered, serving and its breaker lets calls through. */
+    private boolean usable(String workerId) {
+        WorkerHandle h = directory.get(workerId);
+        return h != null && directory.view(h).serving() && !directory.view(h).breakerOpen();
     }
 
     /** Removes the binding of a deleted session; a failure is logged (the binding expires with the session). */
