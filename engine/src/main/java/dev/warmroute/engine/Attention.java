@@ -4,104 +4,438 @@ import static dev.warmroute.engine.KvBlockPool.BLOCK_TOKENS;
 
 import dev.warmroute.engine.tensor.Ops;
 import dev.warmroute.engine.tensor.Simd;
+import java.util.List;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Causal attention of one query head over the block-structured cache, for a group of up to {@link #GROUP}
- * consecutive query tokens (prefill) or one (decode).
+ * Causal grouped-query attention over the block-structured cache, for the queries of one KV head in a chunk of
+ * consecutive tokens.
  *
  * <p>What each output is, bit for bit (the scalar path spells it out): score(p) = (sequential FMA chain over d of
- * q[d] * K[p][d]) / sqrt(headDim); softmax over positions 0..pos (see {@link Ops#softmax}); out[d] = sequential FMA
- * chain over p of att[p] * V[p][d]. None of it depends on how positions were appended, so a position's output is
- * the same after any chunking, truncation or import. Speed comes from running independent chains side by side:
- * the queries of a group share each key/value load; a single query interleaves four key blocks, or several
- * 16-wide slices of the head dimension.
+ * q[d] * K[p][d]) / sqrt(headDim); softmax over positions 0..pos (see {@link Ops#softmax}: exact max, our exp,
+ * sums partitioned by position mod 16, division); out[d] = sequential FMA chain over p of att[p] * V[p][d]. Every
+ * chain belongs to one query and runs over positions (or dimensions) in order, so a query's output does not depend
+ * on which other queries share its chunk: warm, cold and token-by-token give the same bits.
+ *
+ * <p>Two kernels compute that definition:
+ * <ul>
+ *   <li>A <b>tile</b> of up to 16 queries (a prefill chunk: tokens x the query heads sharing this KV head) puts one
+ *   query in each vector lane. Each key and value element is then loaded once per tile and broadcast to 16 chains,
+ *   every lane does useful work whatever the head dimension (8 for the reference model), and softmax runs 16
+ *   queries per vector. The causal triangle inside the chunk is handled by lane masks: a lane never adds a position
+ *   past its own.</li>
+ *   <li>A few queries (decode, remainders) run with positions in the lanes instead: 16 positions' scores are one
+ *   vector of 16 chains over d, and the value chains of all queries and 16- or 8-wide slices of the head dimension
+ *   are interleaved four at a time so that the FMA latency is hidden even for a single query.</li>
+ * </ul>
  */
 final class Attention {
     private Attention() {}
 
-    static final int GROUP = 4;
+    /** Queries per tile: one per lane. */
+    static final int TILE = 16;
+    /** Fewer queries than this go through the per-query kernel (a tile would leave most lanes idle). */
+    static final int TILE_MIN = 8;
     private static final VectorSpecies<Float> S = Simd.F16;
+    private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
+
+    /** Scratch of one thread, sized for the model's context. */
+    static final class Scratch {
+        final float[] w;     // (positions rounded up to 16, TILE): scores, then weights; one position per vector
+        final float[] qt;    // (headDim, TILE): the tile's queries, transposed
+        final float[] acc;   // (16, TILE): a slice of the tile's outputs before they are transposed back
+        final float[] parts; // (16, TILE): softmax partial sums by position mod 16
+        final float[][] att; // (TILE_MIN, positions rounded up to 16): weights of the per-query kernel
+        final int[] qOff = new int[TILE];
+        final int[] n = new int[TILE];
+        final float[] limit = new float[TILE];
+
+        Scratch(ModelConfig c) {
+            int positions = (c.contextLength() + BLOCK_TOKENS - 1) / BLOCK_TOKENS * BLOCK_TOKENS + BLOCK_TOKENS;
+            w = new float[positions * TILE];
+            qt = new float[c.headDim() * TILE];
+            acc = new float[16 * TILE];
+            parts = new float[16 * TILE];
+            att = new float[TILE_MIN][positions];
+        }
+    }
 
     /**
-     * Attention for {@code count} (1..4) queries of KV head {@code g}: query i sits at q[qOff + i * qStride], has
-     * position pos + i, and writes out[oOff + i * oStride, + headDim). {@code att[i]} is scratch of at least
-     * pos + count rounded up to 16 floats.
+     * Attention for queries [first, first + count) of KV head {@code g} in a chunk: query u is token u / group of the
+     * chunk (position pos0 + u / group) and query head g * group + u % group; it reads q at (token * qDim + head *
+     * headDim) and writes out at the same offset. The cache holds the chunk's keys and values already.
      */
-    static void group(KvCache cache, int layer, int g, int headDim, float[] q, int qOff, int qStride, int count,
-                      int pos, float[][] att, float[] out, int oOff, int oStride) {
-        float scale = (float) Math.sqrt(headDim);
+    static void run(KvCache cache, int layer, int g, int group, int hd, float[] q, int qDim, int pos0, int first,
+                    int count, float[] out, Scratch s) {
+        float scale = (float) Math.sqrt(hd);
         int ko = cache.keyOffset(layer, g);
         int vo = cache.valueOffset(layer, g);
+        for (int i = 0; i < count; i++) {
+            int u = first + i;
+            s.qOff[i] = (u / group) * qDim + (g * group + u % group) * hd;
+            s.n[i] = pos0 + u / group + 1;
+        }
         if (!Simd.VECTOR) {
             for (int i = 0; i < count; i++) {
-                scalar(cache, ko, vo, headDim, scale, q, qOff + i * qStride, pos + i, att[i], out, oOff + i * oStride);
+                scalar(cache, ko, vo, hd, scale, q, s.qOff[i], s.n[i], s.att[0], out, s.qOff[i]);
             }
             return;
         }
-        // scores
-        if (count == GROUP) {
-            scores4(cache, ko, headDim, scale, q, qOff, qStride, pos + GROUP, att);
+        if (count >= TILE_MIN) {
+            tile(cache.blocks, ko, vo, hd, scale, q, count, out, s);
         } else {
-            for (int i = 0; i < count; i++) {
-                scores1(cache, ko, headDim, scale, q, qOff + i * qStride, pos + i + 1, att[i]);
-            }
-        }
-        for (int i = 0; i < count; i++) {
-            Ops.softmax(att[i], 0, pos + i + 1);
-        }
-        // weighted values
-        if (headDim % 16 != 0) {
-            for (int i = 0; i < count; i++) {
-                valuesScalar(cache, vo, headDim, 0, pos + i + 1, att[i], out, oOff + i * oStride);
-            }
-            return;
-        }
-        if (count == GROUP) {
-            values4(cache, vo, headDim, pos + 1, att, out, oOff, oStride);
-            // positions only the later queries see: pos + 1 .. pos + i (chains continue in order)
-            for (int i = 1; i < GROUP; i++) {
-                valuesTail(cache, vo, headDim, pos + 1, pos + i + 1, att[i], out, oOff + i * oStride);
-            }
-        } else {
-            for (int i = 0; i < count; i++) {
-                values1(cache, vo, headDim, pos + i + 1, att[i], out, oOff + i * oStride);
-            }
+            few(cache.blocks, ko, vo, hd, scale, q, count, out, s);
         }
     }
 
-    /** Scores of four queries: each key load feeds four chains. Computes whole blocks up to {@code n}. */
-    private static void scores4(KvCache cache, int ko, int hd, float scale, float[] q, int qOff, int qs, int n,
-                                float[][] att) {
-        int q0 = qOff, q1 = qOff + qs, q2 = qOff + 2 * qs, q3 = qOff + 3 * qs;
-        float[] t0 = att[0], t1 = att[1], t2 = att[2], t3 = att[3];
-        int nb = KvCache.blocksFor(n);
+    // ---- tile: one query per lane ------------------------------------------------------------------------------
+
+    private static void tile(List<float[]> blocks, int ko, int vo, int hd, float scale, float[] q, int count,
+                             float[] out, Scratch s) {
+        // Idle lanes repeat the last query (computed, never written). Lanes are in token order: n is non-decreasing.
+        for (int i = count; i < TILE; i++) {
+            s.qOff[i] = s.qOff[count - 1];
+            s.n[i] = s.n[count - 1];
+        }
+        for (int i = 0; i < TILE; i++) {
+            s.limit[i] = s.n[i];
+            for (int d = 0; d < hd; d++) {
+                s.qt[d * TILE + i] = q[s.qOff[i] + d];
+            }
+        }
+        int nMin = s.n[0];
+        int nMax = s.n[TILE - 1];
+        FloatVector limit = FloatVector.fromArray(S, s.limit, 0);
+        float[] w = s.w;
+
+        // Pass 1: scores, 8 positions at a time (8 chains over d), and the running max over the lanes' own positions.
+        FloatVector max = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int nb = KvCache.blocksFor(nMax);
+        float[] qt = s.qt;
         for (int b = 0; b < nb; b++) {
-            float[] blk = cache.blocks.get(b);
-            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-            for (int d = 0, o = ko; d < hd; d++, o += BLOCK_TOKENS) {
-                FloatVector k = FloatVector.fromArray(S, blk, o);
-                a0 = k.fma(FloatVector.broadcast(S, q[q0 + d]), a0);
-                a1 = k.fma(FloatVector.broadcast(S, q[q1 + d]), a1);
-                a2 = k.fma(FloatVector.broadcast(S, q[q2 + d]), a2);
-                a3 = k.fma(FloatVector.broadcast(S, q[q3 + d]), a3);
+            float[] blk = blocks.get(b);
+            for (int j0 = 0; j0 < BLOCK_TOKENS; j0 += 8) {
+                int p0 = b * BLOCK_TOKENS + j0;
+                if (p0 >= nMax) {
+                    break;
+                }
+                FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                for (int d = 0, o = ko + j0; d < hd; d++, o += BLOCK_TOKENS) {
+                    FloatVector qv = FloatVector.fromArray(S, qt, d * TILE);
+                    a0 = qv.fma(FloatVector.broadcast(S, blk[o]), a0);
+                    a1 = qv.fma(FloatVector.broadcast(S, blk[o + 1]), a1);
+                    a2 = qv.fma(FloatVector.broadcast(S, blk[o + 2]), a2);
+                    a3 = qv.fma(FloatVector.broadcast(S, blk[o + 3]), a3);
+                    a4 = qv.fma(FloatVector.broadcast(S, blk[o + 4]), a4);
+                    a5 = qv.fma(FloatVector.broadcast(S, blk[o + 5]), a5);
+                    a6 = qv.fma(FloatVector.broadcast(S, blk[o + 6]), a6);
+                    a7 = qv.fma(FloatVector.broadcast(S, blk[o + 7]), a7);
+                }
+                int wo = p0 * TILE;
+                a0 = a0.div(scale);
+                a1 = a1.div(scale);
+                a2 = a2.div(scale);
+                a3 = a3.div(scale);
+                a4 = a4.div(scale);
+                a5 = a5.div(scale);
+                a6 = a6.div(scale);
+                a7 = a7.div(scale);
+                a0.intoArray(w, wo);
+                a1.intoArray(w, wo + TILE);
+                a2.intoArray(w, wo + 2 * TILE);
+                a3.intoArray(w, wo + 3 * TILE);
+                a4.intoArray(w, wo + 4 * TILE);
+                a5.intoArray(w, wo + 5 * TILE);
+                a6.intoArray(w, wo + 6 * TILE);
+                a7.intoArray(w, wo + 7 * TILE);
+                if (p0 + 8 <= nMin) {
+                    max = max.max(a0).max(a1).max(a2).max(a3).max(a4).max(a5).max(a6).max(a7);
+                } else {
+                    for (int j = 0; j < 8 && p0 + j < nMax; j++) {
+                        FloatVector v = FloatVector.fromArray(S, w, wo + j * TILE);
+                        max = p0 + j < nMin ? max.max(v) : max.blend(max.max(v), sees(limit, p0 + j));
+                    }
+                }
             }
-            int o = b * BLOCK_TOKENS;
-            a0.div(scale).intoArray(t0, o);
-            a1.div(scale).intoArray(t1, o);
-            a2.div(scale).intoArray(t2, o);
-            a3.div(scale).intoArray(t3, o);
+        }
+
+        // Pass 2: e = exp(score - max) (0 past a lane's position), partial sums by position mod 16, in order.
+        float[] parts = s.parts;
+        java.util.Arrays.fill(parts, 0f);
+        for (int p = 0; p < nMax; p++) {
+            int wo = p * TILE;
+            FloatVector e = Ops.exp(FloatVector.fromArray(S, w, wo).sub(max));
+            if (p >= nMin) {
+                e = FloatVector.zero(S).blend(e, sees(limit, p));
+            }
+            e.intoArray(w, wo);
+            int po = (p & 15) * TILE;
+            FloatVector.fromArray(S, parts, po).add(e).intoArray(parts, po);
+        }
+        FloatVector sum = FloatVector.zero(S);
+        for (int r = 0; r < 16; r++) {
+            sum = sum.add(FloatVector.fromArray(S, parts, r * TILE));
+        }
+        for (int p = 0; p < nMax; p++) {
+            FloatVector.fromArray(S, w, p * TILE).div(sum).intoArray(w, p * TILE);
+        }
+
+        // Pass 3: values, a slice of the head dimension at a time (one chain per lane and dimension).
+        int d0 = 0;
+        for (; d0 + 16 <= hd; d0 += 16) {
+            tileValues16(blocks, vo, hd, d0, nMin, nMax, limit, w, s.acc);
+            scatter(s, 16, d0, count, out);
+        }
+        if (d0 + 8 <= hd) {
+            tileValues8(blocks, vo, hd, d0, nMin, nMax, limit, w, s.acc);
+            scatter(s, 8, d0, count, out);
+            d0 += 8;
+        }
+        for (; d0 < hd; d0++) {
+            tileValues1(blocks, vo, hd, d0, nMin, nMax, limit, w, s.acc);
+            scatter(s, 1, d0, count, out);
         }
     }
 
-    /** Scores of one query: four key blocks side by side. */
-    private static void scores1(KvCache cache, int ko, int hd, float scale, float[] q, int qo, int n, float[] att) {
+    /** Lanes whose query sees position p. */
+    private static VectorMask<Float> sees(FloatVector limit, int p) {
+        return limit.compare(VectorOperators.GT, (float) p);
+    }
+
+    /** out[query i][d0 + j] = acc[j][i]. */
+    private static void scatter(Scratch s, int width, int d0, int count, float[] out) {
+        for (int j = 0; j < width; j++) {
+            for (int i = 0; i < count; i++) {
+                out[s.qOff[i] + d0 + j] = s.acc[j * TILE + i];
+            }
+        }
+    }
+
+    private static void tileValues16(List<float[]> blocks, int vo, int hd, int d0, int nMin, int nMax,
+                                     FloatVector limit, float[] w, float[] acc) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
+        FloatVector a8 = z, a9 = z, a10 = z, a11 = z, a12 = z, a13 = z, a14 = z, a15 = z;
+        int p = 0;
+        while (p < nMin) {
+            float[] blk = blocks.get(p / BLOCK_TOKENS);
+            int end = Math.min(nMin, (p / BLOCK_TOKENS + 1) * BLOCK_TOKENS);
+            for (int o = vo + (p % BLOCK_TOKENS) * hd + d0; p < end; p++, o += hd) {
+                FloatVector t = FloatVector.fromArray(S, w, p * TILE);
+                a0 = t.fma(FloatVector.broadcast(S, blk[o]), a0);
+                a1 = t.fma(FloatVector.broadcast(S, blk[o + 1]), a1);
+                a2 = t.fma(FloatVector.broadcast(S, blk[o + 2]), a2);
+                a3 = t.fma(FloatVector.broadcast(S, blk[o + 3]), a3);
+                a4 = t.fma(FloatVector.broadcast(S, blk[o + 4]), a4);
+                a5 = t.fma(FloatVector.broadcast(S, blk[o + 5]), a5);
+                a6 = t.fma(FloatVector.broadcast(S, blk[o + 6]), a6);
+                a7 = t.fma(FloatVector.broadcast(S, blk[o + 7]), a7);
+                a8 = t.fma(FloatVector.broadcast(S, blk[o + 8]), a8);
+                a9 = t.fma(FloatVector.broadcast(S, blk[o + 9]), a9);
+                a10 = t.fma(FloatVector.broadcast(S, blk[o + 10]), a10);
+                a11 = t.fma(FloatVector.broadcast(S, blk[o + 11]), a11);
+                a12 = t.fma(FloatVector.broadcast(S, blk[o + 12]), a12);
+                a13 = t.fma(FloatVector.broadcast(S, blk[o + 13]), a13);
+                a14 = t.fma(FloatVector.broadcast(S, blk[o + 14]), a14);
+                a15 = t.fma(FloatVector.broadcast(S, blk[o + 15]), a15);
+            }
+        }
+        // The causal triangle: a lane keeps its chain unchanged past its own position.
+        for (; p < nMax; p++) {
+            float[] blk = blocks.get(p / BLOCK_TOKENS);
+            int o = vo + (p % BLOCK_TOKENS) * hd + d0;
+            FloatVector t = FloatVector.fromArray(S, w, p * TILE);
+            VectorMask<Float> m = sees(limit, p);
+            a0 = a0.blend(t.fma(FloatVector.broadcast(S, blk[o]), a0), m);
+            a1 = a1.blend(t.fma(FloatVector.broadcast(S, blk[o + 1]), a1), m);
+            a2 = a2.blend(t.fma(FloatVector.broadcast(S, blk[o + 2]), a2), m);
+            a3 = a3.blend(t.fma(FloatVector.broadcast(S, blk[o + 3]), a3), m);
+            a4 = a4.blend(t.fma(FloatVector.broadcast(S, blk[o + 4]), a4), m);
+            a5 = a5.blend(t.fma(FloatVector.broadcast(S, blk[o + 5]), a5), m);
+            a6 = a6.blend(t.fma(FloatVector.broadcast(S, blk[o + 6]), a6), m);
+            a7 = a7.blend(t.fma(FloatVector.broadcast(S, blk[o + 7]), a7), m);
+            a8 = a8.blend(t.fma(FloatVector.broadcast(S, blk[o + 8]), a8), m);
+            a9 = a9.blend(t.fma(FloatVector.broadcast(S, blk[o + 9]), a9), m);
+            a10 = a10.blend(t.fma(FloatVector.broadcast(S, blk[o + 10]), a10), m);
+            a11 = a11.blend(t.fma(FloatVector.broadcast(S, blk[o + 11]), a11), m);
+            a12 = a12.blend(t.fma(FloatVector.broadcast(S, blk[o + 12]), a12), m);
+            a13 = a13.blend(t.fma(FloatVector.broadcast(S, blk[o + 13]), a13), m);
+            a14 = a14.blend(t.fma(FloatVector.broadcast(S, blk[o + 14]), a14), m);
+            a15 = a15.blend(t.fma(FloatVector.broadcast(S, blk[o + 15]), a15), m);
+        }
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, TILE);
+        a2.intoArray(acc, 2 * TILE);
+        a3.intoArray(acc, 3 * TILE);
+        a4.intoArray(acc, 4 * TILE);
+        a5.intoArray(acc, 5 * TILE);
+        a6.intoArray(acc, 6 * TILE);
+        a7.intoArray(acc, 7 * TILE);
+        a8.intoArray(acc, 8 * TILE);
+        a9.intoArray(acc, 9 * TILE);
+        a10.intoArray(acc, 10 * TILE);
+        a11.intoArray(acc, 11 * TILE);
+        a12.intoArray(acc, 12 * TILE);
+        a13.intoArray(acc, 13 * TILE);
+        a14.intoArray(acc, 14 * TILE);
+        a15.intoArray(acc, 15 * TILE);
+    }
+
+    private static void tileValues8(List<float[]> blocks, int vo, int hd, int d0, int nMin, int nMax,
+                                    FloatVector limit, float[] w, float[] acc) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
+        int p = 0;
+        while (p < nMin) {
+            float[] blk = blocks.get(p / BLOCK_TOKENS);
+            int end = Math.min(nMin, (p / BLOCK_TOKENS + 1) * BLOCK_TOKENS);
+            for (int o = vo + (p % BLOCK_TOKENS) * hd + d0; p < end; p++, o += hd) {
+                FloatVector t = FloatVector.fromArray(S, w, p * TILE);
+                a0 = t.fma(FloatVector.broadcast(S, blk[o]), a0);
+                a1 = t.fma(FloatVector.broadcast(S, blk[o + 1]), a1);
+                a2 = t.fma(FloatVector.broadcast(S, blk[o + 2]), a2);
+                a3 = t.fma(FloatVector.broadcast(S, blk[o + 3]), a3);
+                a4 = t.fma(FloatVector.broadcast(S, blk[o + 4]), a4);
+                a5 = t.fma(FloatVector.broadcast(S, blk[o + 5]), a5);
+                a6 = t.fma(FloatVector.broadcast(S, blk[o + 6]), a6);
+                a7 = t.fma(FloatVector.broadcast(S, blk[o + 7]), a7);
+            }
+        }
+        for (; p < nMax; p++) {
+            float[] blk = blocks.get(p / BLOCK_TOKENS);
+            int o = vo + (p % BLOCK_TOKENS) * hd + d0;
+            FloatVector t = FloatVector.fromArray(S, w, p * TILE);
+            VectorMask<Float> m = sees(limit, p);
+            a0 = a0.blend(t.fma(FloatVector.broadcast(S, blk[o]), a0), m);
+            a1 = a1.blend(t.fma(FloatVector.broadcast(S, blk[o + 1]), a1), m);
+            a2 = a2.blend(t.fma(FloatVector.broadcast(S, blk[o + 2]), a2), m);
+            a3 = a3.blend(t.fma(FloatVector.broadcast(S, blk[o + 3]), a3), m);
+            a4 = a4.blend(t.fma(FloatVector.broadcast(S, blk[o + 4]), a4), m);
+            a5 = a5.blend(t.fma(FloatVector.broadcast(S, blk[o + 5]), a5), m);
+            a6 = a6.blend(t.fma(FloatVector.broadcast(S, blk[o + 6]), a6), m);
+            a7 = a7.blend(t.fma(FloatVector.broadcast(S, blk[o + 7]), a7), m);
+        }
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, TILE);
+        a2.intoArray(acc, 2 * TILE);
+        a3.intoArray(acc, 3 * TILE);
+        a4.intoArray(acc, 4 * TILE);
+        a5.intoArray(acc, 5 * TILE);
+        a6.intoArray(acc, 6 * TILE);
+        a7.intoArray(acc, 7 * TILE);
+    }
+
+    /** One dimension (head dimensions that are not a multiple of 8). */
+    private static void tileValues1(List<float[]> blocks, int vo, int hd, int d, int nMin, int nMax,
+                                    FloatVector limit, float[] w, float[] acc) {
+        FloatVector a = FloatVector.zero(S);
+        for (int p = 0; p < nMax; p++) {
+            float[] blk = blocks.get(p / BLOCK_TOKENS);
+            FloatVector f = FloatVector.fromArray(S, w, p * TILE)
+                    .fma(FloatVector.broadcast(S, blk[vo + (p % BLOCK_TOKENS) * hd + d]), a);
+            a = p < nMin ? f : a.blend(f, sees(limit, p));
+        }
+        a.intoArray(acc, 0);
+    }
+
+    // ---- a few queries: positions in the lanes -------------------------------------------------------------------
+
+    private static void few(List<float[]> blocks, int ko, int vo, int hd, float scale, float[] q, int count,
+                            float[] out, Scratch s) {
+        int nMin = Integer.MAX_VALUE;
+        for (int i = 0; i < count; i++) {
+            scores1(blocks, ko, hd, scale, q, s.qOff[i], s.n[i], s.att[i]);
+            Ops.softmax(s.att[i], 0, s.n[i]);
+            nMin = Math.min(nMin, s.n[i]);
+        }
+        // Chains (query, slice): four at a time over the positions every query sees, then each query's own tail.
+        int slices = hd / 16;
+        int chains16 = slices * count;
+        for (int c = 0; c < chains16; c += 4) {
+            values4(S, blocks, vo, hd, nMin, s, out, slices, 16, 0, c, Math.min(c + 1, chains16 - 1),
+                    Math.min(c + 2, chains16 - 1), Math.min(c + 3, chains16 - 1));
+        }
+        int base8 = slices * 16;
+        boolean rest8 = hd - base8 >= 8;
+        if (rest8) {
+            for (int c = 0; c < count; c += 4) {
+                values4(S8, blocks, vo, hd, nMin, s, out, 1, 8, base8, c, Math.min(c + 1, count - 1),
+                        Math.min(c + 2, count - 1), Math.min(c + 3, count - 1));
+            }
+        }
+        int scalarFrom = base8 + (rest8 ? 8 : 0);
+        for (int i = 0; i < count; i++) {
+            int n = s.n[i];
+            if (n > nMin) {
+                for (int d = 0; d < base8; d += 16) {
+                    tail(S, blocks, vo, hd, d, nMin, n, s.att[i], out, s.qOff[i]);
+                }
+                if (rest8) {
+                    tail(S8, blocks, vo, hd, base8, nMin, n, s.att[i], out, s.qOff[i]);
+                }
+            }
+            for (int d = scalarFrom; d < hd; d++) { // head dimensions that are not a multiple of 8
+                float a = 0f;
+                for (int p = 0; p < n; p++) {
+                    a = Math.fma(s.att[i][p], blocks.get(p / BLOCK_TOKENS)[vo + (p % BLOCK_TOKENS) * hd + d], a);
+                }
+                out[s.qOff[i] + d] = a;
+            }
+        }
+    }
+
+    /**
+     * Four value chains over positions 0..n-1: chain c is query c / slices, dimensions [base + (c % slices) * width,
+     * + width). Chains may repeat (fewer than four left): a repeated chain writes the same bits twice.
+     */
+    private static void values4(VectorSpecies<Float> sp, List<float[]> blocks, int vo, int hd, int n, Scratch s,
+                                float[] out, int slices, int width, int base, int c0, int c1, int c2, int c3) {
+        float[] t0 = s.att[c0 / slices], t1 = s.att[c1 / slices], t2 = s.att[c2 / slices], t3 = s.att[c3 / slices];
+        int d0 = base + (c0 % slices) * width, d1 = base + (c1 % slices) * width, d2 = base + (c2 % slices) * width,
+                d3 = base + (c3 % slices) * width;
+        FloatVector a0 = FloatVector.zero(sp), a1 = a0, a2 = a0, a3 = a0;
+        int p = 0;
+        while (p < n) {
+            float[] blk = blocks.get(p / BLOCK_TOKENS);
+            int end = Math.min(n, (p / BLOCK_TOKENS + 1) * BLOCK_TOKENS);
+            for (int o = vo + (p % BLOCK_TOKENS) * hd; p < end; p++, o += hd) {
+                a0 = FloatVector.fromArray(sp, blk, o + d0).fma(FloatVector.broadcast(sp, t0[p]), a0);
+                a1 = FloatVector.fromArray(sp, blk, o + d1).fma(FloatVector.broadcast(sp, t1[p]), a1);
+                a2 = FloatVector.fromArray(sp, blk, o + d2).fma(FloatVector.broadcast(sp, t2[p]), a2);
+                a3 = FloatVector.fromArray(sp, blk, o + d3).fma(FloatVector.broadcast(sp, t3[p]), a3);
+            }
+        }
+        a0.intoArray(out, s.qOff[c0 / slices] + d0);
+        a1.intoArray(out, s.qOff[c1 / slices] + d1);
+        a2.intoArray(out, s.qOff[c2 / slices] + d2);
+        a3.intoArray(out, s.qOff[c3 / slices] + d3);
+    }
+
+    /** Continues the chains of out[oOff + d0, + width) over positions from..to-1. */
+    private static void tail(VectorSpecies<Float> sp, List<float[]> blocks, int vo, int hd, int d0, int from, int to,
+                             float[] att, float[] out, int oOff) {
+        if (from >= to) {
+            return;
+        }
+        FloatVector a = FloatVector.fromArray(sp, out, oOff + d0);
+        for (int p = from; p < to; p++) {
+            float[] blk = blocks.get(p / BLOCK_TOKENS);
+            a = FloatVector.fromArray(sp, blk, vo + (p % BLOCK_TOKENS) * hd + d0)
+                    .fma(FloatVector.broadcast(sp, att[p]), a);
+        }
+        a.intoArray(out, oOff + d0);
+    }
+
+    /** Scores of one query over whole blocks up to n: four key blocks side by side. */
+    private static void scores1(List<float[]> blocks, int ko, int hd, float scale, float[] q, int qo, int n,
+                                float[] att) {
         int nb = KvCache.blocksFor(n);
         int b = 0;
         for (; b + 4 <= nb; b += 4) {
-            float[] k0 = cache.blocks.get(b), k1 = cache.blocks.get(b + 1), k2 = cache.blocks.get(b + 2),
-                    k3 = cache.blocks.get(b + 3);
+            float[] k0 = blocks.get(b), k1 = blocks.get(b + 1), k2 = blocks.get(b + 2), k3 = blocks.get(b + 3);
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
             for (int d = 0, o = ko; d < hd; d++, o += BLOCK_TOKENS) {
                 FloatVector x = FloatVector.broadcast(S, q[qo + d]);
@@ -117,7 +451,7 @@ final class Attention {
             a3.div(scale).intoArray(att, o + 48);
         }
         for (; b < nb; b++) {
-            float[] blk = cache.blocks.get(b);
+            float[] blk = blocks.get(b);
             FloatVector a = FloatVector.zero(S);
             for (int d = 0, o = ko; d < hd; d++, o += BLOCK_TOKENS) {
                 a = FloatVector.fromArray(S, blk, o).fma(FloatVector.broadcast(S, q[qo + d]), a);
@@ -126,151 +460,16 @@ final class Attention {
         }
     }
 
-    /**
-     * Values of four queries over positions 0..n-1, which all four see. Up to 64 dimensions per pass: each value load
-     * feeds four chains and each attention weight is broadcast once for up to 16 chains. The tests on {@code c1..c3}
-     * are loop-invariant (C2 unswitches them).
-     */
-    private static void values4(KvCache cache, int vo, int hd, int n, float[][] att, float[] out, int oOff, int os) {
-        float[] t0 = att[0], t1 = att[1], t2 = att[2], t3 = att[3];
-        for (int c = 0; c < hd; c += 64) {
-            int slices = Math.min(4, (hd - c) / 16);
-            boolean c1 = slices > 1, c2 = slices > 2, c3 = slices > 3;
-            FloatVector z = FloatVector.zero(S);
-            FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
-            FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
-            for (int p = 0; p < n; p++) {
-                float[] blk = cache.blocks.get(p / BLOCK_TOKENS);
-                int o = vo + (p % BLOCK_TOKENS) * hd + c;
-                FloatVector b0 = FloatVector.broadcast(S, t0[p]);
-                FloatVector b1 = FloatVector.broadcast(S, t1[p]);
-                FloatVector b2 = FloatVector.broadcast(S, t2[p]);
-                FloatVector b3 = FloatVector.broadcast(S, t3[p]);
-                FloatVector v = FloatVector.fromArray(S, blk, o);
-                a00 = v.fma(b0, a00);
-                a10 = v.fma(b1, a10);
-                a20 = v.fma(b2, a20);
-                a30 = v.fma(b3, a30);
-                if (c1) {
-                    v = FloatVector.fromArray(S, blk, o + 16);
-                    a01 = v.fma(b0, a01);
-                    a11 = v.fma(b1, a11);
-                    a21 = v.fma(b2, a21);
-                    a31 = v.fma(b3, a31);
-                }
-                if (c2) {
-                    v = FloatVector.fromArray(S, blk, o + 32);
-                    a02 = v.fma(b0, a02);
-                    a12 = v.fma(b1, a12);
-                    a22 = v.fma(b2, a22);
-                    a32 = v.fma(b3, a32);
-                }
-                if (c3) {
-                    v = FloatVector.fromArray(S, blk, o + 48);
-                    a03 = v.fma(b0, a03);
-                    a13 = v.fma(b1, a13);
-                    a23 = v.fma(b2, a23);
-                    a33 = v.fma(b3, a33);
-                }
-            }
-            int o0 = oOff + c, o1 = o0 + os, o2 = o0 + 2 * os, o3 = o0 + 3 * os;
-            a00.intoArray(out, o0);
-            a10.intoArray(out, o1);
-            a20.intoArray(out, o2);
-            a30.intoArray(out, o3);
-            if (c1) {
-                a01.intoArray(out, o0 + 16);
-                a11.intoArray(out, o1 + 16);
-                a21.intoArray(out, o2 + 16);
-                a31.intoArray(out, o3 + 16);
-            }
-            if (c2) {
-                a02.intoArray(out, o0 + 32);
-                a12.intoArray(out, o1 + 32);
-                a22.intoArray(out, o2 + 32);
-                a32.intoArray(out, o3 + 32);
-            }
-            if (c3) {
-                a03.intoArray(out, o0 + 48);
-                a13.intoArray(out, o1 + 48);
-                a23.intoArray(out, o2 + 48);
-                a33.intoArray(out, o3 + 48);
-            }
-        }
+    /** The definition for one query (tests): q at qo sees positions 0..n-1; writes out[oOff, + headDim). */
+    static void reference(KvCache cache, int layer, int g, int hd, float[] q, int qo, int n, float[] out, int oOff) {
+        float[] att = new float[n];
+        scalar(cache, cache.keyOffset(layer, g), cache.valueOffset(layer, g), hd, (float) Math.sqrt(hd), q, qo, n, att,
+                out, oOff);
     }
 
-    /** Continues the chains in out[oOff..] over positions from..to-1. */
-    private static void valuesTail(KvCache cache, int vo, int hd, int from, int to, float[] att, float[] out,
-                                   int oOff) {
-        for (int c = 0; c < hd; c += 16) {
-            FloatVector a = FloatVector.fromArray(S, out, oOff + c);
-            for (int p = from; p < to; p++) {
-                float[] blk = cache.blocks.get(p / BLOCK_TOKENS);
-                a = FloatVector.fromArray(S, blk, vo + (p % BLOCK_TOKENS) * hd + c)
-                        .fma(FloatVector.broadcast(S, att[p]), a);
-            }
-            a.intoArray(out, oOff + c);
-        }
-    }
-
-    /** Values of one query: up to four 16-wide slices of the head dimension side by side. */
-    private static void values1(KvCache cache, int vo, int hd, int n, float[] att, float[] out, int oOff) {
-        int c = 0;
-        for (; c + 64 <= hd; c += 64) {
-            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-            for (int p = 0; p < n; p++) {
-                float[] blk = cache.blocks.get(p / BLOCK_TOKENS);
-                int o = vo + (p % BLOCK_TOKENS) * hd + c;
-                FloatVector x = FloatVector.broadcast(S, att[p]);
-                a0 = FloatVector.fromArray(S, blk, o).fma(x, a0);
-                a1 = FloatVector.fromArray(S, blk, o + 16).fma(x, a1);
-                a2 = FloatVector.fromArray(S, blk, o + 32).fma(x, a2);
-                a3 = FloatVector.fromArray(S, blk, o + 48).fma(x, a3);
-            }
-            a0.intoArray(out, oOff + c);
-            a1.intoArray(out, oOff + c + 16);
-            a2.intoArray(out, oOff + c + 32);
-            a3.intoArray(out, oOff + c + 48);
-        }
-        for (; c + 32 <= hd; c += 32) {
-            FloatVector a0 = FloatVector.zero(S), a1 = a0;
-            for (int p = 0; p < n; p++) {
-                float[] blk = cache.blocks.get(p / BLOCK_TOKENS);
-                int o = vo + (p % BLOCK_TOKENS) * hd + c;
-                FloatVector x = FloatVector.broadcast(S, att[p]);
-                a0 = FloatVector.fromArray(S, blk, o).fma(x, a0);
-                a1 = FloatVector.fromArray(S, blk, o + 16).fma(x, a1);
-            }
-            a0.intoArray(out, oOff + c);
-            a1.intoArray(out, oOff + c + 16);
-        }
-        for (; c < hd; c += 16) {
-            FloatVector a = FloatVector.zero(S);
-            for (int p = 0; p < n; p++) {
-                float[] blk = cache.blocks.get(p / BLOCK_TOKENS);
-                a = FloatVector.fromArray(S, blk, vo + (p % BLOCK_TOKENS) * hd + c)
-                        .fma(FloatVector.broadcast(S, att[p]), a);
-            }
-            a.intoArray(out, oOff + c);
-        }
-    }
-
-    private static void valuesScalar(KvCache cache, int vo, int hd, int from, int n, float[] att, float[] out,
-                                     int oOff) {
-        for (int d = 0; d < hd; d++) {
-            float acc = 0f;
-            for (int p = from; p < n; p++) {
-                float[] blk = cache.blocks.get(p / BLOCK_TOKENS);
-                acc = Math.fma(att[p], blk[vo + (p % BLOCK_TOKENS) * hd + d], acc);
-            }
-            out[oOff + d] = acc;
-        }
-    }
-
-    /** The definition, one scalar operation at a time. */
-    private static void scalar(KvCache cache, int ko, int vo, int hd, float scale, float[] q, int qo, int pos,
+    /** The definition, one scalar operation at a time, for one query that sees positions 0..n-1. */
+    private static void scalar(KvCache cache, int ko, int vo, int hd, float scale, float[] q, int qo, int n,
                                float[] att, float[] out, int oOff) {
-        int n = pos + 1;
         for (int p = 0; p < n; p++) {
             float[] blk = cache.blocks.get(p / BLOCK_TOKENS);
             int j = p % BLOCK_TOKENS;
@@ -281,6 +480,13 @@ final class Attention {
             att[p] = acc / scale;
         }
         Ops.softmax(att, 0, n);
-        valuesScalar(cache, vo, hd, 0, n, att, out, oOff);
+        for (int d = 0; d < hd; d++) {
+            float acc = 0f;
+            for (int p = 0; p < n; p++) {
+                float[] blk = cache.blocks.get(p / BLOCK_TOKENS);
+                acc = Math.fma(att[p], blk[vo + (p % BLOCK_TOKENS) * hd + d], acc);
+            }
+            out[oOff + d] = acc;
+        }
     }
 }

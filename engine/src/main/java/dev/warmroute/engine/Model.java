@@ -417,16 +417,14 @@ public final class Model implements AutoCloseable {
             }
             t0 = mark(t0, Stage.EMBED_NORM_ROPE);
             int layer = l;
-            int heads = c.heads();
             int group = c.heads() / c.kvHeads();
             int hd = c.headDim();
-            int groups = (m + Attention.GROUP - 1) / Attention.GROUP;
-            pool.run(groups * heads, (u, thread) -> {
-                int t = (u / heads) * Attention.GROUP;
-                int h = u % heads;
-                int count = Math.min(Attention.GROUP, m - t);
-                Attention.group(cache, layer, h / group, hd, s.q, t * qDim + h * hd, qDim, count, pos0 + t,
-                        s.att[thread], s.xb2, t * qDim + h * hd, qDim);
+            int queries = m * group; // per KV head: the chunk's tokens x the query heads that share it
+            int tiles = (queries + Attention.TILE - 1) / Attention.TILE;
+            pool.run(c.kvHeads() * tiles, (u, thread) -> {
+                int first = (u % tiles) * Attention.TILE;
+                Attention.run(cache, layer, u / tiles, group, hd, s.q, qDim, pos0, first,
+                        Math.min(Attention.TILE, queries - first), s.xb2, s.attention[thread]);
             });
             t0 = mark(t0, Stage.ATTENTION);
             matmuls(s, m, s.attnOut[l]); // xb (m, dim) = wo . xb2
@@ -513,7 +511,7 @@ public final class Model implements AutoCloseable {
     private static final class ForwardState {
         final float[] x, xb, xb2, q, k, v, hb, hb2, logits;
         final float[][] scratch;
-        final float[][][] att; // (threads, GROUP, context)
+        final Attention.Scratch[] attention; // per thread
         final MatmulJob[][] qkv, attnOut, gateUp, down;
         final MatmulJob[] classifier;
 
@@ -536,7 +534,10 @@ public final class Model implements AutoCloseable {
                 }
             }
             scratch = new float[threads][maxScratch];
-            att = new float[threads][Attention.GROUP][(c.contextLength() + Attention.GROUP + 15) / 16 * 16];
+            attention = new Attention.Scratch[threads];
+            for (int i = 0; i < threads; i++) {
+                attention[i] = new Attention.Scratch(c);
+            }
             int n = c.layers();
             qkv = new MatmulJob[n][];
             attnOut = new MatmulJob[n][];
