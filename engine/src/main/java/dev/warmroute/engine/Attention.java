@@ -111,10 +111,34 @@ final class Attention {
         FloatVector limit = FloatVector.fromArray(S, s.limit, 0);
         float[] w = s.w;
 
-        // Pass 1: scores, 8 positions at a time (8 chains over d), and the running max over the lanes' own positions.
+        FloatVector max = tileScores(blocks, ko, hd, scale, nMin, nMax, limit, s.qt, w);
+        tileSoftmax(nMin, nMax, limit, max, w, s.parts);
+
+        // Pass 3: values, a slice of the head dimension at a time (one chain per lane and dimension).
+        int d0 = 0;
+        for (; d0 + 16 <= hd; d0 += 16) {
+            tileValues16(blocks, vo, hd, d0, nMin, nMax, limit, w, s.acc);
+            scatter(s, 16, d0, count, out);
+        }
+        if (d0 + 8 <= hd) {
+            tileValues8(blocks, vo, hd, d0, nMin, nMax, limit, w, s.acc);
+            scatter(s, 8, d0, count, out);
+            d0 += 8;
+        }
+        for (; d0 < hd; d0++) {
+            tileValues1(blocks, vo, hd, d0, nMin, nMax, limit, w, s.acc);
+            scatter(s, 1, d0, count, out);
+        }
+    }
+
+    /**
+     * Pass 1: the tile's scores into w, 8 positions at a time (8 chains over d per lane), and the max over each lane's
+     * own positions. (Each pass is a method of its own: small enough for C2 to inline the vector operations.)
+     */
+    private static FloatVector tileScores(List<float[]> blocks, int ko, int hd, float scale, int nMin, int nMax,
+                                          FloatVector limit, float[] qt, float[] w) {
         FloatVector max = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int nb = KvCache.blocksFor(nMax);
-        float[] qt = s.qt;
         for (int b = 0; b < nb; b++) {
             float[] blk = blocks.get(b);
             for (int j0 = 0; j0 < BLOCK_TOKENS; j0 += 8) {
@@ -162,8 +186,11 @@ final class Attention {
             }
         }
 
-        // Pass 2: e = exp(score - max) (0 past a lane's position), partial sums by position mod 16, in order.
-        float[] parts = s.parts;
+        return max;
+    }
+
+    /** Pass 2: w = exp(w - max) (0 past a lane's position), summed by position mod 16 in order; then w / sum. */
+    private static void tileSoftmax(int nMin, int nMax, FloatVector limit, FloatVector max, float[] w, float[] parts) {
         java.util.Arrays.fill(parts, 0f);
         for (int p = 0; p < nMax; p++) {
             int wo = p * TILE;
@@ -181,22 +208,6 @@ final class Attention {
         }
         for (int p = 0; p < nMax; p++) {
             FloatVector.fromArray(S, w, p * TILE).div(sum).intoArray(w, p * TILE);
-        }
-
-        // Pass 3: values, a slice of the head dimension at a time (one chain per lane and dimension).
-        int d0 = 0;
-        for (; d0 + 16 <= hd; d0 += 16) {
-            tileValues16(blocks, vo, hd, d0, nMin, nMax, limit, w, s.acc);
-            scatter(s, 16, d0, count, out);
-        }
-        if (d0 + 8 <= hd) {
-            tileValues8(blocks, vo, hd, d0, nMin, nMax, limit, w, s.acc);
-            scatter(s, 8, d0, count, out);
-            d0 += 8;
-        }
-        for (; d0 < hd; d0++) {
-            tileValues1(blocks, vo, hd, d0, nMin, nMax, limit, w, s.acc);
-            scatter(s, 1, d0, count, out);
         }
     }
 
@@ -355,14 +366,14 @@ final class Attention {
         int slices = hd / 16;
         int chains16 = slices * count;
         for (int c = 0; c < chains16; c += 4) {
-            values4(S, blocks, vo, hd, nMin, s, out, slices, 16, 0, c, Math.min(c + 1, chains16 - 1),
+            values4x16(blocks, vo, hd, nMin, s, out, slices, 16, 0, c, Math.min(c + 1, chains16 - 1),
                     Math.min(c + 2, chains16 - 1), Math.min(c + 3, chains16 - 1));
         }
         int base8 = slices * 16;
         boolean rest8 = hd - base8 >= 8;
         if (rest8) {
             for (int c = 0; c < count; c += 4) {
-                values4(S8, blocks, vo, hd, nMin, s, out, 1, 8, base8, c, Math.min(c + 1, count - 1),
+                values4x8(blocks, vo, hd, nMin, s, out, 1, 8, base8, c, Math.min(c + 1, count - 1),
                         Math.min(c + 2, count - 1), Math.min(c + 3, count - 1));
             }
         }
@@ -371,10 +382,10 @@ final class Attention {
             int n = s.n[i];
             if (n > nMin) {
                 for (int d = 0; d < base8; d += 16) {
-                    tail(S, blocks, vo, hd, d, nMin, n, s.att[i], out, s.qOff[i]);
+                    tail16(blocks, vo, hd, d, nMin, n, s.att[i], out, s.qOff[i]);
                 }
                 if (rest8) {
-                    tail(S8, blocks, vo, hd, base8, nMin, n, s.att[i], out, s.qOff[i]);
+                    tail8(blocks, vo, hd, base8, nMin, n, s.att[i], out, s.qOff[i]);
                 }
             }
             for (int d = scalarFrom; d < hd; d++) { // head dimensions that are not a multiple of 8
@@ -391,21 +402,21 @@ final class Attention {
      * Four value chains over positions 0..n-1: chain c is query c / slices, dimensions [base + (c % slices) * width,
      * + width). Chains may repeat (fewer than four left): a repeated chain writes the same bits twice.
      */
-    private static void values4(VectorSpecies<Float> sp, List<float[]> blocks, int vo, int hd, int n, Scratch s,
+    private static void values4x16(List<float[]> blocks, int vo, int hd, int n, Scratch s,
                                 float[] out, int slices, int width, int base, int c0, int c1, int c2, int c3) {
         float[] t0 = s.att[c0 / slices], t1 = s.att[c1 / slices], t2 = s.att[c2 / slices], t3 = s.att[c3 / slices];
         int d0 = base + (c0 % slices) * width, d1 = base + (c1 % slices) * width, d2 = base + (c2 % slices) * width,
                 d3 = base + (c3 % slices) * width;
-        FloatVector a0 = FloatVector.zero(sp), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
         int p = 0;
         while (p < n) {
             float[] blk = blocks.get(p / BLOCK_TOKENS);
             int end = Math.min(n, (p / BLOCK_TOKENS + 1) * BLOCK_TOKENS);
             for (int o = vo + (p % BLOCK_TOKENS) * hd; p < end; p++, o += hd) {
-                a0 = FloatVector.fromArray(sp, blk, o + d0).fma(FloatVector.broadcast(sp, t0[p]), a0);
-                a1 = FloatVector.fromArray(sp, blk, o + d1).fma(FloatVector.broadcast(sp, t1[p]), a1);
-                a2 = FloatVector.fromArray(sp, blk, o + d2).fma(FloatVector.broadcast(sp, t2[p]), a2);
-                a3 = FloatVector.fromArray(sp, blk, o + d3).fma(FloatVector.broadcast(sp, t3[p]), a3);
+                a0 = FloatVector.fromArray(S, blk, o + d0).fma(FloatVector.broadcast(S, t0[p]), a0);
+                a1 = FloatVector.fromArray(S, blk, o + d1).fma(FloatVector.broadcast(S, t1[p]), a1);
+                a2 = FloatVector.fromArray(S, blk, o + d2).fma(FloatVector.broadcast(S, t2[p]), a2);
+                a3 = FloatVector.fromArray(S, blk, o + d3).fma(FloatVector.broadcast(S, t3[p]), a3);
             }
         }
         a0.intoArray(out, s.qOff[c0 / slices] + d0);
@@ -415,16 +426,55 @@ final class Attention {
     }
 
     /** Continues the chains of out[oOff + d0, + width) over positions from..to-1. */
-    private static void tail(VectorSpecies<Float> sp, List<float[]> blocks, int vo, int hd, int d0, int from, int to,
+    private static void tail16(List<float[]> blocks, int vo, int hd, int d0, int from, int to,
                              float[] att, float[] out, int oOff) {
         if (from >= to) {
             return;
         }
-        FloatVector a = FloatVector.fromArray(sp, out, oOff + d0);
+        FloatVector a = FloatVector.fromArray(S, out, oOff + d0);
         for (int p = from; p < to; p++) {
             float[] blk = blocks.get(p / BLOCK_TOKENS);
-            a = FloatVector.fromArray(sp, blk, vo + (p % BLOCK_TOKENS) * hd + d0)
-                    .fma(FloatVector.broadcast(sp, att[p]), a);
+            a = FloatVector.fromArray(S, blk, vo + (p % BLOCK_TOKENS) * hd + d0)
+                    .fma(FloatVector.broadcast(S, att[p]), a);
+        }
+        a.intoArray(out, oOff + d0);
+    }
+
+    /** {@link #values4x16} with 8-wide slices (the Vector API needs a constant species to compile well). */
+    private static void values4x8(List<float[]> blocks, int vo, int hd, int n, Scratch s,
+                                float[] out, int slices, int width, int base, int c0, int c1, int c2, int c3) {
+        float[] t0 = s.att[c0 / slices], t1 = s.att[c1 / slices], t2 = s.att[c2 / slices], t3 = s.att[c3 / slices];
+        int d0 = base + (c0 % slices) * width, d1 = base + (c1 % slices) * width, d2 = base + (c2 % slices) * width,
+                d3 = base + (c3 % slices) * width;
+        FloatVector a0 = FloatVector.zero(S8), a1 = a0, a2 = a0, a3 = a0;
+        int p = 0;
+        while (p < n) {
+            float[] blk = blocks.get(p / BLOCK_TOKENS);
+            int end = Math.min(n, (p / BLOCK_TOKENS + 1) * BLOCK_TOKENS);
+            for (int o = vo + (p % BLOCK_TOKENS) * hd; p < end; p++, o += hd) {
+                a0 = FloatVector.fromArray(S8, blk, o + d0).fma(FloatVector.broadcast(S8, t0[p]), a0);
+                a1 = FloatVector.fromArray(S8, blk, o + d1).fma(FloatVector.broadcast(S8, t1[p]), a1);
+                a2 = FloatVector.fromArray(S8, blk, o + d2).fma(FloatVector.broadcast(S8, t2[p]), a2);
+                a3 = FloatVector.fromArray(S8, blk, o + d3).fma(FloatVector.broadcast(S8, t3[p]), a3);
+            }
+        }
+        a0.intoArray(out, s.qOff[c0 / slices] + d0);
+        a1.intoArray(out, s.qOff[c1 / slices] + d1);
+        a2.intoArray(out, s.qOff[c2 / slices] + d2);
+        a3.intoArray(out, s.qOff[c3 / slices] + d3);
+    }
+
+    /** {@link #tail16} with an 8-wide slice. */
+    private static void tail8(List<float[]> blocks, int vo, int hd, int d0, int from, int to,
+                             float[] att, float[] out, int oOff) {
+        if (from >= to) {
+            return;
+        }
+        FloatVector a = FloatVector.fromArray(S8, out, oOff + d0);
+        for (int p = from; p < to; p++) {
+            float[] blk = blocks.get(p / BLOCK_TOKENS);
+            a = FloatVector.fromArray(S8, blk, vo + (p % BLOCK_TOKENS) * hd + d0)
+                    .fma(FloatVector.broadcast(S8, att[p]), a);
         }
         a.intoArray(out, oOff + d0);
     }

@@ -53,13 +53,19 @@ final class ComputePool implements AutoCloseable {
     }
 
     private final int threads;
+    private final long minParallelWork;
     private final Thread[] workers;
     private volatile Region region;
     private volatile long generation;
     private volatile boolean closed;
 
-    ComputePool(int threads, String name) {
+    /**
+     * @param minParallelWork regions with less work than this (multiply-adds, as the caller estimates them) run on
+     *                        the calling thread: handing them out would cost more than it saves
+     */
+    ComputePool(int threads, long minParallelWork, String name) {
         this.threads = threads;
+        this.minParallelWork = minParallelWork;
         this.workers = new Thread[threads - 1];
         for (int i = 1; i < threads; i++) {
             int id = i;
@@ -72,6 +78,24 @@ final class ComputePool implements AutoCloseable {
 
     int threads() {
         return threads;
+    }
+
+    ComputePool(int threads, String name) {
+        this(threads, 0, name);
+    }
+
+    /**
+     * Runs chunks 0..chunks-1 and returns when all are done; a failure is rethrown. {@code work} estimates the
+     * region's cost in multiply-adds: below the pool's threshold the calling thread runs every chunk itself.
+     */
+    void run(int chunks, long work, Task task) {
+        if (work < minParallelWork) {
+            for (int c = 0; c < chunks; c++) {
+                task.run(c, 0);
+            }
+            return;
+        }
+        run(chunks, task);
     }
 
     /** Runs chunks 0..chunks-1 on all threads and returns when all are done; a failure is rethrown. */

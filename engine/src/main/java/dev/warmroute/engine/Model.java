@@ -77,7 +77,7 @@ public final class Model implements AutoCloseable {
                 ropeSin[pos * half + i] = (float) StrictMath.sin(val);
             }
         }
-        this.pool = new ComputePool(options.threads(), "warmroute-engine");
+        this.pool = new ComputePool(options.threads(), options.minParallelWork(), "warmroute-engine");
     }
 
     /** Loads a GGUF file. Throws ModelLoadException with a message naming the file and what is wrong. */
@@ -421,7 +421,8 @@ public final class Model implements AutoCloseable {
             int hd = c.headDim();
             int queries = m * group; // per KV head: the chunk's tokens x the query heads that share it
             int tiles = (queries + Attention.TILE - 1) / Attention.TILE;
-            pool.run(c.kvHeads() * tiles, (u, thread) -> {
+            long work = 2L * queries * c.kvHeads() * hd * (pos0 + m);
+            pool.run(c.kvHeads() * tiles, work, (u, thread) -> {
                 int first = (u % tiles) * Attention.TILE;
                 Attention.run(cache, layer, u / tiles, group, hd, s.q, qDim, pos0, first,
                         Math.min(Attention.TILE, queries - first), s.xb2, s.attention[thread]);
@@ -481,14 +482,16 @@ public final class Model implements AutoCloseable {
      */
     private void matmuls(ForwardState s, int tokens, MatmulJob[] jobs) {
         int total = 0;
+        long work = 0;
         for (MatmulJob j : jobs) {
             total += j.w().panels();
+            work += (long) tokens * j.w().rows() * j.w().cols();
         }
         // About 8 chunks per thread: enough to rebalance around a descheduled thread, few enough that claiming
         // (a contended atomic) stays cheap next to the work; even, so the two-panel decode kernels pair up.
         int per = Math.max(tokens < 4 ? 2 : 4, (total / (8 * pool.threads())) & ~1);
         int all = total;
-        pool.run((total + per - 1) / per, (chunk, thread) -> {
+        pool.run((total + per - 1) / per, work, (chunk, thread) -> {
             int a = chunk * per;
             int b = Math.min(all, a + per);
             int base = 0;
