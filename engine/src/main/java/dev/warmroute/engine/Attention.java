@@ -64,18 +64,19 @@ final class Attention {
     }
 
     /**
-     * Attention for queries [first, first + count) of KV head {@code g} in a chunk: query u is token u / group of the
-     * chunk (position pos0 + u / group) and query head g * group + u % group; it reads q at (token * qDim + head *
-     * headDim) and writes out at the same offset. The cache holds the chunk's keys and values already.
+     * Attention for queries [first, first + count) of KV head {@code g} in a chunk of tokens whose first is row
+     * {@code row0} of q and sits at position pos0: query u is token u / group of the chunk (row row0 + u / group,
+     * position pos0 + u / group) and query head g * group + u % group; it reads q at (row * qDim + head * headDim)
+     * and writes out at the same offset. The cache holds the chunk's keys and values already.
      */
-    static void run(KvCache cache, int layer, int g, int group, int hd, float[] q, int qDim, int pos0, int first,
-                    int count, float[] out, Scratch s) {
+    static void run(KvCache cache, int layer, int g, int group, int hd, float[] q, int qDim, int row0, int pos0,
+                    int first, int count, float[] out, Scratch s) {
         float scale = (float) Math.sqrt(hd);
         int ko = cache.keyOffset(layer, g);
         int vo = cache.valueOffset(layer, g);
         for (int i = 0; i < count; i++) {
             int u = first + i;
-            s.qOff[i] = (u / group) * qDim + (g * group + u % group) * hd;
+            s.qOff[i] = (row0 + u / group) * qDim + (g * group + u % group) * hd;
             s.n[i] = pos0 + u / group + 1;
         }
         if (!Simd.VECTOR) {

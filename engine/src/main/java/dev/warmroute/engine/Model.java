@@ -14,7 +14,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
@@ -328,11 +331,94 @@ public final class Model implements AutoCloseable {
             int last = 0;
             for (int c = from; c < to; c += chunk) {
                 int m = Math.min(chunk, to - c);
-                layers(s, cache, tokens, c, m);
+                s.segments = 1;
+                s.segCache[0] = cache;
+                s.segRow[0] = 0;
+                s.segRows[0] = m;
+                layers(s, tokens, c, m);
                 cache.appended(tokens, c, m);
                 last = m - 1;
             }
             return logits(s, last);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * One decode step for several sessions at once: appends tokens[i] to caches.get(i) and returns the logits of each,
+     * bitwise equal to {@code forward(caches.get(i), tokens, i, i + 1)} one after the other. The sessions' tokens go
+     * through the weight matrices together (each weight is read once per step instead of once per session: decode
+     * is bound by reading the weights); attention runs per session against its own cache.
+     *
+     * <p>Up to {@link EngineOptions#prefillChunk()} sessions, each cache once. Nothing is appended to any cache when
+     * an argument is invalid, a cache is full ({@link ContextOverflowException}) or the pool has no room
+     * ({@link KvBudgetExceededException}; caches checked before the failing one may keep extra capacity, as after
+     * {@link KvCache#ensureCapacity}).
+     */
+    public List<float[]> forwardBatch(List<KvCache> caches, int[] tokens) {
+        int n = caches.size();
+        if (n == 0 || n != tokens.length) {
+            throw new IllegalArgumentException("forwardBatch needs one token per cache: " + n + " caches, "
+                    + tokens.length + " tokens");
+        }
+        if (n > options.prefillChunk()) {
+            throw new IllegalArgumentException("forwardBatch of " + n + " sessions exceeds the limit "
+                    + options.prefillChunk() + " (EngineOptions.prefillChunk)");
+        }
+        java.util.Set<KvCache> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (int i = 0; i < n; i++) {
+            KvCache cache = caches.get(i);
+            if (!cache.modelId().equals(id)) {
+                throw new IllegalArgumentException("KV cache " + i + " belongs to model " + cache.modelId() + ", not "
+                        + id);
+            }
+            if (!seen.add(cache)) {
+                throw new IllegalArgumentException("KV cache " + i + " appears twice in one forwardBatch");
+            }
+            if (tokens[i] < 0 || tokens[i] >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[i] + " at index " + i
+                        + " is outside the vocabulary (0.." + (config.vocabSize() - 1) + ")");
+            }
+            if (cache.size() + 1 > config.contextLength()) {
+                throw new ContextOverflowException(config.contextLength(), cache.size() + 1);
+            }
+        }
+        for (KvCache cache : caches) {
+            cache.ensureCapacity(cache.size() + 1);
+        }
+        lock.lock();
+        try {
+            if (state == null) {
+                state = new ForwardState(config, weights, options, pool.threads());
+            }
+            ForwardState s = state;
+            s.segments = n;
+            for (int i = 0; i < n; i++) {
+                s.segCache[i] = caches.get(i);
+                s.segRow[i] = i;
+                s.segRows[i] = 1;
+            }
+            layers(s, tokens, 0, n);
+            for (int i = 0; i < n; i++) {
+                caches.get(i).appended(tokens, i, 1);
+            }
+            int vocab = config.vocabSize();
+            int dim = config.dim();
+            if (s.batchLogits.length < n * vocab) {
+                s.batchLogits = new float[n * vocab];
+            }
+            for (int t = 0; t < n; t++) {
+                Ops.rmsnorm(s.xb, t * dim, s.x, t * dim, weights.outputNorm, dim, config.normEps());
+            }
+            long t0 = PROFILE ? System.nanoTime() : 0;
+            matmuls(s, n, new MatmulJob[] {new MatmulJob(weights.output, s.xb, s.batchLogits)});
+            mark(t0, Stage.CLASSIFIER);
+            List<float[]> out = new ArrayList<>(n);
+            for (int t = 0; t < n; t++) {
+                out.add(Arrays.copyOfRange(s.batchLogits, t * vocab, (t + 1) * vocab));
+            }
+            return out;
         } finally {
             lock.unlock();
         }
@@ -389,16 +475,40 @@ public final class Model implements AutoCloseable {
         return t;
     }
 
-    private void layers(ForwardState s, KvCache cache, int[] tokens, int from, int m) {
+    /**
+     * Runs tokens[from, from + m) through every layer: row t of the activations is token from + t. The rows come in
+     * segments (s.segCache etc.), each appending consecutive rows to one cache at its current size: one segment for a
+     * prompt chunk, one per session for {@link #forwardBatch}. Only attention and the KV store look at segments.
+     */
+    private void layers(ForwardState s, int[] tokens, int from, int m) {
         long t0 = PROFILE ? System.nanoTime() : 0;
         ModelConfig c = config;
         int dim = c.dim();
         int kvDim = c.kvDim();
         int hidden = c.hiddenDim();
         int qDim = c.heads() * c.headDim();
-        int pos0 = cache.size();
+        int group = c.heads() / c.kvHeads();
+        int hd = c.headDim();
         for (int t = 0; t < m; t++) {
             weights.tokenEmbedding.row(tokens[from + t], s.x, t * dim); // x (m, dim)
+        }
+        // Attention work units: per segment and KV head, tiles of up to 16 queries (tokens x query heads sharing it).
+        int units = 0;
+        long attentionWork = 0;
+        for (int g = 0; g < s.segments; g++) {
+            int pos0 = s.segCache[g].size();
+            s.segPos[g] = pos0;
+            int queries = s.segRows[g] * group;
+            attentionWork += 2L * queries * c.kvHeads() * hd * (pos0 + s.segRows[g]);
+            for (int h = 0; h < c.kvHeads(); h++) {
+                for (int first = 0; first < queries; first += Attention.TILE) {
+                    s.unitSeg[units] = g;
+                    s.unitHead[units] = h;
+                    s.unitFirst[units] = first;
+                    s.unitCount[units] = Math.min(Attention.TILE, queries - first);
+                    units++;
+                }
+            }
         }
         for (int l = 0; l < c.layers(); l++) {
             LlamaWeights.Layer w = weights.layers[l];
@@ -409,23 +519,21 @@ public final class Model implements AutoCloseable {
             // q (m, heads * headDim), k and v (m, kvDim)
             matmuls(s, m, s.qkv[l]);
             t0 = mark(t0, Stage.QKV);
-            for (int t = 0; t < m; t++) {
-                int pos = pos0 + t;
-                rope(s.q, t * qDim, c.heads(), pos);
-                rope(s.k, t * kvDim, c.kvHeads(), pos);
-                cache.store(l, pos, s.k, t * kvDim, s.v, t * kvDim);
+            for (int g = 0; g < s.segments; g++) {
+                KvCache cache = s.segCache[g];
+                for (int t = s.segRow[g], end = t + s.segRows[g]; t < end; t++) {
+                    int pos = s.segPos[g] + t - s.segRow[g];
+                    rope(s.q, t * qDim, c.heads(), pos);
+                    rope(s.k, t * kvDim, c.kvHeads(), pos);
+                    cache.store(l, pos, s.k, t * kvDim, s.v, t * kvDim);
+                }
             }
             t0 = mark(t0, Stage.EMBED_NORM_ROPE);
             int layer = l;
-            int group = c.heads() / c.kvHeads();
-            int hd = c.headDim();
-            int queries = m * group; // per KV head: the chunk's tokens x the query heads that share it
-            int tiles = (queries + Attention.TILE - 1) / Attention.TILE;
-            long work = 2L * queries * c.kvHeads() * hd * (pos0 + m);
-            pool.run(c.kvHeads() * tiles, work, (u, thread) -> {
-                int first = (u % tiles) * Attention.TILE;
-                Attention.run(cache, layer, u / tiles, group, hd, s.q, qDim, pos0, first,
-                        Math.min(Attention.TILE, queries - first), s.xb2, s.attention[thread]);
+            pool.run(units, attentionWork, (u, thread) -> {
+                int g = s.unitSeg[u];
+                Attention.run(s.segCache[g], layer, s.unitHead[u], group, hd, s.q, qDim, s.segRow[g], s.segPos[g],
+                        s.unitFirst[u], s.unitCount[u], s.xb2, s.attention[thread]);
             });
             t0 = mark(t0, Stage.ATTENTION);
             matmuls(s, m, s.attnOut[l]); // xb (m, dim) = wo . xb2
@@ -515,6 +623,13 @@ public final class Model implements AutoCloseable {
         final float[] x, xb, xb2, q, k, v, hb, hb2, logits;
         final float[][] scratch;
         final Attention.Scratch[] attention; // per thread
+        // Segments of rows (see layers): cache, first row, rows, position of the first row
+        int segments;
+        final KvCache[] segCache;
+        final int[] segRow, segRows, segPos;
+        // Attention work units: segment, KV head, first query, queries
+        final int[] unitSeg, unitHead, unitFirst, unitCount;
+        float[] batchLogits = new float[0]; // (sessions, vocab) for forwardBatch, grown on demand
         final MatmulJob[][] qkv, attnOut, gateUp, down;
         final MatmulJob[] classifier;
 
@@ -537,6 +652,15 @@ public final class Model implements AutoCloseable {
                 }
             }
             scratch = new float[threads][maxScratch];
+            segCache = new KvCache[m];
+            segRow = new int[m];
+            segRows = new int[m];
+            segPos = new int[m];
+            int maxUnits = c.kvHeads() * (m * (c.heads() / c.kvHeads()) / Attention.TILE + m);
+            unitSeg = new int[maxUnits];
+            unitHead = new int[maxUnits];
+            unitFirst = new int[maxUnits];
+            unitCount = new int[maxUnits];
             attention = new Attention.Scratch[threads];
             for (int i = 0; i < threads; i++) {
                 attention[i] = new Attention.Scratch(c);

@@ -62,7 +62,7 @@ class AttentionTest {
                 for (int first = 0; first < queries; ) {
                     int count = split > 0 ? split : 1 + r.nextInt(Attention.TILE);
                     count = Math.min(count, queries - first);
-                    Attention.run(cache, layer, g, group, hd, q, qDim, pos0, first, count, out, s);
+                    Attention.run(cache, layer, g, group, hd, q, qDim, 0, pos0, first, count, out, s);
                     first += count;
                 }
             }
