@@ -30,6 +30,7 @@ import picocli.CommandLine.Command;
                 dev.warmroute.cli.cluster.StatusCommand.class,
                 dev.warmroute.cli.cluster.DrainCommand.class,
                 dev.warmroute.cli.cluster.UndrainCommand.class,
+                dev.warmroute.cli.drill.DrillCommand.class,
                 GenerateCommand.class,
                 BenchCommand.class,
                 ModelCommand.class,
