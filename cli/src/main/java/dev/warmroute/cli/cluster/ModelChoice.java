@@ -22,6 +22,7 @@ public record ModelChoice(Path path, String description, boolean synthetic) {
 
     public static ModelChoice resolve(Path given, Path runDir, Map<String, String> env) throws IOException {
         if (given != null) {
+            given = given.toAbsolutePath().normalize();
             if (!Files.isRegularFile(given)) {
                 throw new IllegalArgumentException("model: " + given + " is not a file");
             }
