@@ -99,6 +99,32 @@ final class DrillOutput {
         return t;
     }
 
+    /**
+     * Why turns after the fault were not warm, e.g. {@code "cold:no_cache after: over load bound" -> 3}: separates
+     * the fault's own cost (its sessions' first turn elsewhere) from other moves the router made meanwhile.
+     */
+    Map<String, Integer> notWarmAfterFault() {
+        Map<String, Integer> out = new java.util.TreeMap<>();
+        double fault = r.timeline().faultAtMs();
+        if (fault < 0) {
+            return out;
+        }
+        for (TurnRecord t : r.turns()) {
+            if (t.startMs() < fault || !t.ok() || t.warm()) {
+                continue;
+            }
+            TurnComplete c = r.completes().get(t.requestId());
+            String reason = c == null ? "" : c.getCache().getReason().name().replace("CACHE_REASON_", "")
+                    .toLowerCase(Locale.ROOT);
+            String why = c == null || !c.getRouting().getFallback() ? "" : c.getRouting().getFallbackReason();
+            int cut = why.indexOf(" (");
+            String key = t.cache() + ":" + reason + (why.isEmpty() ? "" : " after: " + (cut > 0 ? why.substring(0, cut)
+                    : why));
+            out.merge(key, 1, Integer::sum);
+        }
+        return out;
+    }
+
     String json() {
         Json j = Json.object().put("scenario", scenario.label()).put("settings", settings)
                 .put("model", r.modelId()).put("model_synthetic", r.synthetic())
@@ -127,6 +153,9 @@ final class DrillOutput {
         Json perWorker = Json.object();
         report.turnsPerWorker().forEach(perWorker::put);
         j.put("per_worker_turns", perWorker);
+        Json notWarm = Json.object();
+        notWarmAfterFault().forEach(notWarm::put);
+        j.put("not_warm_after_fault", notWarm);
         Json targets = Json.object();
         targets().forEach(targets::put);
         j.put("targets", targets);
@@ -194,6 +223,11 @@ final class DrillOutput {
                             : String.format(Locale.ROOT, "from %.1f s after the fault on", report.recoverySeconds()),
                     report.turnsToRecover() < 0 ? "not within the run's turns"
                             : "after " + report.turnsToRecover() + " turn(s) per session");
+        }
+        Map<String, Integer> notWarm = notWarmAfterFault();
+        if (!notWarm.isEmpty()) {
+            out.println("turns after the fault that were not warm, and why:");
+            notWarm.forEach((k, v) -> out.printf(Locale.ROOT, "  %3d  %s%n", v, k));
         }
         StringBuilder rate = new StringBuilder("warm-hit rate per second:");
         for (DrillReport.Bucket bucket : report.timeline()) {
