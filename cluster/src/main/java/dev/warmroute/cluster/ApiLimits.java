@@ -21,5 +21,17 @@ public final class ApiLimits {
     public static final int MIN_MAX_TOKENS = 1;
     public static final int MAX_MAX_TOKENS = 4096;
     public static final float MAX_TEMPERATURE = 2.0f;
+    /** SessionSettings.context_budget_tokens: 0 (the model's context) or at least this. */
+    public static final int MIN_CONTEXT_BUDGET = 64;
+    /** SessionSettings.low_watermark_percent: 0 (the default) or within this range. */
+    public static final int MIN_LOW_WATERMARK = 10;
+    public static final int MAX_LOW_WATERMARK = 95;
     public static final int MAX_PAGE_SIZE = 500;
+
+    // The server defaults chat.proto states for unset fields.
+    public static final float DEFAULT_TEMPERATURE = 0.8f;
+    public static final float DEFAULT_TOP_P = 0.95f;
+    public static final int DEFAULT_MAX_TOKENS = 256;
+    public static final int DEFAULT_LOW_WATERMARK = 75;
+    public static final int DEFAULT_PAGE_SIZE = 50;
 }

@@ -28,8 +28,15 @@ import org.slf4j.LoggerFactory;
  * time-to-live and refresh it by heartbeat; routers read and follow it.
  *
  * <p>Two ways a worker disappears, both reported to listeners: its Hazelcast member leaves (immediate: a killed
- * process is noticed through refused connections within a second), or its entry expires because heartbeats
- * stopped (covers workers that are Hazelcast clients, and hung processes). A graceful stop removes the entry.
+ * process is noticed through refused connections within a second; a hung one after the member heartbeat timeout),
+ * or its entry expires because heartbeats stopped (workers that are Hazelcast clients). A graceful stop removes the
+ * entry.
+ *
+ * <p>For a worker that is a member, the member is authoritative and an expired entry whose member is still in the
+ * cluster is not a departure: it means the refresh could not be written in time, which happens to healthy workers
+ * whenever the member owning the registry entry's partition hangs (a frozen process): the refresh blocks until that
+ * member is removed and the backup promoted, by which time the entry's time-to-live has run out. The worker's next
+ * heartbeat writes it again.
  */
 public final class WorkerRegistry implements AutoCloseable {
 
@@ -140,7 +147,14 @@ public final class WorkerRegistry implements AutoCloseable {
                 }
             }
         };
-        listenerIds.add(map.addEntryListener(new EntryListenerAdapter(tracking), true));
+        java.util.function.Predicate<String> memberAlive = workerId -> {
+            WorkerRegistration r = known.get(workerId);
+            if (r == null || r.memberUuid().isEmpty()) {
+                return false;
+            }
+            return hz.getCluster().getMembers().stream().anyMatch(m -> m.getUuid().toString().equals(r.memberUuid()));
+        };
+        listenerIds.add(map.addEntryListener(new EntryListenerAdapter(tracking, memberAlive), true));
         membershipListenerId = hz.getCluster().addMembershipListener(new MembershipListener() {
             @Override
             public void memberAdded(MembershipEvent event) {}
@@ -198,7 +212,7 @@ public final class WorkerRegistry implements AutoCloseable {
         }
     }
 
-    private record EntryListenerAdapter(Listener listener)
+    private record EntryListenerAdapter(Listener listener, java.util.function.Predicate<String> memberAlive)
             implements EntryAddedListener<String, WorkerRegistration>,
                     EntryUpdatedListener<String, WorkerRegistration>,
                     EntryRemovedListener<String, WorkerRegistration>,
@@ -220,6 +234,11 @@ public final class WorkerRegistry implements AutoCloseable {
 
         @Override
         public void entryExpired(EntryEvent<String, WorkerRegistration> e) {
+            if (memberAlive.test(e.getKey())) {
+                log.warn("registry.expired-member-alive worker={}: its registration expired but its member is in the"
+                        + " cluster (a refresh was blocked, e.g. by a hung partition owner); kept", e.getKey());
+                return;
+            }
             listener.removed(e.getKey(), "heartbeats stopped (registration expired)");
         }
     }

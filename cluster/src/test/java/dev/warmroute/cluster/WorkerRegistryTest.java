@@ -149,6 +149,44 @@ class WorkerRegistryTest {
         followed.close();
     }
 
+    /**
+     * A healthy worker's refresh can be blocked while the member owning its entry's partition hangs; the entry then
+     * expires although the worker's member never left. That must not remove the worker (the router would abandon its
+     * running turns); its member leaving still does.
+     */
+    @Test
+    void anExpiredRegistrationOfAMemberStillInTheClusterIsNotADeparture() throws Exception {
+        String cluster = "reg3-" + System.nanoTime();
+        int p1 = freePort();
+        HazelcastInstance a = member(cluster, p1, List.of("127.0.0.1:" + p1));
+        HazelcastInstance b = member(cluster, freePort(), List.of("127.0.0.1:" + p1));
+        HazelcastInstance router = client(cluster, List.of("127.0.0.1:" + p1));
+        BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+        WorkerRegistry followed = new WorkerRegistry(router, Duration.ofSeconds(5));
+        followed.follow(recorder(events));
+
+        WorkerRegistry worker = new WorkerRegistry(b, Duration.ofSeconds(5));
+        long now = System.currentTimeMillis();
+        String uuid = b.getCluster().getLocalMember().getUuid().toString();
+        worker.register(new WorkerRegistration("w-b", "127.0.0.1:7104", 1, "m", uuid, now, now),
+                Duration.ofMillis(200), Duration.ofSeconds(1));
+        next(events, "up", Duration.ofSeconds(5));
+        worker.close(); // refreshes stop while the member stays: as if every refresh were blocked
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (a.getMap(ClusterMaps.WORKERS).containsKey("w-b") && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertTrue(!a.getMap(ClusterMaps.WORKERS).containsKey("w-b"), "the registration expired");
+        Thread.sleep(500); // expiry events are asynchronous: give a wrong "down" time to arrive
+        assertTrue(events.stream().noneMatch(e -> e.kind().equals("down")), "removed although alive: " + events);
+
+        b.getLifecycleService().terminate();
+        Event left = next(events, "down", Duration.ofSeconds(20));
+        assertEquals("w-b", left.workerId());
+        assertEquals("member left the cluster", left.why());
+        followed.close();
+    }
+
     @Test
     void invalidSettingsNameTheField() {
         var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,

@@ -14,6 +14,7 @@ import dev.warmroute.api.v1.SendMessageRequest;
 import dev.warmroute.api.v1.SendMessageResponse;
 import dev.warmroute.api.v1.Session;
 import dev.warmroute.api.v1.SessionSettings;
+import dev.warmroute.cluster.ApiLimits;
 import dev.warmroute.cluster.InternalCredential;
 import dev.warmroute.cluster.session.SessionRecord;
 import dev.warmroute.cluster.session.StoredSettings;
@@ -215,7 +216,7 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
         int budget = s.getContextBudgetTokens() == 0 ? model.contextLength() : s.getContextBudgetTokens();
         PruningPolicy policy = s.getPruningPolicy() == PruningPolicy.PRUNING_POLICY_UNSPECIFIED
                 ? PruningPolicy.PRUNING_POLICY_WATERMARK : s.getPruningPolicy();
-        int watermark = s.getLowWatermarkPercent() == 0 ? Limits.DEFAULT_LOW_WATERMARK : s.getLowWatermarkPercent();
+        int watermark = s.getLowWatermarkPercent() == 0 ? ApiLimits.DEFAULT_LOW_WATERMARK : s.getLowWatermarkPercent();
         SamplingParams p = s.getSampling();
         int maxTokens;
         if (p.hasMaxTokens()) {
@@ -226,11 +227,11 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
             }
         } else {
             // The server default, but never more than half the budget, so that a small budget still has room.
-            maxTokens = Math.min(Limits.DEFAULT_MAX_TOKENS, budget / 2);
+            maxTokens = Math.min(ApiLimits.DEFAULT_MAX_TOKENS, budget / 2);
         }
         return new StoredSettings(budget, policy.getNumber(), watermark,
-                p.hasTemperature() ? p.getTemperature() : Limits.DEFAULT_TEMPERATURE,
-                p.hasTopP() ? p.getTopP() : Limits.DEFAULT_TOP_P,
+                p.hasTemperature() ? p.getTemperature() : ApiLimits.DEFAULT_TEMPERATURE,
+                p.hasTopP() ? p.getTopP() : ApiLimits.DEFAULT_TOP_P,
                 p.hasSeed() ? p.getSeed() : RANDOM.nextLong(), maxTokens);
     }
 

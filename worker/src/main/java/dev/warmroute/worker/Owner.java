@@ -1,5 +1,6 @@
 package dev.warmroute.worker;
 
+import dev.warmroute.cluster.ApiLimits;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Metadata;
@@ -38,9 +39,9 @@ public final class Owner {
                 String owner = headers.get(METADATA_KEY);
                 if (owner == null) {
                     owner = ANONYMOUS;
-                } else if (!Limits.OWNER.matcher(owner).matches()) {
+                } else if (!ApiLimits.OWNER.matcher(owner).matches()) {
                     call.close(Status.INVALID_ARGUMENT.withDescription("x-warmroute-owner: must be "
-                            + Limits.OWNER_RULE + ", got '" + abbreviate(owner) + "'"), new Metadata());
+                            + ApiLimits.OWNER_RULE + ", got '" + abbreviate(owner) + "'"), new Metadata());
                     return new ServerCall.Listener<>() {};
                 }
                 Context ctx = Context.current().withValue(CONTEXT_KEY, owner).withValue(HEADERS, headers);

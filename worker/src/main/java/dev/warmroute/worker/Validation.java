@@ -6,6 +6,7 @@ import dev.warmroute.api.v1.Role;
 import dev.warmroute.api.v1.SamplingParams;
 import dev.warmroute.api.v1.SessionSettings;
 import com.google.protobuf.ByteString;
+import dev.warmroute.cluster.ApiLimits;
 
 /**
  * Checks of everything a client sends, before anything is read or written. Each failure is INVALID_ARGUMENT naming
@@ -23,7 +24,7 @@ public final class Validation {
     /** A required session id. */
     public static String sessionId(String value) {
         if (value == null || value.isEmpty()) {
-            throw Errors.invalid("session_id", "required (" + Limits.ID_RULE + ")");
+            throw Errors.invalid("session_id", "required (" + ApiLimits.ID_RULE + ")");
         }
         return id("session_id", value);
     }
@@ -34,8 +35,8 @@ public final class Validation {
     }
 
     private static String id(String field, String value) {
-        if (!Limits.ID.matcher(value).matches()) {
-            throw Errors.invalid(field, "must be " + Limits.ID_RULE + ", got '" + Owner.abbreviate(value) + "' ("
+        if (!ApiLimits.ID.matcher(value).matches()) {
+            throw Errors.invalid(field, "must be " + ApiLimits.ID_RULE + ", got '" + Owner.abbreviate(value) + "' ("
                     + value.length() + " characters)");
         }
         return value;
@@ -55,10 +56,10 @@ public final class Validation {
     /** A text field's size: 1 (or 0 when optional) to 32768 bytes of UTF-8. */
     public static void content(String field, ByteString bytes, boolean emptyAllowed) {
         if (bytes.isEmpty() && !emptyAllowed) {
-            throw Errors.invalid(field, "must not be empty (1 to " + Limits.MAX_CONTENT_BYTES + " bytes of UTF-8)");
+            throw Errors.invalid(field, "must not be empty (1 to " + ApiLimits.MAX_CONTENT_BYTES + " bytes of UTF-8)");
         }
-        if (bytes.size() > Limits.MAX_CONTENT_BYTES) {
-            throw Errors.invalid(field, bytes.size() + " bytes exceeds the limit of " + Limits.MAX_CONTENT_BYTES
+        if (bytes.size() > ApiLimits.MAX_CONTENT_BYTES) {
+            throw Errors.invalid(field, bytes.size() + " bytes exceeds the limit of " + ApiLimits.MAX_CONTENT_BYTES
                     + " bytes");
         }
         if (!bytes.isValidUtf8()) {
@@ -70,8 +71,8 @@ public final class Validation {
     public static void sampling(String prefix, SamplingParams p) {
         if (p.hasTemperature()) {
             float t = p.getTemperature();
-            if (!(t >= 0 && t <= Limits.MAX_TEMPERATURE)) {
-                throw Errors.invalid(prefix + ".temperature", t + " is outside [0, " + Limits.MAX_TEMPERATURE + "]");
+            if (!(t >= 0 && t <= ApiLimits.MAX_TEMPERATURE)) {
+                throw Errors.invalid(prefix + ".temperature", t + " is outside [0, " + ApiLimits.MAX_TEMPERATURE + "]");
             }
         }
         if (p.hasTopP()) {
@@ -82,9 +83,9 @@ public final class Validation {
         }
         if (p.hasMaxTokens()) {
             int m = p.getMaxTokens();
-            if (m < Limits.MIN_MAX_TOKENS || m > Limits.MAX_MAX_TOKENS) {
-                throw Errors.invalid(prefix + ".max_tokens", m + " is outside [" + Limits.MIN_MAX_TOKENS + ", "
-                        + Limits.MAX_MAX_TOKENS + "]");
+            if (m < ApiLimits.MIN_MAX_TOKENS || m > ApiLimits.MAX_MAX_TOKENS) {
+                throw Errors.invalid(prefix + ".max_tokens", m + " is outside [" + ApiLimits.MIN_MAX_TOKENS + ", "
+                        + ApiLimits.MAX_MAX_TOKENS + "]");
             }
         }
     }
@@ -92,19 +93,19 @@ public final class Validation {
     /** CreateSession settings against the model's context length. */
     public static void settings(SessionSettings s, int contextLength) {
         int budget = s.getContextBudgetTokens();
-        if (budget != 0 && (budget < Limits.MIN_CONTEXT_BUDGET || budget > contextLength)) {
+        if (budget != 0 && (budget < ApiLimits.MIN_CONTEXT_BUDGET || budget > contextLength)) {
             throw Errors.invalid("settings.context_budget_tokens", budget + " is outside 0 (the model's "
-                    + contextLength + ") or [" + Limits.MIN_CONTEXT_BUDGET + ", " + contextLength + "]");
+                    + contextLength + ") or [" + ApiLimits.MIN_CONTEXT_BUDGET + ", " + contextLength + "]");
         }
         if (s.getPruningPolicy() == PruningPolicy.UNRECOGNIZED) {
             throw Errors.invalid("settings.pruning_policy", "unknown value " + s.getPruningPolicyValue()
                     + " (WATERMARK, DROP_OLDEST or NONE)");
         }
         int w = s.getLowWatermarkPercent();
-        if (w != 0 && (w < Limits.MIN_LOW_WATERMARK || w > Limits.MAX_LOW_WATERMARK)) {
+        if (w != 0 && (w < ApiLimits.MIN_LOW_WATERMARK || w > ApiLimits.MAX_LOW_WATERMARK)) {
             throw Errors.invalid("settings.low_watermark_percent", w + " is outside 0 (default "
-                    + Limits.DEFAULT_LOW_WATERMARK + ") or [" + Limits.MIN_LOW_WATERMARK + ", "
-                    + Limits.MAX_LOW_WATERMARK + "]");
+                    + ApiLimits.DEFAULT_LOW_WATERMARK + ") or [" + ApiLimits.MIN_LOW_WATERMARK + ", "
+                    + ApiLimits.MAX_LOW_WATERMARK + "]");
         }
         sampling("settings.sampling", s.getSampling());
     }
@@ -112,11 +113,11 @@ public final class Validation {
     /** ListSessions' page size: 0 means the default. */
     public static int pageSize(int requested) {
         if (requested == 0) {
-            return Limits.DEFAULT_PAGE_SIZE;
+            return ApiLimits.DEFAULT_PAGE_SIZE;
         }
-        if (requested < 1 || requested > Limits.MAX_PAGE_SIZE) {
-            throw Errors.invalid("page_size", requested + " is outside 0 (default " + Limits.DEFAULT_PAGE_SIZE
-                    + ") or [1, " + Limits.MAX_PAGE_SIZE + "]");
+        if (requested < 1 || requested > ApiLimits.MAX_PAGE_SIZE) {
+            throw Errors.invalid("page_size", requested + " is outside 0 (default " + ApiLimits.DEFAULT_PAGE_SIZE
+                    + ") or [1, " + ApiLimits.MAX_PAGE_SIZE + "]");
         }
         return requested;
     }

@@ -1,5 +1,6 @@
 package dev.warmroute.worker;
 
+import dev.warmroute.cluster.ApiLimits;
 import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.cluster.HostPort;
 import java.nio.file.Path;
@@ -64,8 +65,8 @@ public record WorkerConfig(
             HostPort.parse(advertiseAddress, "advertise-address");
         }
         workerId = workerId == null ? "" : workerId.strip();
-        if (!workerId.isEmpty() && !Limits.OWNER.matcher(workerId).matches()) {
-            throw new IllegalArgumentException("worker-id: must be " + Limits.OWNER_RULE + ", got '" + workerId + "'");
+        if (!workerId.isEmpty() && !ApiLimits.OWNER.matcher(workerId).matches()) {
+            throw new IllegalArgumentException("worker-id: must be " + ApiLimits.OWNER_RULE + ", got '" + workerId + "'");
         }
         Objects.requireNonNull(model, "model: required (a GGUF file)");
         if (kvCacheBytes < 64 * 1024) {

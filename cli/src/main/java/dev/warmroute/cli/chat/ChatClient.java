@@ -64,6 +64,13 @@ public final class ChatClient implements AutoCloseable {
                 .getWindowTokens();
     }
 
+    /** The session with its messages (include_messages) or without. */
+    public Session session(String sessionId, boolean includeMessages, Duration deadline) {
+        return ChatServiceGrpc.newBlockingStub(calls).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                .getSession(dev.warmroute.api.v1.GetSessionRequest.newBuilder().setSessionId(sessionId)
+                        .setIncludeMessages(includeMessages).build());
+    }
+
     /** What a turn produced. */
     public record TurnResult(TurnStarted started, TurnComplete complete, Metadata trailers, double firstDeltaMs) {
         public String trailer(String key) {

@@ -16,10 +16,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * One turn from the command line: creates the session if it does not exist, sends the message, prints the answer as
- * it streams (or one JSON object with --json). A failed turn prints "STATUS: message" on stderr and exits 1.
+ * With {@code --message}: one turn from the command line: creates the session if it does not exist, sends the
+ * message, prints the answer as it streams (or one JSON object with --json). A failed turn prints "STATUS: message"
+ * on stderr and exits 1. Without it: an interactive chat ({@link InteractiveChat}) reading lines from stdin.
  */
-@Command(name = "chat", description = "Send one message to a session (created if absent) and print the answer.")
+@Command(name = "chat", description = {
+        "Chat with a router (or a worker). Without --message: interactive; each answer streams as it comes, then",
+        "one line says which worker served it, warm/partial/cold and why, tokens reused/computed and the time to",
+        "first token. /new, /history, /session ID, /help, /quit. Reads piped stdin too (one message per line).",
+        "With --message: one turn (the session is created if absent), then exit; --json prints one object."})
 public final class ChatCommand implements Callable<Integer> {
 
     @Spec
@@ -29,10 +34,11 @@ public final class ChatCommand implements Callable<Integer> {
             description = "Router (the default is the router's default address) or a worker to talk to (default ${DEFAULT-VALUE}).")
     String target;
 
-    @Option(names = "--session", required = true, paramLabel = "ID", description = "Session id (created if absent).")
+    @Option(names = "--session", paramLabel = "ID",
+            description = "Session id (created if absent); required with --message, generated when interactive.")
     String session;
 
-    @Option(names = "--message", required = true, paramLabel = "TEXT", description = "The user message.")
+    @Option(names = "--message", paramLabel = "TEXT", description = "The user message (one turn, then exit).")
     String message;
 
     @Option(names = "--system", defaultValue = "", paramLabel = "TEXT",
@@ -85,6 +91,15 @@ public final class ChatCommand implements Callable<Integer> {
             sampling.setSeed(seed);
         }
         Duration deadline = Duration.ofMillis(deadlineMs);
+        if (message == null) {
+            if (json) {
+                throw new UserError("--json: only with --message (one turn)");
+            }
+            return interactive(out, err, sampling.build(), deadline);
+        }
+        if (session == null || session.isBlank()) {
+            throw new UserError("--session: required with --message");
+        }
         var request = ChatClient.message(session, requestId, message, sampling.build());
         try (ChatClient client = new ChatClient(target, owner)) {
             client.ensureSession(session, system, SessionSettings.newBuilder().setSampling(sampling).build(), deadline);
@@ -124,6 +139,20 @@ public final class ChatCommand implements Callable<Integer> {
             out.flush();
             err.println(e.getStatus().getCode() + ": " + e.getStatus().getDescription());
             return 1;
+        }
+    }
+
+    private int interactive(PrintWriter out, PrintWriter err, SamplingParams sampling, Duration deadline) {
+        java.io.Console console = System.console();
+        boolean terminal = console != null && console.isTerminal();
+        boolean colour = terminal && System.getenv("NO_COLOR") == null && !"dumb".equals(System.getenv("TERM"));
+        var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+                java.nio.charset.StandardCharsets.UTF_8));
+        try (ChatClient client = new ChatClient(target, owner)) {
+            return new InteractiveChat(client, target, in, out, err, terminal, colour, session, system, sampling,
+                    deadline).run();
+        } catch (java.io.IOException e) {
+            throw new UserError("reading stdin: " + e.getMessage(), 1);
         }
     }
 

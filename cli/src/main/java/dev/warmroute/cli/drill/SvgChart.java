@@ -19,10 +19,20 @@ public final class SvgChart {
 
     private SvgChart() {}
 
+    /** A moment to mark with a vertical line: the fault, a restart, the cluster being safe again. */
+    public record Marker(double atMs, String label) {}
+
     public static String render(String title, List<TurnRecord> turns, List<DrillReport.Bucket> timeline,
             double faultAtMs, String faultLabel) {
+        return render(title, turns, timeline, faultAtMs < 0 ? List.of() : List.of(new Marker(faultAtMs, faultLabel)));
+    }
+
+    /** The first marker is the fault (red); later ones (the fault's further steps) are drawn in grey. */
+    public static String render(String title, List<TurnRecord> turns, List<DrillReport.Bucket> timeline,
+            List<Marker> markers) {
         double maxT = Math.max(1000, turns.stream().mapToDouble(t -> t.startMs() + Math.max(0, t.ttftMs()))
                 .max().orElse(1000));
+        maxT = Math.max(maxT, markers.stream().mapToDouble(Marker::atMs).max().orElse(0) + 500);
         double maxTtft = Math.max(1, turns.stream().filter(TurnRecord::ok).mapToDouble(TurnRecord::ttftMs)
                 .max().orElse(1));
         maxTtft = niceCeiling(maxTtft);
@@ -82,12 +92,15 @@ public final class SvgChart {
         if (!line.isEmpty()) {
             svg.append("<path d=\"").append(line).append("\" fill=\"none\" stroke=\"#2a7\" stroke-width=\"1.5\"/>\n");
         }
-        if (faultAtMs >= 0) {
-            double fx = LEFT + pw * (faultAtMs / maxT);
+        for (int i = 0; i < markers.size(); i++) {
+            Marker m = markers.get(i);
+            double fx = LEFT + pw * (Math.min(m.atMs(), maxT) / maxT);
+            String colour = i == 0 ? "#d00" : "#777";
             svg.append(String.format(Locale.ROOT,
-                    "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#d00\" stroke-width=\"2\"/>"
-                            + "<text x=\"%.1f\" y=\"%d\" fill=\"#d00\">%s</text>%n",
-                    fx, TOP, fx, TOP + ph, fx + 4, TOP + 14, escape(faultLabel)));
+                    "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"%s\" stroke-width=\"%s\"%s/>"
+                            + "<text x=\"%.1f\" y=\"%d\" fill=\"%s\">%s</text>%n",
+                    fx, TOP, fx, TOP + ph, colour, i == 0 ? "2" : "1", i == 0 ? "" : " stroke-dasharray=\"4 3\"",
+                    fx + 4, TOP + 14 + 14 * i, colour, escape(m.label())));
         }
         int lx = LEFT + pw - 300;
         svg.append(String.format(Locale.ROOT,

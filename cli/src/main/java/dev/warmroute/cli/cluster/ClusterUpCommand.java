@@ -1,0 +1,210 @@
+package dev.warmroute.cli.cluster;
+
+import dev.warmroute.cli.TextTable;
+import dev.warmroute.cli.UserError;
+import dev.warmroute.cluster.ReadyFile;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code warmroute cluster up}: a router and N workers on 127.0.0.1, each in its own JVM, one embedded Hazelcast
+ * cluster. Stays in the foreground; Ctrl-C (or SIGTERM) stops every child gracefully, and a kill -9 of this process
+ * makes the children exit by themselves ({@code --parent-pid}).
+ */
+@Command(name = "up", description = {
+        "Start a router and N workers on 127.0.0.1 as separate JVMs with an embedded Hazelcast cluster, wait until",
+        "all are healthy, print their endpoints, and stay in the foreground. Ctrl-C stops them all (gracefully;",
+        "no process is left behind, also when this command is killed). Model: --model, else the reference model",
+        "(../shared/models, $WARMROUTE_SHARED/models, models/), else a synthetic one written to the run directory.",
+        "Ports: router --port, worker i gRPC --port + i, Hazelcast --hazelcast-port + i - 1; --port 0 lets the OS",
+        "pick every port."})
+public final class ClusterUpCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--workers", defaultValue = "3", description = "Workers to start, 1..16 (default ${DEFAULT-VALUE}).")
+    int workers;
+
+    @Option(names = "--model", paramLabel = "FILE", description = "GGUF model every worker serves.")
+    Path model;
+
+    @Option(names = "--port", defaultValue = "7000",
+            description = "Router gRPC port; workers use the next ones; 0 = OS-picked ports (default ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--hazelcast-port", defaultValue = "5701",
+            description = "Hazelcast port of w1; w2 gets the next one, ... (default ${DEFAULT-VALUE}).")
+    int hazelcastPort;
+
+    @Option(names = "--dir", paramLabel = "DIR",
+            description = "Run directory for logs and ready files (default: runs/cluster-<time>).")
+    Path dir;
+
+    @Option(names = "--cluster-name", defaultValue = "warmroute",
+            description = "Hazelcast cluster name (default ${DEFAULT-VALUE}).")
+    String clusterName;
+
+    @Option(names = "--threads", defaultValue = "-1",
+            description = "Compute threads per worker; 0 = all cores; default: cores / workers, at least 1.")
+    int threads;
+
+    @Option(names = "--kv-cache-mb", defaultValue = "256", description = "KV cache budget per worker (default ${DEFAULT-VALUE}).")
+    int kvCacheMb;
+
+    @Option(names = "--capacity", defaultValue = "2", description = "Turns each worker computes at once (default ${DEFAULT-VALUE}).")
+    int capacity;
+
+    @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Hazelcast heartbeat (default ${DEFAULT-VALUE}).")
+    long heartbeatMs;
+
+    @Option(names = "--max-no-heartbeat-ms", defaultValue = "5000",
+            description = "A silent member is removed after this (default ${DEFAULT-VALUE}).")
+    long maxNoHeartbeatMs;
+
+    @Option(names = "--ready-timeout-seconds", defaultValue = "180",
+            description = "How long each process may take to start (default ${DEFAULT-VALUE}).")
+    long readyTimeoutSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        Path runDir = dir != null ? dir.toAbsolutePath().normalize() : RunDirs.fresh("cluster");
+        ModelChoice choice;
+        LocalClusterOptions options;
+        try {
+            choice = ModelChoice.resolve(model, runDir, System.getenv());
+            options = LocalClusterOptions.builder(choice.path(), runDir).workers(workers).routerPort(port)
+                    .firstHazelcastPort(hazelcastPort).clusterName(clusterName).workerThreads(threads)
+                    .kvCacheMb(kvCacheMb).capacity(capacity).heartbeat(Duration.ofMillis(heartbeatMs))
+                    .maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs))
+                    .readyTimeout(Duration.ofSeconds(readyTimeoutSeconds)).build();
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        out.println("run directory: " + runDir);
+        out.println(choice.description());
+        out.flush();
+
+        LocalCluster cluster = new LocalCluster(options, line -> {
+            out.println(line);
+            out.flush();
+        });
+        Thread hook = new Thread(() -> stop(cluster, out), "cluster-up-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            cluster.start();
+        } catch (IOException e) {
+            removeHook(hook);
+            cluster.close();
+            throw new UserError("cluster did not come up: " + e.getMessage(), 1);
+        }
+        printEndpoints(cluster, choice, out);
+        writeReadyFile(cluster, runDir.resolve("cluster.ready"));
+        return watch(cluster, out);
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running already
+        }
+    }
+
+    private void printEndpoints(LocalCluster cluster, ModelChoice choice, PrintWriter out) {
+        out.println();
+        TextTable t = new TextTable("role", "id", "gRPC", "Hazelcast", "pid", "log");
+        LocalCluster.Node r = cluster.router();
+        t.row("router", r.id(), r.grpcAddress(), "client", r.pid(), r.log());
+        for (LocalCluster.Node w : cluster.workers()) {
+            t.row("worker", w.id(), w.grpcAddress(), w.hazelcastAddress(), w.pid(), w.log());
+        }
+        t.print(out, "  ");
+        out.println();
+        String bin = RunDirs.launcher();
+        String target = cluster.target().equals("127.0.0.1:7000") ? "" : " --target " + cluster.target();
+        out.println("cluster '" + cluster.options().clusterName() + "' is up: " + cluster.workers().size()
+                + " workers serving, cluster safe" + (choice.synthetic() ? " (SYNTHETIC model: answers are not "
+                + "language)" : "") + ". Try:");
+        out.println("  " + bin + " chat" + target + "                       # interactive; /help for commands");
+        out.println("  " + bin + " chat" + target + " --session demo --message \"Once upon a time\"");
+        out.println("  " + bin + " status" + target);
+        out.println("  " + bin + " drain" + target + " w1 / undrain w1");
+        out.println("Ctrl-C stops the cluster.");
+        out.flush();
+    }
+
+    static void writeReadyFile(LocalCluster cluster, Path file) throws IOException {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("role", "cluster");
+        v.put("pid", ProcessHandle.current().pid());
+        v.put("router_address", cluster.target());
+        v.put("router_pid", cluster.router().pid());
+        v.put("workers", cluster.workers().stream().map(w -> w.id() + "=" + w.grpcAddress())
+                .collect(Collectors.joining(",")));
+        v.put("worker_pids", cluster.workers().stream().map(w -> String.valueOf(w.pid()))
+                .collect(Collectors.joining(",")));
+        v.put("dir", cluster.options().dir().toString());
+        ReadyFile.write(file, v);
+    }
+
+    /** Stays in the foreground, reporting children that exit on their own, until all are gone or we are stopped. */
+    private static int watch(LocalCluster cluster, PrintWriter out) throws InterruptedException {
+        List<LocalCluster.Node> nodes = new java.util.ArrayList<>();
+        nodes.add(cluster.router());
+        nodes.addAll(cluster.workers());
+        Map<String, Boolean> reported = new LinkedHashMap<>();
+        while (true) {
+            if (cluster.isClosed()) {
+                Thread.sleep(Long.MAX_VALUE); // the shutdown hook owns the exit
+            }
+            int alive = 0;
+            for (LocalCluster.Node n : nodes) {
+                if (n.isAlive()) {
+                    alive++;
+                } else if (reported.putIfAbsent(n.id(), true) == null && !cluster.isClosed()) {
+                    out.println(n.role() + " " + n.id() + " (pid " + n.pid() + ") exited with code "
+                            + n.process().process().exitValue() + "; see " + n.log());
+                    out.flush();
+                }
+            }
+            if (alive == 0 && !cluster.isClosed()) {
+                out.println("every process of the cluster has exited");
+                out.flush();
+                return 1;
+            }
+            Thread.sleep(500);
+        }
+    }
+
+    private static void stop(LocalCluster cluster, PrintWriter out) {
+        if (cluster.isClosed()) {
+            return;
+        }
+        List<Long> pids = cluster.pids();
+        out.println();
+        out.println("stopping the cluster: SIGTERM to " + pids.size() + " processes " + pids + " ...");
+        out.flush();
+        long t0 = System.nanoTime();
+        List<Long> left = cluster.stopAll();
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (left.isEmpty()) {
+            out.printf(java.util.Locale.ROOT, "stopped in %.1f s; no process left%n", s);
+        } else {
+            out.println("could not stop " + left);
+        }
+        out.flush();
+    }
+}

@@ -1,0 +1,257 @@
+package dev.warmroute.cli.drill;
+
+import dev.warmroute.api.v1.TurnComplete;
+import dev.warmroute.cli.Json;
+import dev.warmroute.cli.TextTable;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** A drill's result as a terminal table, as JSON, and as files (drill.json, turns.jsonl, chart.svg). */
+final class DrillOutput {
+
+    /** Issue 6's bar for the kill drill: TTFT during the fault at most the cold TTFT plus this. */
+    static final double TTFT_MARGIN_MS = 1000;
+    /** ... and the warm-hit rate back above 95% within this many turns per session. */
+    static final int RECOVERY_TURNS = 2;
+
+    private final Fault scenario;
+    private final String settings;
+    private final DrillCommand.Result r;
+    private final DrillReport report;
+    private final Path dir;
+
+    DrillOutput(Fault scenario, String settings, DrillCommand.Result result, Path dir) {
+        this.scenario = scenario;
+        this.settings = settings;
+        this.r = result;
+        this.report = result.report();
+        this.dir = dir;
+    }
+
+    private Path jsonFile() {
+        return dir.resolve("drill.json");
+    }
+
+    private Path turnsFile() {
+        return dir.resolve("turns.jsonl");
+    }
+
+    private Path chartFile() {
+        return dir.resolve("chart.svg");
+    }
+
+    void writeFiles() throws IOException {
+        Files.writeString(jsonFile(), json() + "\n", StandardCharsets.UTF_8);
+        StringBuilder lines = new StringBuilder();
+        for (TurnRecord t : r.turns()) {
+            Json line = Json.object().put("session", t.sessionId()).put("turn", t.turn())
+                    .put("request_id", t.requestId()).put("user_text", t.userText()).put("start_ms", t.startMs())
+                    .put("ttft_ms", t.ttftMs()).put("total_ms", t.totalMs()).put("worker", t.worker())
+                    .put("cache", t.cache()).put("fallback", t.fallback()).put("resumed", t.resumed())
+                    .put("answer", t.answer()).put("error", t.error());
+            TurnComplete c = r.completes().get(t.requestId());
+            if (c != null) {
+                var tm = c.getTimings();
+                line.put("reason", c.getCache().getReason().name().replace("CACHE_REASON_", "").toLowerCase(Locale.ROOT))
+                        .put("fallback_reason", c.getRouting().getFallbackReason())
+                        .put("attempted", c.getRouting().getAttemptedWorkersList())
+                        .put("router_ms", c.getRouting().getRouterMs())
+                        .put("worker_ms", Json.object().put("queue", tm.getQueueMs()).put("prepare", tm.getPrepareMs())
+                                .put("prefill", tm.getPrefillMs()).put("ttft", tm.getTtftMs())
+                                .put("commit", tm.getCommitMs()).put("total", tm.getTotalMs()))
+                        .put("reused_tokens", c.getUsage().getReusedTokens())
+                        .put("computed_tokens", c.getUsage().getComputedTokens());
+            }
+            lines.append(line).append('\n');
+        }
+        Files.writeString(turnsFile(), lines, StandardCharsets.UTF_8);
+        List<SvgChart.Marker> markers = new ArrayList<>();
+        double faultAt = r.timeline().faultAtMs();
+        r.timeline().events().stream().filter(e -> e.atMs() == faultAt)
+                .forEach(e -> markers.add(new SvgChart.Marker(e.atMs(), e.label())));
+        r.timeline().events().stream().filter(e -> e.atMs() != faultAt)
+                .forEach(e -> markers.add(new SvgChart.Marker(e.atMs(), e.label())));
+        Files.writeString(chartFile(), SvgChart.render("warmroute drill " + scenario.label() + ": time to first token"
+                + " per turn, warm-hit rate per second", r.turns(), report.timeline(), markers), StandardCharsets.UTF_8);
+    }
+
+    /** The checks of issue 6 (meant for kill; reported for every scenario). */
+    Map<String, Boolean> targets() {
+        Map<String, Boolean> t = new LinkedHashMap<>();
+        t.put("no_client_errors", report.clientErrors() == 0);
+        t.put("no_lost_turns", report.audit().lost() == 0);
+        t.put("no_duplicate_turns", report.audit().duplicated() == 0);
+        if (scenario != Fault.NONE) {
+            t.put("ttft_p99_during_within_cold_plus_1s", !Double.isNaN(report.during().ttftP99Ms())
+                    && !Double.isNaN(r.cold().p50())
+                    && report.during().ttftP99Ms() <= r.cold().p50() + TTFT_MARGIN_MS);
+            t.put("warm_again_within_2_turns", report.turnsToRecover() >= 0
+                    && report.turnsToRecover() <= RECOVERY_TURNS);
+        }
+        return t;
+    }
+
+    /**
+     * Why turns after the fault were not warm, e.g. {@code "cold:no_cache after: over load bound" -> 3}: separates
+     * the fault's own cost (its sessions' first turn elsewhere) from other moves the router made meanwhile.
+     */
+    Map<String, Integer> notWarmAfterFault() {
+        Map<String, Integer> out = new java.util.TreeMap<>();
+        double fault = r.timeline().faultAtMs();
+        if (fault < 0) {
+            return out;
+        }
+        for (TurnRecord t : r.turns()) {
+            if (t.startMs() < fault || !t.ok() || t.warm()) {
+                continue;
+            }
+            TurnComplete c = r.completes().get(t.requestId());
+            String reason = c == null ? "" : c.getCache().getReason().name().replace("CACHE_REASON_", "")
+                    .toLowerCase(Locale.ROOT);
+            String why = c == null || !c.getRouting().getFallback() ? "" : c.getRouting().getFallbackReason();
+            int cut = why.indexOf(" (");
+            String key = t.cache() + ":" + reason + (why.isEmpty() ? "" : " after: " + (cut > 0 ? why.substring(0, cut)
+                    : why));
+            out.merge(key, 1, Integer::sum);
+        }
+        return out;
+    }
+
+    String json() {
+        Json j = Json.object().put("scenario", scenario.label()).put("settings", settings)
+                .put("model", r.modelId()).put("model_synthetic", r.synthetic())
+                .put("cores", Runtime.getRuntime().availableProcessors()).put("java", Runtime.version().toString())
+                .put("victim", r.victim()).put("victim_sessions", r.victimSessions())
+                .put("fault_at_s", seconds(r.timeline().faultAtMs()))
+                .put("safe_again_s", seconds(r.timeline().safeAgainMs()));
+        List<Json> events = new ArrayList<>();
+        for (Fault.Event e : r.timeline().events()) {
+            events.add(Json.object().put("at_s", e.atMs() / 1000).put("event", e.label()));
+        }
+        j.put("events", events).put("turns_total", report.turns()).put("client_errors", report.clientErrors())
+                .put("lost_turns", report.audit().lost()).put("duplicate_turns", report.audit().duplicated())
+                .put("answer_mismatches", report.audit().answerMismatches())
+                .put("unacknowledged_commits", report.audit().unacknowledgedCommits());
+        for (DrillReport.Window w : List.of(report.before(), report.during(), report.after())) {
+            j.put("turns_" + w.name(), w.turns()).put("ttft_p50_ms_" + w.name(), w.ttftP50Ms())
+                    .put("ttft_p99_ms_" + w.name(), w.ttftP99Ms()).put("warm_hit_rate_" + w.name(), w.warmHitRate());
+        }
+        j.put("cold_ttft_ms", r.cold().p50()).put("cold_ttft_p99_ms", r.cold().p99())
+                .put("cold_turns", r.cold().cold()).put("cold_probe_turns", r.cold().turns())
+                .put("cold_probe_replay_mismatches", r.cold().replayMismatches())
+                .put("recovery_s", report.recoverySeconds()).put("turns_to_recover", report.turnsToRecover())
+                .put("sessions_moved", report.sessionsMoved()).put("fallbacks", report.fallbacks())
+                .put("resumed", report.resumed());
+        Json perWorker = Json.object();
+        report.turnsPerWorker().forEach(perWorker::put);
+        j.put("per_worker_turns", perWorker);
+        Json notWarm = Json.object();
+        notWarmAfterFault().forEach(notWarm::put);
+        j.put("not_warm_after_fault", notWarm);
+        Json targets = Json.object();
+        targets().forEach(targets::put);
+        j.put("targets", targets);
+        List<Json> timeline = new ArrayList<>();
+        for (DrillReport.Bucket b : report.timeline()) {
+            timeline.add(Json.object().put("second", b.second()).put("turns", b.turns()).put("warm", b.warm())
+                    .put("warm_hit_rate", b.hitRate()).put("ttft_p50_ms", b.ttftP50Ms())
+                    .put("ttft_max_ms", b.ttftMaxMs()));
+        }
+        j.put("timeline", timeline);
+        List<Json> findings = new ArrayList<>();
+        for (HistoryAudit.Finding f : report.audit().findings().stream().limit(50).toList()) {
+            findings.add(Json.object().put("session", f.sessionId()).put("user_text", f.userText())
+                    .put("kind", f.kind()).put("detail", f.detail()));
+        }
+        j.put("findings", findings).put("files", Json.object().put("json", jsonFile().toString())
+                .put("turns", turnsFile().toString()).put("chart", chartFile().toString()));
+        return j.toString();
+    }
+
+    private static Double seconds(double ms) {
+        return ms < 0 || Double.isInfinite(ms) ? null : ms / 1000;
+    }
+
+    void printTable(PrintWriter out) {
+        out.println();
+        out.println("drill " + scenario.label() + ": " + settings);
+        if (!r.modelId().isEmpty()) {
+            out.println("model " + r.modelId() + (r.synthetic() ? " (SYNTHETIC: answers are not language)" : ""));
+        }
+        for (Fault.Event e : r.timeline().events()) {
+            out.printf(Locale.ROOT, "  %7.1f s  %s%n", e.atMs() / 1000, e.label());
+        }
+        if (!r.victim().isEmpty()) {
+            out.println("  victim " + r.victim() + " held " + r.victimSessions() + " of the sessions when the fault came");
+        }
+        out.println();
+        TextTable t = new TextTable("", "before", "during", "after");
+        DrillReport.Window b = report.before();
+        DrillReport.Window d = report.during();
+        DrillReport.Window a = report.after();
+        t.row("turns", b.turns(), d.turns(), a.turns());
+        t.row("client errors", b.errors(), d.errors(), a.errors());
+        t.row("TTFT p50 (ms)", ms(b.ttftP50Ms()), ms(d.ttftP50Ms()), ms(a.ttftP50Ms()));
+        t.row("TTFT p99 (ms)", ms(b.ttftP99Ms()), ms(d.ttftP99Ms()), ms(a.ttftP99Ms()));
+        t.row("warm-hit rate", pct(b.warmHitRate()), pct(d.warmHitRate()), pct(a.warmHitRate()));
+        t.print(out, "  ");
+        out.println();
+        HistoryAudit.Result au = report.audit();
+        out.printf(Locale.ROOT, "history audit: %d turns checked: %d lost, %d duplicated, %d stored with another answer,"
+                + " %d committed although the client saw an error%n", au.checkedTurns(), au.lost(), au.duplicated(),
+                au.answerMismatches(), au.unacknowledgedCommits());
+        for (HistoryAudit.Finding f : au.findings().stream().limit(10).toList()) {
+            out.println("  " + f.kind() + ": " + f.sessionId() + " '" + f.userText() + "': " + f.detail());
+        }
+        out.printf(Locale.ROOT, "sessions moved %d, fallbacks %d, resumed streams %d%n", report.sessionsMoved(),
+                report.fallbacks(), report.resumed());
+        out.printf(Locale.ROOT, "cold TTFT of the same turns without a fault: p50 %s ms, p99 %s ms (%d cold of %d probe"
+                + " turns%s)%n", ms(r.cold().p50()), ms(r.cold().p99()), r.cold().cold(), r.cold().turns(),
+                r.cold().replayMismatches() == 0 ? "" : "; " + r.cold().replayMismatches()
+                        + " replayed answers differed, so their histories did too");
+        if (scenario != Fault.NONE) {
+            out.printf(Locale.ROOT, "recovery: warm-hit rate >= 95%% %s; %s%n",
+                    report.recoverySeconds() < 0 ? "never for the rest of the run"
+                            : String.format(Locale.ROOT, "from %.1f s after the fault on", report.recoverySeconds()),
+                    report.turnsToRecover() < 0 ? "not within the run's turns"
+                            : "after " + report.turnsToRecover() + " turn(s) per session");
+        }
+        Map<String, Integer> notWarm = notWarmAfterFault();
+        if (!notWarm.isEmpty()) {
+            out.println("turns after the fault that were not warm, and why:");
+            notWarm.forEach((k, v) -> out.printf(Locale.ROOT, "  %3d  %s%n", v, k));
+        }
+        StringBuilder rate = new StringBuilder("warm-hit rate per second:");
+        for (DrillReport.Bucket bucket : report.timeline()) {
+            rate.append(' ').append(bucket.second()).append(':').append(bucket.turns() == 0 ? "-"
+                    : Math.round(100 * bucket.hitRate()) + "%");
+        }
+        out.println(rate);
+        StringBuilder perWorker = new StringBuilder("turns per worker:");
+        report.turnsPerWorker().forEach((w, n) -> perWorker.append(' ').append(w).append(' ').append(n));
+        out.println(perWorker);
+        StringBuilder checks = new StringBuilder(scenario == Fault.KILL ? "targets (issue 6):" : "checks:");
+        targets().forEach((k, v) -> checks.append(' ').append(k).append(v ? " yes," : " NO,"));
+        checks.setLength(checks.length() - 1);
+        out.println(checks);
+        out.println("files: " + jsonFile() + ", " + turnsFile() + ", " + chartFile() + "; logs in "
+                + dir.resolve("cluster"));
+        out.flush();
+    }
+
+    private static String ms(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, v < 10 ? "%.1f" : "%.0f", v);
+    }
+
+    private static String pct(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * v);
+    }
+}

@@ -1,0 +1,153 @@
+package dev.warmroute.cli.drill;
+
+import dev.warmroute.cli.cluster.LocalCluster;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * The fault a drill injects into its own cluster, one at a time: after each step it waits until the cluster is safe
+ * again (every partition's backups in place, AdminService {@code cluster_safe}) before doing anything else, because
+ * with one backup a second loss before re-replication could lose history.
+ *
+ * <ul>
+ *   <li>{@code kill}: kill -9 of the worker (noticed at once: refused connections);</li>
+ *   <li>{@code stop}: SIGTERM, a graceful stop (turns finish, partitions migrate first);</li>
+ *   <li>{@code restart}: kill -9, then the same worker (id and ports) starts again a few seconds later;</li>
+ *   <li>{@code join}: a new worker joins (the victim is not touched);</li>
+ *   <li>{@code freeze}: SIGSTOP — alive, sockets open, answering nothing, noticed only through heartbeats — then
+ *       SIGCONT after a while;</li>
+ *   <li>{@code none}: no fault (load and history audit only; the only scenario possible against --target).</li>
+ * </ul>
+ */
+public enum Fault {
+    KILL, STOP, RESTART, JOIN, FREEZE, NONE;
+
+    /** Something that happened, at ms since the drill started. */
+    public record Event(double atMs, String label) {}
+
+    /** Timings of the fault sequence, for the report. */
+    public static final class Timeline {
+        private final List<Event> events = new ArrayList<>();
+        private volatile double faultAtMs = -1;
+        private volatile double safeAgainMs = -1;
+
+        synchronized void add(double atMs, String label) {
+            events.add(new Event(atMs, label));
+        }
+
+        public synchronized List<Event> events() {
+            return List.copyOf(events);
+        }
+
+        /** The moment that separates "before" from "during": the kill/stop/freeze, or the joiner being ready. */
+        public double faultAtMs() {
+            return faultAtMs;
+        }
+
+        /** When the cluster was safe again after the last step (-1: not seen). */
+        public double safeAgainMs() {
+            return safeAgainMs;
+        }
+    }
+
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Whether the scenario needs processes the drill started (their pids, their launch arguments). */
+    public boolean needsOwnCluster() {
+        return this != NONE;
+    }
+
+    /**
+     * Runs the fault against {@code victim} and waits until the cluster is safe again.
+     *
+     * @param now      ms since the drill started
+     * @param progress the current phase, for the progress line
+     */
+    public Timeline inject(LocalCluster cluster, String victim, Duration freezeFor, Duration restartAfter,
+            LongSupplier nowNanos, long t0, Consumer<String> progress) throws IOException, InterruptedException {
+        Timeline t = new Timeline();
+        java.util.function.DoubleSupplier now = () -> (nowNanos.getAsLong() - t0) / 1e6;
+        Duration safeWithin = Duration.ofSeconds(120);
+        switch (this) {
+            case KILL -> {
+                t.faultAtMs = now.getAsDouble();
+                cluster.kill(victim);
+                t.add(t.faultAtMs, "kill -9 " + victim);
+                progress.accept("killed " + victim + "; waiting for the cluster to be safe");
+                cluster.awaitSafe(safeWithin);
+            }
+            case STOP -> {
+                t.faultAtMs = now.getAsDouble();
+                t.add(t.faultAtMs, "SIGTERM " + victim);
+                progress.accept("stopping " + victim + " gracefully");
+                int code = cluster.stop(victim, Duration.ofSeconds(60));
+                t.add(now.getAsDouble(), victim + " exited (" + code + ")");
+                progress.accept(victim + " stopped; waiting for the cluster to be safe");
+                cluster.awaitSafe(safeWithin);
+            }
+            case RESTART -> {
+                t.faultAtMs = now.getAsDouble();
+                cluster.kill(victim);
+                t.add(t.faultAtMs, "kill -9 " + victim);
+                progress.accept("killed " + victim + "; waiting for the cluster to be safe before restarting it");
+                cluster.awaitSafe(safeWithin);
+                t.add(now.getAsDouble(), "cluster safe");
+                double restartAt = t.faultAtMs + restartAfter.toMillis();
+                long wait = (long) (restartAt - now.getAsDouble());
+                if (wait > 0) {
+                    Thread.sleep(wait);
+                }
+                progress.accept("restarting " + victim + " (same id and ports)");
+                t.add(now.getAsDouble(), "start " + victim);
+                cluster.restart(victim);
+                t.add(now.getAsDouble(), victim + " back");
+                progress.accept(victim + " is back; waiting for the cluster to be safe");
+                cluster.awaitHealthy(cluster.workers().size(), safeWithin);
+            }
+            case JOIN -> {
+                t.add(now.getAsDouble(), "start a new worker");
+                progress.accept("starting a new worker");
+                LocalCluster.Node joined = cluster.addWorker();
+                t.faultAtMs = now.getAsDouble();
+                t.add(t.faultAtMs, joined.id() + " joined");
+                progress.accept(joined.id() + " joined; waiting for the cluster to be safe");
+                cluster.awaitHealthy(cluster.workers().size(), safeWithin);
+            }
+            case FREEZE -> {
+                t.faultAtMs = now.getAsDouble();
+                cluster.pause(victim);
+                t.add(t.faultAtMs, "SIGSTOP " + victim);
+                progress.accept("froze " + victim + " (SIGSTOP) for " + freezeFor.toSeconds() + " s");
+                Thread.sleep(freezeFor.toMillis());
+                cluster.resume(victim);
+                t.add(now.getAsDouble(), "SIGCONT " + victim);
+                progress.accept("resumed " + victim + " (SIGCONT); waiting for the cluster to be safe");
+                cluster.awaitSafe(safeWithin);
+                t.add(now.getAsDouble(), "cluster safe");
+                // The resumed member was removed from the cluster meanwhile; it merges back (split-brain merge)
+                // and registers again. Wait for that, bounded: the report says whether it came back.
+                progress.accept("waiting for " + victim + " to rejoin");
+                try {
+                    cluster.awaitHealthy(cluster.workers().size(), Duration.ofSeconds(60));
+                    t.add(now.getAsDouble(), victim + " back");
+                } catch (IOException e) {
+                    t.add(now.getAsDouble(), victim + " not back within 60 s");
+                }
+            }
+            case NONE -> {
+                return t;
+            }
+            default -> throw new IllegalStateException();
+        }
+        t.safeAgainMs = now.getAsDouble();
+        t.add(t.safeAgainMs, "cluster safe");
+        return t;
+    }
+}
