@@ -17,7 +17,39 @@ record ApproachReport(Approach approach, int turns, int errors, long prefillToke
         long generatedTokens, double ttftP50, double ttftP99, double ttftMean, double wallSeconds,
         Map<String, Integer> turnsPerWorker, Map<String, Long> computedPerWorker, Map<String, Integer> cache,
         int fallbacks, int rebalanced, List<String> errorSamples, String answersDigest, double loadBefore,
-        double loadAfter) {
+        double loadAfter, WorkerTime time) {
+
+    /**
+     * Where a turn's time went, as its worker measured it (means per turn, ms): waiting for a compute slot, reading
+     * the record and building the prompt, prefill, decode, commit; {@code busy} is everything but the wait.
+     */
+    record WorkerTime(double queue, double prepare, double prefill, double decode, double commit, double busy) {
+        static WorkerTime of(List<TurnSample> ok) {
+            double q = 0, p = 0, f = 0, d = 0, c = 0, b = 0;
+            int n = 0;
+            for (TurnSample t : ok) {
+                if (t.timings() == null) {
+                    continue;
+                }
+                var x = t.timings();
+                q += x.getQueueMs();
+                p += x.getPrepareMs();
+                f += x.getPrefillMs();
+                d += x.getDecodeMs();
+                c += x.getCommitMs();
+                b += x.getTotalMs() - x.getQueueMs();
+                n++;
+            }
+            return n == 0 ? new WorkerTime(0, 0, 0, 0, 0, 0)
+                    : new WorkerTime(q / n, p / n, f / n, d / n, c / n, b / n);
+        }
+
+        Json toJson() {
+            return Json.object().put("queue_ms", queue).put("prepare_ms", prepare).put("prefill_ms", prefill)
+                    .put("decode_ms", decode).put("commit_ms", commit).put("busy_ms", busy);
+        }
+    }
+
 
     static ApproachReport of(Approach a, LoadRunner.Result r, List<String> workers, double loadBefore,
             double loadAfter) {
@@ -51,7 +83,7 @@ record ApproachReport(Approach approach, int turns, int errors, long prefillToke
         return new ApproachReport(a, ok.size(), r.turns().size() - ok.size(), prefill, prompt, generated,
                 percentile(ttft, 50), percentile(ttft, 99), ttft.stream().mapToDouble(Double::doubleValue).average()
                         .orElse(Double.NaN), r.wallSeconds(), turnsPer, computedPer, cache, fallbacks, rebalanced,
-                errors, digest(ok), loadBefore, loadAfter);
+                errors, digest(ok), loadBefore, loadAfter, WorkerTime.of(ok));
     }
 
     double turnsPerSecond() {
@@ -113,7 +145,8 @@ record ApproachReport(Approach approach, int turns, int errors, long prefillToke
                 .put("turns_max_over_mean", maxOverMeanTurns()).put("computed_max_over_mean", maxOverMeanComputed())
                 .put("cache", toJson(cache)).put("fallbacks", fallbacks).put("rebalanced", rebalanced)
                 .put("error_samples", errorSamples).put("answers_digest", answersDigest)
-                .put("load_avg_before", loadBefore).put("load_avg_after", loadAfter);
+                .put("load_avg_before", loadBefore).put("load_avg_after", loadAfter)
+                .put("worker_time_per_turn", time.toJson());
     }
 
     private static Json toJson(Map<String, ?> m) {

@@ -317,6 +317,15 @@ public final class BenchClusterCommand implements Callable<Integer> {
             }
             o.printf("(prefill tok = sum of usage.computed_tokens; TTFT = client-measured, ms; vs 1 and speed = "
                     + "ratio to stateless; load average %s)%n", loadLine(r));
+            o.printf(Locale.ROOT, "where a turn's time goes on its worker (Timings, mean ms per turn): %-10s %8s %8s "
+                    + "%8s %8s %8s %8s %10s%n", "", "queue", "prepare", "prefill", "decode", "commit", "busy",
+                    "busy vs 1");
+            for (ApproachReport a : r.values()) {
+                ApproachReport.WorkerTime t = a.time();
+                o.printf(Locale.ROOT, "%-68s %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %10s%n", "  " + a.approach().label,
+                        t.queue(), t.prepare(), t.prefill(), t.decode(), t.commit(), t.busy(),
+                        base == null ? "-" : String.format(Locale.ROOT, "%.2fx", base.time().busy() / t.busy()));
+            }
             checks(o, r);
         }
     }

@@ -94,7 +94,7 @@ final class LoadRunner {
             // Without a session no turn can run: each of its turns counts as an error.
             for (int t = 0; t < w.messages().get(index).size(); t++) {
                 samples.add(new TurnSample(id, t, "", 0, 0, 0, 0, 0, "", false, false, "",
-                        "CreateSession " + e.getStatus().getCode(), System.nanoTime()));
+                        "CreateSession " + e.getStatus().getCode(), System.nanoTime(), null));
             }
             if (firstTurn != null) {
                 firstTurn.countDown();
@@ -114,10 +114,11 @@ final class LoadRunner {
                 sample = new TurnSample(id, t, c.getWorkerId(), c.getUsage().getPromptTokens(),
                         c.getUsage().getComputedTokens(), c.getUsage().getGeneratedTokens(),
                         r.firstDeltaMs() >= 0 ? r.firstDeltaMs() : total1, total1, cache(c.getCache()),
-                        c.getRouting().getFallback(), c.getRouting().getRebalanced(), c.getText(), null, t1);
+                        c.getRouting().getFallback(), c.getRouting().getRebalanced(), c.getText(), null, t1,
+                        c.getTimings());
             } catch (StatusRuntimeException e) {
                 sample = new TurnSample(id, t, "", 0, 0, 0, 0, (System.nanoTime() - t0) / 1e6, "", false, false,
-                        "", e.getStatus().getCode() + ": " + e.getStatus().getDescription(), System.nanoTime());
+                        "", e.getStatus().getCode() + ": " + e.getStatus().getDescription(), System.nanoTime(), null);
             }
             samples.add(sample);
             if (t == 0 && firstTurn != null) {

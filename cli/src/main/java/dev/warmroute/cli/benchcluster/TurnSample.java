@@ -17,10 +17,11 @@ package dev.warmroute.cli.benchcluster;
  * @param answer         the answer's text (the approaches must agree on it)
  * @param error          the gRPC status of a failed turn, else null
  * @param endNanos       when the turn ended (System.nanoTime)
+ * @param timings        the worker's own account of the turn (queue, prepare, prefill, decode, commit), or null
  */
 record TurnSample(String session, int turn, String worker, int promptTokens, int computedTokens, int generated,
         double ttftMs, double totalMs, String cache, boolean fallback, boolean rebalanced, String answer, String error,
-        long endNanos) {
+        long endNanos, dev.warmroute.api.v1.Timings timings) {
 
     boolean ok() {
         return error == null;
