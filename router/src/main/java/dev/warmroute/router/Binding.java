@@ -2,6 +2,7 @@ package dev.warmroute.router;
 
 import com.hazelcast.nio.serialization.compact.CompactReader;
 import com.hazelcast.nio.serialization.compact.CompactSerializer;
+import com.hazelcast.nio.serialization.FieldKind;
 import com.hazelcast.nio.serialization.compact.CompactWriter;
 
 /**
@@ -11,12 +12,28 @@ import com.hazelcast.nio.serialization.compact.CompactWriter;
  * routers agree on one worker per session and a worker that comes back does not pull sessions away from the worker
  * where they are warm now: the binding points there.
  *
+ * <p>Why it was made decides whether it may be rebalanced: a {@link Kind#PREFERRED} binding follows the rendezvous
+ * hash, so when a worker joins that is now the session's first choice (it registered after {@code horizonMs}, the
+ * newest registration the writing router knew of), the session moves there once; a {@link Kind#FALLBACK} binding
+ * (failover, overload, drain) never moves back when its old worker returns, because the session is warm where it is.
+ *
  * @param workerId  the worker the session is bound to
  * @param epoch     1 for the first binding, +1 each time the session moves
  * @param boundAtMs when this binding was written (epoch ms), for operators
  * @param routerId  the router that wrote it, for operators
+ * @param kind      why it was made (bindings written before this field existed read as FALLBACK: never rebalanced)
+ * @param horizonMs the newest worker registration time ({@code WorkerRegistration.registeredAtMs}, the workers'
+ *                  clocks) among the workers the router knew when it wrote the binding; 0 when unknown
  */
-public record Binding(String workerId, long epoch, long boundAtMs, String routerId) {
+public record Binding(String workerId, long epoch, long boundAtMs, String routerId, Kind kind, long horizonMs) {
+
+    /** Why a binding was made. */
+    public enum Kind {
+        /** The session's rendezvous-hash first choice at the time (a new session, or a move by rebalancing). */
+        PREFERRED,
+        /** Anything else: failover, load bound, drain, a retry on another worker. */
+        FALLBACK
+    }
 
     public Binding {
         if (workerId == null || workerId.isEmpty()) {
@@ -26,16 +43,22 @@ public record Binding(String workerId, long epoch, long boundAtMs, String router
             throw new IllegalArgumentException("binding epoch: must be at least 1, got " + epoch);
         }
         routerId = routerId == null ? "" : routerId;
+        kind = kind == null ? Kind.FALLBACK : kind;
+    }
+
+    /** A binding written before kinds existed, or by a test: FALLBACK, no horizon. */
+    public Binding(String workerId, long epoch, long boundAtMs, String routerId) {
+        this(workerId, epoch, boundAtMs, routerId, Kind.FALLBACK, 0);
     }
 
     /** The first binding of a session. */
-    static Binding first(String workerId, String routerId) {
-        return new Binding(workerId, 1, System.currentTimeMillis(), routerId);
+    static Binding first(String workerId, String routerId, Kind kind, long horizonMs) {
+        return new Binding(workerId, 1, System.currentTimeMillis(), routerId, kind, horizonMs);
     }
 
     /** The binding after moving the session to {@code workerId}. */
-    Binding movedTo(String workerId, String routerId) {
-        return new Binding(workerId, epoch + 1, System.currentTimeMillis(), routerId);
+    Binding movedTo(String workerId, String routerId, Kind kind, long horizonMs) {
+        return new Binding(workerId, epoch + 1, System.currentTimeMillis(), routerId, kind, horizonMs);
     }
 
     /**
@@ -45,8 +68,13 @@ public record Binding(String workerId, long epoch, long boundAtMs, String router
     public static final class Serializer implements CompactSerializer<Binding> {
         @Override
         public Binding read(CompactReader in) {
+            // Fields added later are absent from bindings written by older routers: read them as FALLBACK (never
+            // rebalanced), which keeps every such session where it is.
+            Kind kind = in.getFieldKind("kind") == FieldKind.STRING
+                    ? ("PREFERRED".equals(in.readString("kind")) ? Kind.PREFERRED : Kind.FALLBACK) : Kind.FALLBACK;
+            long horizon = in.getFieldKind("horizonMs") == FieldKind.INT64 ? in.readInt64("horizonMs") : 0;
             return new Binding(in.readString("workerId"), in.readInt64("epoch"), in.readInt64("boundAtMs"),
-                    in.readString("routerId"));
+                    in.readString("routerId"), kind, horizon);
         }
 
         @Override
@@ -55,6 +83,8 @@ public record Binding(String workerId, long epoch, long boundAtMs, String router
             out.writeInt64("epoch", b.epoch());
             out.writeInt64("boundAtMs", b.boundAtMs());
             out.writeString("routerId", b.routerId());
+            out.writeString("kind", b.kind().name());
+            out.writeInt64("horizonMs", b.horizonMs());
         }
 
         @Override

@@ -79,21 +79,29 @@ public final class BindingStore implements AutoCloseable {
         }, "reading the binding of " + sessionId + " from its owner");
     }
 
+    /** {@link #bind(String, Binding, String, Binding.Kind, long)} as a FALLBACK binding without a horizon. */
+    public Binding bind(String sessionId, Binding expected, String workerId) throws StoreUnavailableException {
+        return bind(sessionId, expected, workerId, Binding.Kind.FALLBACK, 0);
+    }
+
     /**
      * Binds the session to {@code workerId} if its binding is still {@code expected} (null: it has none).
      *
+     * @param kind      why (a PREFERRED binding may later be rebalanced to a worker that joins)
+     * @param horizonMs the newest worker registration the caller knew of (see {@link Binding#horizonMs()})
      * @return the binding in force afterwards: ours when the write won, the other router's when it lost
      */
-    public Binding bind(String sessionId, Binding expected, String workerId) throws StoreUnavailableException {
+    public Binding bind(String sessionId, Binding expected, String workerId, Binding.Kind kind, long horizonMs)
+            throws StoreUnavailableException {
         if (expected == null) {
-            Binding fresh = Binding.first(workerId, routerId.get());
+            Binding fresh = Binding.first(workerId, routerId.get(), kind, horizonMs);
             Binding previous = call(() -> map().putIfAbsent(sessionId, fresh), "binding " + sessionId);
             return previous == null ? fresh : previous;
         }
         if (expected.workerId().equals(workerId)) {
             return expected;
         }
-        Binding moved = expected.movedTo(workerId, routerId.get());
+        Binding moved = expected.movedTo(workerId, routerId.get(), kind, horizonMs);
         boolean won = call(() -> map().replace(sessionId, expected, moved), "moving " + sessionId);
         if (won) {
             return moved;
@@ -101,7 +109,7 @@ public final class BindingStore implements AutoCloseable {
         Binding now = get(sessionId);
         if (now == null) {
             // Deleted meanwhile (the session was deleted): start over.
-            return bind(sessionId, null, workerId);
+            return bind(sessionId, null, workerId, kind, horizonMs);
         }
         return now;
     }

@@ -101,7 +101,7 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
                 try {
                     Session s = call(h, ChatServiceGrpc.getCreateSessionMethod(), r);
                     if (binding == null) {
-                        env.router().bind(id, null, h.id());
+                        env.router().bind(id, null, h.id(), plan.decision().kind(), plan.decision().horizonMs());
                     }
                     return s;
                 } catch (StatusRuntimeException e) {

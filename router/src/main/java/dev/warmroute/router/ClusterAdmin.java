@@ -100,7 +100,10 @@ final class ClusterAdmin extends AdminServiceGrpc.AdminServiceImplBase {
             RouterMetrics m = env.metrics();
             b.setTurnsTotal(m.turnsTotal()).setTurnsWarm(m.turnsWarm()).setTurnsFallback(m.turnsFallback())
                     .setTurnsResumed(m.turnsResumed()).setTurnsFailed(m.turnsFailed())
-                    .setWarmHitRate1M(m.warmHitRate1m());
+                    .setWarmHitRate1M(m.warmHitRate1m()).setPlacementMode(env.router().mode().flag())
+                    .setRebalance(env.router().rebalancing()).setRebalanceRate(env.router().rebalanceRate())
+                    .setTurnsRebalanced(m.turnsRebalanced())
+                    .setRebalancesDeferred(env.router().rebalancesDeferred());
             out.onNext(b.build());
             out.onCompleted();
         } catch (StatusRuntimeException e) {

@@ -26,6 +26,10 @@ import java.util.Objects;
  * @param readyFile        written with the bound ports once serving (null = none)
  * @param shutdownGrace    how long a graceful stop lets running turns finish
  * @param parentPid        exit when this process ends (0 = no watch); set by launchers of child JVMs
+ * @param placement        how workers are picked: hybrid (default), hash or round-robin ({@link PlacementMode})
+ * @param rebalance        hybrid only: a session moves to a worker that joined after it was bound by the hash and is
+ *                         now its hash's first choice (about 1/n of the sessions when an n-th worker joins)
+ * @param rebalanceRate    most such moves per second from this router; more wait for a later turn
  */
 public record RouterConfig(
         String host,
@@ -43,7 +47,10 @@ public record RouterConfig(
         int metricsPort,
         Path readyFile,
         Duration shutdownGrace,
-        long parentPid) {
+        long parentPid,
+        PlacementMode placement,
+        boolean rebalance,
+        double rebalanceRate) {
 
     /**
      * The per-worker breaker: a count-based window of the last {@code window} calls opens when {@code failureRate}
@@ -120,6 +127,11 @@ public record RouterConfig(
         if (parentPid < 0) {
             throw new IllegalArgumentException("parent-pid: must be positive (0 = none), got " + parentPid);
         }
+        Objects.requireNonNull(placement, "placement");
+        if (!(rebalanceRate > 0 && rebalanceRate <= 100_000)) {
+            throw new IllegalArgumentException("rebalance-rate: must be in (0, 100000] moves per second, got "
+                    + rebalanceRate);
+        }
     }
 
     private static void requirePositive(Duration d, String name) {
@@ -136,7 +148,8 @@ public record RouterConfig(
         return new Builder().host(host).port(port).routerId(routerId).hazelcast(hazelcast).loadBound(loadBound)
                 .maxAttempts(maxAttempts).breaker(breaker).bulkhead(bulkhead).workerWindow(workerWindow).unaryTimeout(unaryTimeout)
                 .turnTimeout(turnTimeout).storeTimeout(storeTimeout).metricsPort(metricsPort).readyFile(readyFile)
-                .shutdownGrace(shutdownGrace).parentPid(parentPid);
+                .shutdownGrace(shutdownGrace).parentPid(parentPid).placement(placement).rebalance(rebalance)
+                .rebalanceRate(rebalanceRate);
     }
 
     /** Laptop defaults. */
@@ -158,6 +171,9 @@ public record RouterConfig(
         private Path readyFile;
         private Duration shutdownGrace = Duration.ofSeconds(20);
         private long parentPid = 0;
+        private PlacementMode placement = PlacementMode.HYBRID;
+        private boolean rebalance = true;
+        private double rebalanceRate = 20;
 
         public Builder host(String v) { host = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -175,10 +191,14 @@ public record RouterConfig(
         public Builder readyFile(Path v) { readyFile = v; return this; }
         public Builder shutdownGrace(Duration v) { shutdownGrace = v; return this; }
         public Builder parentPid(long v) { parentPid = v; return this; }
+        public Builder placement(PlacementMode v) { placement = v; return this; }
+        public Builder rebalance(boolean v) { rebalance = v; return this; }
+        public Builder rebalanceRate(double v) { rebalanceRate = v; return this; }
 
         public RouterConfig build() {
             return new RouterConfig(host, port, routerId, hazelcast, loadBound, maxAttempts, breaker, bulkhead,
-                    workerWindow, unaryTimeout, turnTimeout, storeTimeout, metricsPort, readyFile, shutdownGrace, parentPid);
+                    workerWindow, unaryTimeout, turnTimeout, storeTimeout, metricsPort, readyFile, shutdownGrace, parentPid,
+                    placement, rebalance, rebalanceRate);
         }
     }
 }

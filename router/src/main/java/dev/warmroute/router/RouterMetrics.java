@@ -22,6 +22,7 @@ public final class RouterMetrics {
     final LongAdder resumed = new LongAdder();
     final LongAdder failed = new LongAdder();
     final LongAdder cancelled = new LongAdder();
+    final LongAdder rebalanced = new LongAdder();
     private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
     private final RecentRate warmRate;
     private final Counter fallbacks;
@@ -29,9 +30,19 @@ public final class RouterMetrics {
     private final Counter attempts;
     private final Histogram overhead;
 
-    /** @param workers the registered workers, read at scrape time for per-worker gauges */
-    public RouterMetrics(PrometheusRegistry registry, Supplier<Iterable<WorkerHandle>> workers, RecentRate warmRate) {
+    /**
+     * @param workers  the registered workers, read at scrape time for per-worker gauges
+     * @param deferred rebalancing moves put off by the rate limit so far
+     */
+    public RouterMetrics(PrometheusRegistry registry, Supplier<Iterable<WorkerHandle>> workers, RecentRate warmRate,
+            java.util.function.LongSupplier deferred) {
         this.warmRate = warmRate;
+        CounterWithCallback.builder().name("warmroute_router_rebalanced_turns")
+                .help("Turns that moved their session to a worker that joined and is now its hash's first choice")
+                .callback(cb -> cb.call(rebalanced.sum())).register(registry);
+        CounterWithCallback.builder().name("warmroute_router_rebalances_deferred")
+                .help("Rebalancing moves put off to a later turn by --rebalance-rate (the session stayed warm)")
+                .callback(cb -> cb.call(deferred.getAsLong())).register(registry);
         CounterWithCallback.builder().name("warmroute_router_turns").help("Turns this router handled, by outcome")
                 .labelNames("outcome").callback(cb -> {
                     cb.call(warm.sum(), "warm");
@@ -93,8 +104,12 @@ public final class RouterMetrics {
     }
 
     /** A turn completed. */
-    void completed(boolean isWarm, boolean isFallback, boolean isResumed, double routerSeconds) {
+    void completed(boolean isWarm, boolean isFallback, boolean isResumed, boolean isRebalanced,
+            double routerSeconds) {
         turns.increment();
+        if (isRebalanced) {
+            rebalanced.increment();
+        }
         if (isWarm) {
             warm.increment();
         }
@@ -145,6 +160,10 @@ public final class RouterMetrics {
 
     public long turnsFallback() {
         return fallback.sum();
+    }
+
+    public long turnsRebalanced() {
+        return rebalanced.sum();
     }
 
     public long turnsResumed() {

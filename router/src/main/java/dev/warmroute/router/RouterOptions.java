@@ -87,6 +87,24 @@ public final class RouterOptions {
     @Option(names = "--parent-pid", defaultValue = "0", description = "Exit when this process ends (set by launchers).")
     public long parentPid;
 
+    @Option(names = "--placement", defaultValue = "hybrid", paramLabel = "hybrid|hash|round-robin",
+            description = "How workers are picked: hybrid = bindings, rendezvous hash, load bound, failover "
+                    + "(warmroute); hash = plain session hashing, no binding, no load bound, no fallback; "
+                    + "round-robin = each turn to the next worker (for --stateless workers). The last two are "
+                    + "baselines for comparison (default ${DEFAULT-VALUE}).")
+    public String placement;
+
+    @Option(names = "--rebalance", defaultValue = "true", arity = "1", paramLabel = "true|false",
+            description = "Hybrid placement: when a worker joins, the sessions whose hash now prefers it move to it "
+                    + "on their next turn (one cold turn each); sessions moved by a failover never move back "
+                    + "(default ${DEFAULT-VALUE}).")
+    public boolean rebalance;
+
+    @Option(names = "--rebalance-rate", defaultValue = "20", paramLabel = "MOVES_PER_S",
+            description = "Most rebalancing moves this router starts per second; more wait for a later turn "
+                    + "(default ${DEFAULT-VALUE}).")
+    public double rebalanceRate;
+
     /** The typed config; IllegalArgumentException naming the flag when a value is out of range. */
     public RouterConfig toConfig() {
         List<String> seeds = members == null || members.isBlank() ? List.of()
@@ -109,6 +127,7 @@ public final class RouterOptions {
                 .unaryTimeout(Duration.ofMillis(unaryTimeoutMs))
                 .turnTimeout(Duration.ofSeconds(turnTimeoutSeconds)).storeTimeout(Duration.ofMillis(storeTimeoutMs))
                 .metricsPort(metricsPort).readyFile(readyFile)
-                .shutdownGrace(Duration.ofSeconds(Math.max(1, shutdownGraceSeconds))).parentPid(parentPid).build();
+                .shutdownGrace(Duration.ofSeconds(Math.max(1, shutdownGraceSeconds))).parentPid(parentPid)
+                .placement(PlacementMode.parse(placement)).rebalance(rebalance).rebalanceRate(rebalanceRate).build();
     }
 }

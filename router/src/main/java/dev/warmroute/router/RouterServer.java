@@ -83,8 +83,10 @@ public final class RouterServer implements AutoCloseable {
                     FailurePolicy.bulkheadConfig(config.bulkhead()), timer, config.storeTimeout(),
                     config.workerWindow());
             this.bindings = new BindingStore(hz, config.storeTimeout(), () -> routerId);
-            SessionRouter sessions = new SessionRouter(directory, new Placement(config.loadBound()), bindings);
-            this.metrics = new RouterMetrics(prometheus, directory::all, new RecentRate());
+            SessionRouter sessions = new SessionRouter(directory, policy(config), bindings,
+                    config.rebalance() ? new RebalanceThrottle(config.rebalanceRate()) : null);
+            this.metrics = new RouterMetrics(prometheus, directory::all, new RecentRate(),
+                    sessions::rebalancesDeferred);
             TurnProxy.Env env = new TurnProxy.Env(() -> routerId, config, sessions, metrics, () -> credential,
                     executor);
             ChatProxy chat = new ChatProxy(env, directory, () -> ready && !closed);
@@ -105,9 +107,27 @@ public final class RouterServer implements AutoCloseable {
         this.metricsServer = config.metricsPort() > 0
                 ? MetricsServer.start(config.host(), config.metricsPort(), prometheus) : null;
         this.connector = Thread.ofPlatform().daemon().name("router-connect").start(this::connect);
-        log.info("router.started router={} address={}:{} cluster={} members={} load_bound={} max_attempts={}",
-                routerId, config.host(), server.getPort(), config.hazelcast().clusterName(),
-                config.hazelcast().members(), config.loadBound(), config.maxAttempts());
+        boolean hybrid = config.placement() == PlacementMode.HYBRID;
+        log.info("router.started router={} address={}:{} cluster={} members={} placement={} load_bound={} "
+                + "rebalance={} max_attempts={}", routerId, config.host(), server.getPort(),
+                config.hazelcast().clusterName(), config.hazelcast().members(), config.placement().flag(),
+                hybrid ? config.loadBound() : "none", hybrid ? (config.rebalance() ? "on, at most "
+                        + config.rebalanceRate() + " moves/s" : "off") : "n/a", config.maxAttempts());
+        if (!hybrid) {
+            log.warn("router.baseline-placement router={} placement={}: a comparison baseline, not warmroute's "
+                    + "placement (no bindings, no load bound{})", routerId, config.placement().flag(),
+                    config.placement() == PlacementMode.HASH ? ", no fallback: a failed worker's sessions get errors"
+                            : "; meant for --stateless workers");
+        }
+    }
+
+    /** The placement of the configured mode. */
+    private static PlacementPolicy policy(RouterConfig config) {
+        return switch (config.placement()) {
+            case HYBRID -> new Placement(config.loadBound());
+            case HASH -> new HashPlacement();
+            case ROUND_ROBIN -> new RoundRobinPlacement();
+        };
     }
 
     private static ClientConfig clientConfig(RouterConfig config) {

@@ -7,13 +7,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Places a session's turn on a worker: reads the binding, asks {@link Placement} with the directory's current view,
- * takes an in-flight slot on the chosen worker, and after the worker accepted the turn, records the binding with a
- * compare-and-set.
+ * Places a session's turn on a worker: reads the binding, asks the {@link PlacementPolicy} of the router's mode with
+ * the directory's current view, takes an in-flight slot on the chosen worker, and after the worker accepted the turn,
+ * records the binding with a compare-and-set. Modes without bindings ({@link PlacementMode#usesBindings()}) neither
+ * read nor write any.
  *
  * <p>When the cluster store cannot answer in time, placement goes on from the hash alone (the worker it picks
  * recomputes from history if the session lived elsewhere) and the binding is left as it was; this is logged and
  * counted, never silent.
+ *
+ * <p>Rebalancing moves (a session moving to a worker that joined and is now its hash's first choice) are limited by a
+ * {@link RebalanceThrottle}; a move without a permit is put off (the session stays, warm) and counted.
  */
 public final class SessionRouter {
 
@@ -28,18 +32,42 @@ public final class SessionRouter {
     public record Plan(WorkerHandle worker, Placement.Decision decision) {}
 
     private final WorkerDirectory directory;
-    private final Placement placement;
+    private final PlacementPolicy placement;
     private final BindingStore bindings;
+    /** Null when rebalancing is off (or the mode has no bindings). */
+    private final RebalanceThrottle throttle;
     final LongAdder storeFailures = new LongAdder();
+    final LongAdder rebalancesDeferred = new LongAdder();
 
-    public SessionRouter(WorkerDirectory directory, Placement placement, BindingStore bindings) {
+    /** @param throttle limits rebalancing moves; null turns rebalancing off */
+    public SessionRouter(WorkerDirectory directory, PlacementPolicy placement, BindingStore bindings,
+            RebalanceThrottle throttle) {
         this.directory = directory;
         this.placement = placement;
         this.bindings = bindings;
+        this.throttle = placement.mode().usesBindings() ? throttle : null;
     }
 
-    public Placement placement() {
+    public PlacementPolicy placement() {
         return placement;
+    }
+
+    public PlacementMode mode() {
+        return placement.mode();
+    }
+
+    /** True when sessions move to a newly joined worker that is now their hash's first choice. */
+    public boolean rebalancing() {
+        return throttle != null;
+    }
+
+    /** Most rebalancing moves per second (0 when off). */
+    public double rebalanceRate() {
+        return throttle == null ? 0 : throttle.rate();
+    }
+
+    public long rebalancesDeferred() {
+        return rebalancesDeferred.sum();
     }
 
     /** The session's binding; null when it has none or the store did not answer (logged and counted). */
@@ -59,11 +87,14 @@ public final class SessionRouter {
      * router may have moved the session a moment ago, and the near cache hears of that asynchronously.
      */
     public Binding current(String sessionId) {
+        if (!placement.mode().usesBindings()) {
+            return null;
+        }
         Binding b = binding(sessionId);
         if (b == null) {
             return null;
         }
-        Placement.Decision d = placement.decide(sessionId, b.workerId(), directory.views(), Map.of());
+        Placement.Decision d = placement.decide(sessionId, b, directory.views(), Map.of(), rebalancing());
         if (b.workerId().equals(d.chosen()) || d.chosen() == null) {
             return b;
         }
@@ -81,11 +112,23 @@ public final class SessionRouter {
      * under the bound: a lost race re-runs placement with a fresh view.
      */
     public Plan plan(String sessionId, Binding binding, Map<String, String> excluded) {
-        String bound = binding == null ? null : binding.workerId();
+        boolean rebalance = rebalancing();
+        boolean permit = false;
         Placement.Decision d = null;
         for (int round = 0; round < 8; round++) {
             List<Placement.WorkerView> views = directory.views();
-            d = placement.decide(sessionId, bound, views, excluded);
+            d = placement.decide(sessionId, binding, views, excluded, rebalance);
+            if (d.rebalanced() && !permit) {
+                if (throttle.tryAcquire()) {
+                    permit = true;
+                } else {
+                    rebalancesDeferred.increment();
+                    log.debug("rebalance.deferred session={} from={} to={} rate_per_s={}", sessionId,
+                            d.rebalancedFrom(), d.chosen(), throttle.rate());
+                    rebalance = false;
+                    d = placement.decide(sessionId, binding, views, excluded, false);
+                }
+            }
             if (d.chosen() == null) {
                 return new Plan(null, d);
             }
@@ -113,8 +156,8 @@ public final class SessionRouter {
      * binding in force afterwards (another router's if it moved the session first), or {@code expected} when the
      * store did not answer.
      */
-    public Binding bind(String sessionId, Binding expected, String workerId) {
-        if (expected != null && expected.workerId().equals(workerId)) {
+    public Binding bind(String sessionId, Binding expected, String workerId, Binding.Kind kind, long horizonMs) {
+        if (!placement.mode().usesBindings() || expected != null && expected.workerId().equals(workerId)) {
             return expected;
         }
         Binding known = expected;
@@ -122,11 +165,11 @@ public final class SessionRouter {
         // read was stale: the store did not answer it in time), or when the store did not answer the first.
         for (int attempt = 0; attempt < 2; attempt++) {
             try {
-                Binding now = bindings.bind(sessionId, known, workerId);
+                Binding now = bindings.bind(sessionId, known, workerId, kind, horizonMs);
                 if (now.workerId().equals(workerId)) {
                     if (known != null) {
-                        log.info("binding.moved session={} from={} to={} epoch={}", sessionId, known.workerId(),
-                                workerId, now.epoch());
+                        log.info("binding.moved session={} from={} to={} epoch={} kind={}", sessionId,
+                                known.workerId(), workerId, now.epoch(), now.kind());
                     }
                     return now;
                 }
@@ -151,6 +194,9 @@ public final class SessionRouter {
 
     /** Removes the binding of a deleted session; a failure is logged (the binding expires with the session). */
     public void unbind(String sessionId) {
+        if (!placement.mode().usesBindings()) {
+            return;
+        }
         try {
             bindings.remove(sessionId);
         } catch (BindingStore.StoreUnavailableException e) {

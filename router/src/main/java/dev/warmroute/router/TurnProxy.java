@@ -85,6 +85,8 @@ final class TurnProxy {
     private String fallbackReason = "";
     private String lastFailedWorker = "";
     private boolean resumed;
+    /** The worker the session left when the serving attempt was a rebalancing move ("" otherwise). */
+    private String rebalancedFrom = "";
     private int resumes;
     private double routerMs = -1;
     private final AnswerSplice splice = new AnswerSplice();
@@ -164,7 +166,7 @@ final class TurnProxy {
                 continue;
             }
             attempted.add(h.id());
-            current = new Attempt(h, splice.anySent());
+            current = new Attempt(h, splice.anySent(), d);
             wantMore = false;
             current.start();
             return;
@@ -213,7 +215,7 @@ final class TurnProxy {
                 if (routerMs < 0) {
                     routerMs = (a.startNanos - arrivalNanos) / 1e6;
                 }
-                rebind(a.worker.id());
+                rebind(a.worker.id(), a.decision);
                 if (!startedSent) {
                     turnIndex = event.getStarted().getTurnIndex();
                     TurnStarted started = event.getStarted().toBuilder().setRouting(routing(a.worker.id())).build();
@@ -271,14 +273,25 @@ final class TurnProxy {
      * blocking executor; RoutingInfo reports the epoch the move writes (and the winner's, should another router move
      * the session at the same moment, once known).
      */
-    private void rebind(String workerId) {
+    private void rebind(String workerId, Placement.Decision decision) {
+        if (!env.router().mode().usesBindings()) {
+            return;
+        }
         Binding expected = binding;
         if (expected != null && expected.workerId().equals(workerId)) {
             return;
         }
+        if (decision.rebalanced() && workerId.equals(decision.chosen())) {
+            rebalancedFrom = decision.rebalancedFrom();
+            log.info("turn.rebalance session={} request={} from={} to={} (a worker that joined after the session "
+                    + "was bound is now its hash's first choice)", sessionId, requestId, rebalancedFrom, workerId);
+        }
         epoch = expected == null ? 1 : expected.epoch() + 1;
+        Binding.Kind kind = decision.kind();
+        long horizon = decision.horizonMs();
         bound = java.util.concurrent.CompletableFuture.supplyAsync(
-                () -> env.router().bind(sessionId, expected, workerId), env.blocking()).handle((now, error) -> {
+                () -> env.router().bind(sessionId, expected, workerId, kind, horizon), env.blocking())
+                .handle((now, error) -> {
                     synchronized (this) {
                         if (now != null) {
                             binding = now;
@@ -389,10 +402,13 @@ final class TurnProxy {
 
     private RoutingInfo routing(String servingWorker) {
         boolean fallback = !servingWorker.equals(preferred);
+        boolean rebalanced = !rebalancedFrom.isEmpty() && !resumed;
         return RoutingInfo.newBuilder().setRouterId(env.routerId()).setPreferredWorker(preferred)
                 .addAllAttemptedWorkers(attempted).setFallback(fallback)
                 .setFallbackReason(fallback || resumed ? fallbackReason : "").setResumed(resumed)
-                .setBindingEpoch(epoch).setRouterMs(Math.max(0, routerMs)).build();
+                .setBindingEpoch(epoch).setRouterMs(Math.max(0, routerMs)).setRebalanced(rebalanced)
+                .setRebalancedFrom(rebalanced ? rebalancedFrom : "").setPlacement(env.router().mode().flag())
+                .build();
     }
 
     private void finishOk(Attempt a) {
@@ -411,7 +427,8 @@ final class TurnProxy {
         }
         out.onCompleted();
         boolean warm = a.complete.getCache().getStatus() == CacheStatus.CACHE_STATUS_WARM;
-        env.metrics().completed(warm, fallback, resumed, routerMs / 1000.0);
+        env.metrics().completed(warm, fallback, resumed, !rebalancedFrom.isEmpty() && !resumed,
+                routerMs / 1000.0);
         log.debug("turn.routed session={} request={} worker={} preferred={} attempts={} cache={} resumed={}",
                 sessionId, requestId, a.worker.id(), preferred, attempted.size(),
                 a.complete.getCache().getStatus(), resumed);
@@ -459,6 +476,8 @@ final class TurnProxy {
             WorkerHandle.Call {
         final WorkerHandle worker;
         final boolean resume;
+        /** Placement's decision that chose this worker. */
+        final Placement.Decision decision;
         final AtomicReference<Metadata> workerTrailers = new AtomicReference<>();
         long startNanos;
         volatile ClientCallStreamObserver<SendMessageRequest> call;
@@ -467,9 +486,10 @@ final class TurnProxy {
         boolean done;
         TurnComplete complete;
 
-        Attempt(WorkerHandle worker, boolean resume) {
+        Attempt(WorkerHandle worker, boolean resume, Placement.Decision decision) {
             this.worker = worker;
             this.resume = resume;
+            this.decision = decision;
         }
 
         void start() {

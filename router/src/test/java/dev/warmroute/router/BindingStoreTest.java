@@ -138,6 +138,19 @@ class BindingStoreTest {
     }
 
     @Test
+    void aBindingKeepsWhyItWasMadeAndItsHorizonAcrossRouters() throws Exception {
+        String s = "kind-" + UUID.randomUUID();
+        Binding first = routerA.bind(s, null, "w1", Binding.Kind.PREFERRED, 1234);
+        Binding seen = routerB.getFresh(s);
+        assertEquals(Binding.Kind.PREFERRED, seen.kind());
+        assertEquals(1234, seen.horizonMs());
+        assertEquals(first, seen);
+        Binding moved = routerB.bind(s, seen, "w2", Binding.Kind.FALLBACK, 5678);
+        assertEquals(new Binding("w2", 2, moved.boundAtMs(), moved.routerId(), Binding.Kind.FALLBACK, 5678),
+                routerA.getFresh(s));
+    }
+
+    @Test
     void removingABindingAndCountingPerWorker() throws Exception {
         String w = "count-" + UUID.randomUUID();
         for (int i = 0; i < 7; i++) {

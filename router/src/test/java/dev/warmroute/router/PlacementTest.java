@@ -193,4 +193,111 @@ class PlacementTest {
     void refusesAFactorBelowOne() {
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new Placement(0.9));
     }
+
+    // Rebalancing on join.
+
+    private static WorkerView registered(String id, int inFlight, long registeredAtMs) {
+        return new WorkerView(id, true, false, false, inFlight, registeredAtMs);
+    }
+
+    private static Binding preferredBinding(String worker, long horizonMs) {
+        return new Binding(worker, 1, 0, "r", Binding.Kind.PREFERRED, horizonMs);
+    }
+
+    @Test
+    void whenAFourthWorkerJoinsAboutAQuarterOfPreferredSessionsMoveToItAndNoOtherSessionMoves() {
+        List<String> three = List.of("w1", "w2", "w3");
+        List<WorkerView> four = List.of(registered("w1", 0, 100), registered("w2", 0, 110), registered("w3", 0, 120),
+                registered("w4", 0, 500));
+        int n = 4000;
+        int moved = 0;
+        for (int i = 0; i < n; i++) {
+            String s = "join-" + i;
+            String was = RendezvousHash.top(s, three);
+            Placement.Decision d = placement.decide(s, preferredBinding(was, 120), four, Map.of(), true);
+            if (d.rebalanced()) {
+                moved++;
+                assertEquals("w4", d.chosen(), "a session moves only to the newcomer");
+                assertEquals("w4", d.preferred());
+                assertEquals(was, d.rebalancedFrom());
+                assertFalse(d.fallback());
+                assertEquals(Binding.Kind.PREFERRED, d.kind(), "a rebalanced session may move again on a later join");
+                assertEquals(500, d.horizonMs());
+            } else {
+                assertEquals(was, d.chosen(), "every other session stays where it is warm");
+                assertNotEquals("w4", RendezvousHash.top(s, List.of("w1", "w2", "w3", "w4")));
+            }
+            Placement.Decision off = placement.decide(s, preferredBinding(was, 120), four, Map.of(), false);
+            assertEquals(was, off.chosen(), "with rebalancing off nothing moves");
+        }
+        double share = moved / (double) n;
+        assertTrue(share > 0.22 && share < 0.28, "moved share " + share);
+    }
+
+    @Test
+    void aSessionMovedByFailoverStaysWhereItIsWarmWhenItsOldWorkerComesBack() {
+        String s = preferring("w2", List.of("w1", "w2", "w3"));
+        // w2 died, the session failed over to w1 (FALLBACK); w2 restarts with a newer registration.
+        Binding failedOver = new Binding("w1", 2, 0, "r", Binding.Kind.FALLBACK, 120);
+        List<WorkerView> back = List.of(registered("w1", 0, 100), registered("w2", 0, 900), registered("w3", 0, 120));
+        Placement.Decision d = placement.decide(s, failedOver, back, Map.of(), true);
+        assertEquals("w1", d.chosen());
+        assertFalse(d.rebalanced());
+        assertFalse(d.fallback());
+    }
+
+    @Test
+    void aFirstChoiceThatRegisteredBeforeTheBindingWasWrittenDoesNotPullTheSession() {
+        // The binding was made knowing of w3 (horizon 300 >= its registration): the router chose w1 for a reason.
+        String s = preferring("w3", List.of("w1", "w2", "w3"));
+        List<WorkerView> ws = List.of(registered("w1", 0, 100), registered("w2", 0, 200), registered("w3", 0, 300));
+        Placement.Decision d = placement.decide(s, preferredBinding("w1", 300), ws, Map.of(), true);
+        assertEquals("w1", d.chosen());
+        assertFalse(d.rebalanced());
+    }
+
+    @Test
+    void aMoveWaitsWhileTheNewcomerIsNotServingOverItsBoundOrFailedThisTurn() {
+        String s = preferring("w4", List.of("w1", "w2", "w3", "w4"));
+        String was = RendezvousHash.top(s, List.of("w1", "w2", "w3"));
+        Binding b = preferredBinding(was, 100);
+        List<WorkerView> notServing = List.of(registered("w1", 0, 100), registered("w2", 0, 100),
+                registered("w3", 0, 100), new WorkerView("w4", false, false, false, 0, 500));
+        assertEquals(was, placement.decide(s, b, notServing, Map.of(), true).chosen());
+        // total 4, bound ceil(1.25 x 5 / 4) = 2: w4 with 2 in flight is at it
+        List<WorkerView> busy = List.of(registered("w1", 1, 100), registered("w2", 1, 100),
+                registered("w3", 0, 100), registered("w4", 2, 500));
+        assertEquals(was, placement.decide(s, b, busy, Map.of(), true).chosen());
+        List<WorkerView> idle = List.of(registered("w1", 0, 100), registered("w2", 0, 100),
+                registered("w3", 0, 100), registered("w4", 0, 500));
+        assertEquals(was, placement.decide(s, b, idle, Map.of("w4", "UNAVAILABLE: refused"), true).chosen());
+        assertEquals("w4", placement.decide(s, b, idle, Map.of(), true).chosen());
+    }
+
+    @Test
+    void aNewSessionOnItsFirstChoiceIsBoundPreferredAndAnythingElseFallback() {
+        List<String> ids = List.of("w1", "w2", "w3");
+        String s = "kind-1";
+        List<String> rank = RendezvousHash.rank(s, ids);
+        assertEquals(Binding.Kind.PREFERRED, placement.decide(s, (Binding) null, idle("w1", "w2", "w3"), Map.of(),
+                true).kind());
+        List<WorkerView> firstDown = List.of(new WorkerView(rank.get(0), false, false, false, 0), up(rank.get(1), 0),
+                up(rank.get(2), 0));
+        Placement.Decision spill = placement.decide(s, (Binding) null, firstDown, Map.of(), true);
+        assertEquals(rank.get(1), spill.chosen());
+        assertEquals(Binding.Kind.FALLBACK, spill.kind());
+        // A bound session moved off its (gone) worker is FALLBACK even when it lands on its hash's first choice.
+        Placement.Decision moved = placement.decide(s, preferredBinding("gone", 0), idle("w1", "w2", "w3"),
+                Map.of(), true);
+        assertEquals(rank.get(0), moved.chosen());
+        assertEquals(Binding.Kind.FALLBACK, moved.kind());
+    }
+
+    private static String preferring(String worker, List<String> ids) {
+        for (int i = 0; ; i++) {
+            if (RendezvousHash.top("p-" + i, ids).equals(worker)) {
+                return "p-" + i;
+            }
+        }
+    }
 }

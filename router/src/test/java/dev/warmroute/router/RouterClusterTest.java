@@ -40,9 +40,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The router with real workers: three {@code WorkerMain} JVMs on the reference model and two {@link RouterMain} JVMs,
- * all on 127.0.0.1, sharing one Hazelcast cluster. The tests run in order on one cluster (it costs five JVM starts):
- * warm affinity through either router, load bound, kill -9 between turns, restart, kill -9 mid-stream, and finally no
- * worker at all.
+ * all on 127.0.0.1, sharing one Hazelcast cluster. The tests run in order on one cluster (it costs seven JVM starts):
+ * warm affinity through either router, load bound, kill -9 between turns, restart (with rebalancing on, the restarted
+ * worker's old sessions stay where they are warm), a 4th worker joining (about 1/4 of the sessions move to it),
+ * kill -9 mid-stream, and finally no worker at all.
  *
  * <p>Reference answers: a session's answers depend only on its settings, seed, id and messages (the sampler's draw is
  * derived from seed, session id, turn index and position), so a conversation is run once, its session deleted and
@@ -337,6 +338,66 @@ class RouterClusterTest {
 
     @Test
     @Order(5)
+    void whenAFourthWorkerJoinsAboutAQuarterOfTheSessionsMoveToItOnTheirNextTurnAndAreWarmThereAfter()
+            throws Exception {
+        List<String> sessions = new ArrayList<>();
+        Map<String, String> before = new HashMap<>();
+        for (int i = 0; i < 24; i++) {
+            String s = "join-" + i;
+            sessions.add(s);
+            r1.create(s, RouterClient.sampling(0.8f, 300 + i, 8));
+            TurnComplete c = ok(i % 2 == 0 ? r1 : r2, s, "t0", "Once upon a time.").complete();
+            assertEquals(RendezvousHash.top(s, WORKERS), c.getWorkerId(), "bound to the hash's first choice");
+            assertFalse(c.getRouting().getFallback());
+            before.put(s, c.getWorkerId());
+        }
+        long rebalancedBefore = r1.status().getTurnsRebalanced() + r2.status().getTurnsRebalanced();
+
+        cluster.startWorkers("w4");
+        List<String> four = List.of("w1", "w2", "w3", "w4");
+        for (RouterClient r : List.of(r1, r2)) {
+            await(() -> serving(r.status()).containsAll(four), "routers see w4 serving");
+        }
+        List<String> movers = new ArrayList<>();
+        for (int i = 0; i < sessions.size(); i++) {
+            String s = sessions.get(i);
+            TurnComplete c = ok(i % 2 == 0 ? r2 : r1, s, "t1", "What happened next?").complete();
+            if (RendezvousHash.top(s, four).equals("w4")) {
+                movers.add(s);
+                assertEquals("w4", c.getWorkerId(), s + " should move to the newcomer on its next turn");
+                assertTrue(c.getRouting().getRebalanced(), c.getRouting().toString());
+                assertEquals(before.get(s), c.getRouting().getRebalancedFrom());
+                assertFalse(c.getRouting().getFallback(), "a rebalancing move is not a fallback");
+                assertEquals(CacheStatus.CACHE_STATUS_COLD, c.getCache().getStatus(), "one cold turn on w4");
+                assertEquals(2, c.getRouting().getBindingEpoch());
+            } else {
+                assertEquals(before.get(s), c.getWorkerId(), s + " stays where it is warm");
+                assertFalse(c.getRouting().getRebalanced());
+                assertEquals(CacheStatus.CACHE_STATUS_WARM, c.getCache().getStatus());
+                assertEquals(1, c.getRouting().getBindingEpoch());
+            }
+            assertEquals("hybrid", c.getRouting().getPlacement());
+        }
+        double share = movers.size() / (double) sessions.size();
+        assertTrue(share >= 0.1 && share <= 0.45, "moved share " + share + " of " + sessions.size());
+        for (int i = 0; i < sessions.size(); i++) {
+            String s = sessions.get(i);
+            TurnComplete c = ok(i % 2 == 0 ? r1 : r2, s, "t2", "And then?").complete();
+            assertEquals(movers.contains(s) ? "w4" : before.get(s), c.getWorkerId());
+            assertEquals(CacheStatus.CACHE_STATUS_WARM, c.getCache().getStatus(), s + " is warm after the move");
+            assertFalse(c.getRouting().getRebalanced());
+        }
+        ClusterStatus status = r1.status();
+        assertEquals("hybrid", status.getPlacementMode());
+        assertTrue(status.getRebalance());
+        assertEquals(movers.size(), status.getTurnsRebalanced() + r2.status().getTurnsRebalanced()
+                - rebalancedBefore, "both routers together report each move once");
+        System.out.printf("join: %d of %d sessions moved to w4 (%.2f; 1/4 expected)%n", movers.size(),
+                sessions.size(), share);
+    }
+
+    @Test
+    @Order(6)
     void killingAWorkerMidStreamGivesTheClientOneContinuousCompleteAnswerCommittedOnce() throws Exception {
         // Find a conversation whose second answer is long (a few hundred tokens), so the worker is still generating
         // when it dies: a stalled reader holds it a few dozen tokens ahead of what the client received.
@@ -388,9 +449,9 @@ class RouterClusterTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void withNoWorkerAtAllTheRouterAnswersUnavailableQuicklyWithAClearMessage() throws Exception {
-        for (String w : WORKERS) {
+        for (String w : cluster.workers.keySet()) {
             if (cluster.workers.get(w).process().isAlive()) {
                 cluster.kill(w);
             }

@@ -30,6 +30,18 @@ class RouterOptionsTest {
         assertEquals(RouterConfig.BreakerSettings.defaults(), c.breaker());
         assertEquals(1024 * 1024, c.workerWindow());
         assertEquals(Duration.ofSeconds(20), c.shutdownGrace());
+        assertEquals(PlacementMode.HYBRID, c.placement());
+        assertTrue(c.rebalance());
+        assertEquals(20, c.rebalanceRate());
+    }
+
+    @Test
+    void placementModeAndRebalancingFlags() {
+        RouterConfig c = parse("--placement", "round-robin", "--rebalance", "false", "--rebalance-rate", "2.5");
+        assertEquals(PlacementMode.ROUND_ROBIN, c.placement());
+        assertEquals(false, c.rebalance());
+        assertEquals(2.5, c.rebalanceRate());
+        assertEquals(PlacementMode.HASH, parse("--placement", "hash").placement());
     }
 
     @Test
@@ -58,6 +70,8 @@ class RouterOptionsTest {
         assertMessageStartsWith("members:", "--members", "");
         assertMessageStartsWith("router-id:", "--router-id", "has space");
         assertMessageStartsWith("worker-window-kb:", "--worker-window-kb", "0");
+        assertMessageStartsWith("placement:", "--placement", "sticky");
+        assertMessageStartsWith("rebalance-rate:", "--rebalance-rate", "0");
     }
 
     private static void assertMessageStartsWith(String prefix, String... args) {

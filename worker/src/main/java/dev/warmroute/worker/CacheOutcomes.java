@@ -60,6 +60,12 @@ final class CacheOutcomes {
         return outcome(status, CacheReason.CACHE_REASON_PREFIX_MISMATCH, detail);
     }
 
+    /** A turn on a worker in stateless mode: nothing was kept, the whole prompt is computed. */
+    static CacheOutcome stateless() {
+        return outcome(CacheStatus.CACHE_STATUS_COLD, CacheReason.CACHE_REASON_STATELESS,
+                "stateless mode (--stateless): this worker keeps no KV cache between turns");
+    }
+
     static CacheOutcome outcome(CacheStatus status, CacheReason reason, String detail) {
         return CacheOutcome.newBuilder().setStatus(status).setReason(reason).setDetail(detail).build();
     }

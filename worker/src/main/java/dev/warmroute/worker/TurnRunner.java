@@ -47,15 +47,18 @@ final class TurnRunner {
     private final WorkerMetrics metrics;
     private final WorkerIdentity identity;
     private final int prefillChunk;
+    /** Stateless mode: no cache survives a turn, every turn computes its whole prompt (WorkerConfig.stateless). */
+    private final boolean stateless;
 
     TurnRunner(EngineModel model, SessionStore store, KvCacheManager caches, WorkerMetrics metrics,
-            WorkerIdentity identity, int prefillChunk) {
+            WorkerIdentity identity, int prefillChunk, boolean stateless) {
         this.model = model;
         this.store = store;
         this.caches = caches;
         this.metrics = metrics;
         this.identity = identity;
         this.prefillChunk = prefillChunk;
+        this.stateless = stateless;
     }
 
     /** A validated request, ready to run. */
@@ -117,9 +120,9 @@ final class TurnRunner {
             restoreTo = cached;
             int common = cache.commonPrefixLength(prompt);
             int keep = Math.min(common, prompt.length - 1);
-            CacheOutcome outcome = CacheOutcomes.classify(lease.existed(), lease.evictedBefore(),
-                    record.version() == 0, cached, common, lease.cachedVersion(), record.version(), window,
-                    t.resume());
+            CacheOutcome outcome = stateless && !t.resume() ? CacheOutcomes.stateless()
+                    : CacheOutcomes.classify(lease.existed(), lease.evictedBefore(), record.version() == 0, cached,
+                            common, lease.cachedVersion(), record.version(), window, t.resume());
             cache.truncate(keep);
             restoreTo = keep;
             lease.ensureCapacity(Math.min(window.tokens().length + sampling.maxTokens(), budget));
@@ -230,7 +233,7 @@ final class TurnRunner {
             if (replayed) {
                 metrics.replay();
             } else {
-                metrics.turnCompleted(outcome.getStatus(), t.resume(), reused, computed,
+                metrics.turnCompleted(outcome.getStatus(), outcome.getReason(), t.resume(), reused, computed,
                         answerIds.length - resumeIds.length, clock.ttftMs, window.pruned());
             }
             CacheOutcome reported = replayed ? CacheOutcomes.outcome(CacheStatus.CACHE_STATUS_REPLAY,
@@ -265,7 +268,11 @@ final class TurnRunner {
             // The cache now holds prompt + answer, except the last answer token when generation stopped at
             // max_tokens; feed it (after the client has its answer) so the next turn reuses the whole answer.
             try {
-                if (!replayed && Arrays.equals(stored.assistantTokens(), answerIds)) {
+                if (stateless) {
+                    // Nothing survives the turn: the blocks go back to the pool and the next turn starts empty.
+                    cache.truncate(0);
+                    committedLease.close();
+                } else if (!replayed && Arrays.equals(stored.assistantTokens(), answerIds)) {
                     if (!lastForwarded && n > 0) {
                         model.forward(cache, answerIds, n - 1, n);
                     }

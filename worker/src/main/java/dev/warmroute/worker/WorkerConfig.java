@@ -30,6 +30,9 @@ import java.util.Objects;
  * @param prefillChunk      prompt tokens per forward call: cancellation and deadlines are checked between chunks
  * @param streamStall       a client that reads nothing for this long has its turn ended
  * @param parentPid         exit when this process ends (0 = no watch); set by launchers of child JVMs
+ * @param stateless         keep no KV cache between turns: every turn computes its whole prompt (COLD, reason
+ *                          STATELESS). The seed's "stateless server" approach on the same engine, for comparison
+ *                          benchmarks; never what you want in production
  */
 public record WorkerConfig(
         String host,
@@ -50,7 +53,8 @@ public record WorkerConfig(
         int sessionWaiters,
         int prefillChunk,
         Duration streamStall,
-        long parentPid) {
+        long parentPid,
+        boolean stateless) {
 
     public WorkerConfig {
         Objects.requireNonNull(hazelcast, "hazelcast");
@@ -116,7 +120,7 @@ public record WorkerConfig(
                 .engineThreads(engineThreads).metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(shutdownGrace).storeTimeout(storeTimeout).sessionWait(sessionWait)
                 .sessionWaiters(sessionWaiters).prefillChunk(prefillChunk).streamStall(streamStall)
-                .parentPid(parentPid);
+                .parentPid(parentPid).stateless(stateless);
     }
 
     /** Laptop defaults; {@code model} has none (see {@link ModelLocator}). */
@@ -140,6 +144,7 @@ public record WorkerConfig(
         private int prefillChunk = 128;
         private Duration streamStall = Duration.ofSeconds(60);
         private long parentPid = 0;
+        private boolean stateless = false;
 
         public Builder host(String v) { host = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -161,11 +166,12 @@ public record WorkerConfig(
         public Builder prefillChunk(int v) { prefillChunk = v; return this; }
         public Builder streamStall(Duration v) { streamStall = v; return this; }
         public Builder parentPid(long v) { parentPid = v; return this; }
+        public Builder stateless(boolean v) { stateless = v; return this; }
 
         public WorkerConfig build() {
             return new WorkerConfig(host, port, advertiseAddress, workerId, hazelcast, model, kvCacheBytes, capacity,
                     queue, engineThreads, metricsPort, readyFile, shutdownGrace, storeTimeout, sessionWait,
-                    sessionWaiters, prefillChunk, streamStall, parentPid);
+                    sessionWaiters, prefillChunk, streamStall, parentPid, stateless);
         }
     }
 }

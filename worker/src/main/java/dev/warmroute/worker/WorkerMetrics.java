@@ -27,6 +27,7 @@ public final class WorkerMetrics {
     final LongAdder tokensGenerated = new LongAdder();
     final LongAdder windowCuts = new LongAdder();
     private final Histogram ttft;
+    private final io.prometheus.metrics.core.metrics.Counter notWarm;
 
     /**
      * Registers the metrics in {@code registry}.
@@ -36,9 +37,10 @@ public final class WorkerMetrics {
      * @param evictions  sessions evicted since start
      * @param inFlight   turns running now
      * @param queued     turns waiting for a slot now
+     * @param stateless  the worker runs in stateless mode (no KV cache kept between turns)
      */
     public WorkerMetrics(PrometheusRegistry registry, DoubleSupplier kvBytes, DoubleSupplier kvSessions,
-            DoubleSupplier evictions, DoubleSupplier inFlight, DoubleSupplier queued) {
+            DoubleSupplier evictions, DoubleSupplier inFlight, DoubleSupplier queued, boolean stateless) {
         CounterWithCallback.builder().name("warmroute_worker_turns").help("Turns by outcome")
                 .labelNames("outcome").callback(cb -> {
                     cb.call(warm.sum(), "warm");
@@ -68,6 +70,13 @@ public final class WorkerMetrics {
                 .callback(cb -> cb.call(inFlight.getAsDouble())).register(registry);
         GaugeWithCallback.builder().name("warmroute_worker_queued").help("Turns waiting for a compute slot")
                 .callback(cb -> cb.call(queued.getAsDouble())).register(registry);
+        GaugeWithCallback.builder().name("warmroute_worker_stateless")
+                .help("1 when the worker keeps no KV cache between turns (--stateless: every turn computes its whole "
+                        + "prompt)").callback(cb -> cb.call(stateless ? 1 : 0)).register(registry);
+        notWarm = io.prometheus.metrics.core.metrics.Counter.builder().name("warmroute_worker_not_warm_turns")
+                .help("Committed turns that did not reuse the whole cache, by cache status and reason (e.g. "
+                        + "cold/stateless, cold/no_cache, partial/window_cut)")
+                .labelNames("status", "reason").register(registry);
         ttft = Histogram.builder().name("warmroute_worker_ttft_seconds")
                 .help("Time from a turn's arrival to its first token, by cache outcome").labelNames("cache")
                 .classicUpperBounds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -75,12 +84,16 @@ public final class WorkerMetrics {
     }
 
     /** A computed turn (not a replay) that committed. */
-    void turnCompleted(CacheStatus status, boolean resumedTurn, int reused, int computed, int generated,
-            double ttftMs, boolean cut) {
+    void turnCompleted(CacheStatus status, dev.warmroute.api.v1.CacheReason reason, boolean resumedTurn, int reused,
+            int computed, int generated, double ttftMs, boolean cut) {
         switch (status) {
             case CACHE_STATUS_WARM -> warm.increment();
             case CACHE_STATUS_PARTIAL -> partial.increment();
             default -> cold.increment();
+        }
+        if (status != CacheStatus.CACHE_STATUS_WARM) {
+            notWarm.labelValues(status.name().substring("CACHE_STATUS_".length()).toLowerCase(java.util.Locale.ROOT),
+                    reason.name().substring("CACHE_REASON_".length()).toLowerCase(java.util.Locale.ROOT)).inc();
         }
         if (resumedTurn) {
             resumed.increment();

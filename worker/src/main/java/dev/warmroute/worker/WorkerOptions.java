@@ -101,6 +101,12 @@ public final class WorkerOptions {
     @Option(names = "--parent-pid", defaultValue = "0", description = "Exit when this process ends (set by launchers).")
     public long parentPid;
 
+    @Option(names = "--stateless",
+            description = "Keep no KV cache between turns: every turn computes its whole prompt from the stored "
+                    + "history (cache outcome COLD, reason STATELESS). For comparison benchmarks (bench cluster); "
+                    + "off by default.")
+    public boolean stateless;
+
     /** The typed config; IllegalArgumentException naming the flag when a value is out of range. */
     public WorkerConfig toConfig() {
         HazelcastSettings.Mode mode = switch (hazelcastMode.toLowerCase(java.util.Locale.ROOT)) {
@@ -132,6 +138,6 @@ public final class WorkerOptions {
                 .shutdownGrace(Duration.ofSeconds(Math.max(1, shutdownGraceSeconds)))
                 .storeTimeout(Duration.ofMillis(storeTimeoutMs)).sessionWait(Duration.ofMillis(sessionWaitMs))
                 .sessionWaiters(sessionWaiters).prefillChunk(prefillChunk)
-                .streamStall(Duration.ofSeconds(streamStallSeconds)).parentPid(parentPid).build();
+                .streamStall(Duration.ofSeconds(streamStallSeconds)).parentPid(parentPid).stateless(stateless).build();
     }
 }

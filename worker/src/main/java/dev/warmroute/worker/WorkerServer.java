@@ -106,9 +106,10 @@ public final class WorkerServer implements AutoCloseable {
             });
             opened.add(timer::shutdownNow);
             this.metrics = new WorkerMetrics(prometheus, caches::bytesUsed, caches::sessions, caches::evictions,
-                    compute::running, compute::queued);
+                    compute::running, compute::queued, config.stateless());
             WorkerIdentity identity = new WorkerIdentity();
-            TurnRunner runner = new TurnRunner(model, store, caches, metrics, identity, config.prefillChunk());
+            TurnRunner runner = new TurnRunner(model, store, caches, metrics, identity, config.prefillChunk(),
+                    config.stateless());
             this.chat = new ChatService(model, store, caches,
                     new SessionGate(config.sessionWaiters(), config.sessionWait(), timer), compute, runner,
                     InternalCredential.obtain(hz), active, metrics, config.streamStall());
@@ -142,9 +143,13 @@ public final class WorkerServer implements AutoCloseable {
             health.setStatus("", ServingStatus.SERVING);
             health.setStatus(ChatServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
             health.setStatus(WorkerServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
-            log.info("worker.ready worker={} address={} hazelcast={} mode={} capacity={} queue={} kv_budget_bytes={}",
-                    workerId, address, hazelcastAddress(), hs.mode(), config.capacity(), config.queue(),
-                    config.kvCacheBytes());
+            log.info("worker.ready worker={} address={} hazelcast={} mode={} capacity={} queue={} kv_budget_bytes={}"
+                    + " stateless={}", workerId, address, hazelcastAddress(), hs.mode(), config.capacity(),
+                    config.queue(), config.kvCacheBytes(), config.stateless());
+            if (config.stateless()) {
+                log.warn("worker.stateless worker={}: no KV cache is kept between turns; every turn recomputes its "
+                        + "whole prompt (comparison mode, --stateless)", workerId);
+            }
             if (config.readyFile() != null) {
                 Map<String, Object> ready = new LinkedHashMap<>();
                 ready.put("role", "worker");
@@ -224,7 +229,8 @@ public final class WorkerServer implements AutoCloseable {
                 .setModelSynthetic(model.synthetic()).setContextLength(model.contextLength())
                 .setInFlight(compute.running()).setQueued(compute.queued()).setCapacity(compute.capacity())
                 .setKvCache(caches.stats()).setTurns(metrics.turnStats()).setShuttingDown(shuttingDown)
-                .setUptimeS((System.nanoTime() - startedNanos) / 1e9).setEngineThreads(model.threads()).build();
+                .setUptimeS((System.nanoTime() - startedNanos) / 1e9).setEngineThreads(model.threads())
+                .setStateless(config.stateless()).build();
     }
 
     /** Blocks until the gRPC server has stopped (the process's main thread in {@link WorkerMain}). */

@@ -1,0 +1,25 @@
+package dev.warmroute.router;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Decides where a turn goes, from a snapshot of the workers: pure logic, no I/O, so that every rule is unit tested
+ * and every router replica decides the same way from the same inputs. One implementation per {@link PlacementMode}.
+ */
+public interface PlacementPolicy {
+
+    PlacementMode mode();
+
+    /**
+     * @param binding   the session's binding, or null (none, or the mode keeps no bindings)
+     * @param workers   every registered worker
+     * @param excluded  workers that already failed this turn, with the failure (never tried again for it)
+     * @param rebalance whether the session may move to a newly joined worker that is now its hash's first choice
+     */
+    Placement.Decision decide(String sessionId, Binding binding, List<Placement.WorkerView> workers,
+            Map<String, String> excluded, boolean rebalance);
+
+    /** c of the load bound in force, 0 when this mode has none. */
+    double loadFactor();
+}
