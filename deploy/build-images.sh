@@ -5,10 +5,11 @@
 #   2. the warmroute image on top of it with Jib's buildTar (deploy/pom.xml, profile "image").
 # With a registry at hand, skip step 1: --base-image eclipse-temurin:25-jre (Jib pulls it).
 #
-#   deploy/build-images.sh [--base-image IMAGE] [--image NAME:TAG] [--load]
+#   deploy/build-images.sh [--base-image IMAGE] [--image NAME:TAG] [--load] [--base-only]
 #     --base-image IMAGE   build on IMAGE from a registry instead of the local JRE tar
 #     --image NAME:TAG     the image's name (default warmroute:latest)
 #     --load               docker load both tars afterwards (needs a running Docker engine)
+#     --base-only          only the JRE base tar (CI then builds the image inside `mvn verify -Pimage-docker`)
 # Output (never committed): deploy/target/images/warmroute-jre-25.tar, deploy/target/warmroute-image.tar
 set -euo pipefail
 
@@ -19,12 +20,14 @@ BASE_NAME="warmroute-jre:25"
 IMAGE="warmroute:latest"
 FROM=""
 LOAD=0
+BASE_ONLY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --base-image) FROM="$2"; shift 2 ;;
     --image) IMAGE="$2"; shift 2 ;;
     --load) LOAD=1; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --base-only) BASE_ONLY=1; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "build-images: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -112,6 +115,10 @@ mkdir -p "$OUT"
 if [ -z "$FROM" ]; then
   build_base
   FROM="tar://$BASE_TAR"
+fi
+if [ "$BASE_ONLY" = 1 ]; then
+  [ "$LOAD" = 1 ] && docker load -i "$BASE_TAR"
+  exit 0
 fi
 
 echo "build-images: jib buildTar from $FROM (maven log: $OUT/jib.log)" >&2
