@@ -25,6 +25,8 @@ import picocli.CommandLine.Command;
                 VersionCommand.class,
                 WorkerCommand.class,
                 RouterCommand.class,
+                HealthCommand.class,
+                MemberCommand.class,
                 dev.warmroute.cli.chat.ChatCommand.class,
                 dev.warmroute.cli.cluster.ClusterCommand.class,
                 dev.warmroute.cli.cluster.StatusCommand.class,

@@ -72,18 +72,29 @@ public final class HazelcastFactory {
         // Port 0 lets the OS pick (tests, several members on one machine); the bound port is then read from
         // the instance and published in the ready file.
         network.setPort(settings.port()).setPortAutoIncrement(false);
-        if (settings.port() != 0) {
+        if (!settings.publicAddress().isEmpty()) {
+            network.setPublicAddress(settings.publicAddress());
+        } else if (settings.port() != 0 && !settings.bindsAnyAddress()) {
             network.setPublicAddress(settings.address());
         }
-        network.getInterfaces().setEnabled(true).addInterface(settings.host());
+        // A wildcard host (containers, pods) leaves the choice to Hazelcast: it binds every interface and advertises
+        // the first non-loopback address, which is the container's or pod's own IP.
+        if (!settings.bindsAnyAddress()) {
+            network.getInterfaces().setEnabled(true).addInterface(settings.host());
+        }
         JoinConfig join = network.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
-        List<String> seeds = new ArrayList<>(settings.members());
-        if (seeds.isEmpty()) {
-            seeds.add(settings.host());
+        if (settings.discovery() == HazelcastSettings.Discovery.KUBERNETES) {
+            join.getTcpIpConfig().setEnabled(false);
+            applyKubernetes(join.getKubernetesConfig(), settings);
+        } else {
+            List<String> seeds = new ArrayList<>(settings.members());
+            if (seeds.isEmpty()) {
+                seeds.add(settings.bindsAnyAddress() ? "127.0.0.1" : settings.host());
+            }
+            join.getTcpIpConfig().setEnabled(true).setMembers(seeds).setConnectionTimeoutSeconds(2);
         }
-        join.getTcpIpConfig().setEnabled(true).setMembers(seeds).setConnectionTimeoutSeconds(2);
 
         attributes.forEach((k, v) -> config.getMemberAttributeConfig().setAttribute(k, v));
         serializers.forEach(s -> config.getSerializationConfig().getCompactSerializationConfig().addSerializer(s));
@@ -102,7 +113,11 @@ public final class HazelcastFactory {
         config.setProperty("hazelcast.logging.type", "slf4j");
         config.setProperty("hazelcast.client.heartbeat.interval", String.valueOf(settings.heartbeat().toMillis()));
         config.setProperty("hazelcast.client.heartbeat.timeout", String.valueOf(settings.maxNoHeartbeat().toMillis()));
-        config.getNetworkConfig().setAddresses(new ArrayList<>(settings.members()));
+        if (settings.discovery() == HazelcastSettings.Discovery.KUBERNETES) {
+            applyKubernetes(config.getNetworkConfig().getKubernetesConfig(), settings);
+        } else {
+            config.getNetworkConfig().setAddresses(new ArrayList<>(settings.members()));
+        }
         config.getNetworkConfig().setConnectionTimeout(2000);
         // Start at once and keep retrying in the background (a router may start before any worker); until the
         // first connection, calls fail fast with HazelcastClientOfflineException, which callers map to UNAVAILABLE.
@@ -133,6 +148,27 @@ public final class HazelcastFactory {
             }
         }
         return false;
+    }
+
+    /**
+     * Hazelcast's built-in Kubernetes discovery (no plugin needed in 5.x). DNS mode resolves the headless service to
+     * the pods' IPs on every join attempt; API mode reads the service's endpoints. Members and clients use the same
+     * lookup, so a router finds the workers exactly as they find each other.
+     */
+    private static void applyKubernetes(com.hazelcast.config.KubernetesConfig k8s, HazelcastSettings settings) {
+        HazelcastSettings.Kubernetes where = settings.kubernetes();
+        int servicePort = where.servicePort() != 0 ? where.servicePort()
+                : settings.mode() == HazelcastSettings.Mode.MEMBER && settings.port() != 0 ? settings.port() : 5701;
+        k8s.setEnabled(true).setProperty("service-port", String.valueOf(servicePort));
+        if (!where.serviceDns().isEmpty()) {
+            k8s.setProperty("service-dns", where.serviceDns());
+            k8s.setProperty("service-dns-timeout", "5");
+        } else {
+            k8s.setProperty("service-name", where.serviceName());
+            if (!where.namespace().isEmpty()) {
+                k8s.setProperty("namespace", where.namespace());
+            }
+        }
     }
 
     private static String seconds(long s) {

@@ -23,8 +23,31 @@ public final class RouterOptions {
     public String routerId;
 
     @Option(names = "--members", defaultValue = "127.0.0.1:5701", paramLabel = "HOST:PORT,...",
-            description = "Hazelcast members to connect to, as a client (default ${DEFAULT-VALUE}).")
+            description = "Hazelcast members to connect to, as a client (default ${DEFAULT-VALUE}; not used with"
+                    + " --discovery kubernetes).")
     public String members;
+
+    @Option(names = "--discovery", defaultValue = "tcp", paramLabel = "tcp|kubernetes",
+            description = "How to find the Hazelcast cluster: tcp (the --members seeds, default) or kubernetes"
+                    + " (Hazelcast's Kubernetes discovery: --kubernetes-service-dns or --kubernetes-service-name).")
+    public String discovery;
+
+    @Option(names = "--kubernetes-service-dns", defaultValue = "", paramLabel = "NAME",
+            description = "Kubernetes discovery by DNS: the headless service of the workers, e.g."
+                    + " warmroute-workers.default.svc.cluster.local.")
+    public String kubernetesServiceDns;
+
+    @Option(names = "--kubernetes-service-name", defaultValue = "", paramLabel = "NAME",
+            description = "Kubernetes discovery through the API (needs RBAC to read endpoints): the service's name.")
+    public String kubernetesServiceName;
+
+    @Option(names = "--kubernetes-namespace", defaultValue = "", paramLabel = "NS",
+            description = "Namespace of --kubernetes-service-name (default: the pod's own).")
+    public String kubernetesNamespace;
+
+    @Option(names = "--kubernetes-service-port", defaultValue = "0", paramLabel = "PORT",
+            description = "Hazelcast port behind the service (default 0: 5701).")
+    public int kubernetesServicePort;
 
     @Option(names = "--cluster-name", defaultValue = "warmroute", description = "Hazelcast cluster name (default ${DEFAULT-VALUE}).")
     public String clusterName;
@@ -107,15 +130,21 @@ public final class RouterOptions {
 
     /** The typed config; IllegalArgumentException naming the flag when a value is out of range. */
     public RouterConfig toConfig() {
-        List<String> seeds = members == null || members.isBlank() ? List.of()
+        boolean kubernetes = dev.warmroute.cluster.DiscoveryFlags.parse(discovery)
+                == HazelcastSettings.Discovery.KUBERNETES;
+        // With Kubernetes discovery the members are found through the service; --members (which has a default)
+        // is ignored rather than refused.
+        List<String> seeds = kubernetes || members == null || members.isBlank() ? List.of()
                 : Arrays.stream(members.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
-        if (seeds.isEmpty()) {
+        if (seeds.isEmpty() && !kubernetes) {
             throw new IllegalArgumentException("members: required (host:port of at least one Hazelcast member, e.g."
                     + " a worker's --hazelcast-port)");
         }
-        HazelcastSettings hz = HazelcastSettings.builder().clusterName(clusterName).members(seeds)
+        HazelcastSettings.Builder hzBuilder = HazelcastSettings.builder().clusterName(clusterName).members(seeds)
                 .mode(HazelcastSettings.Mode.CLIENT).heartbeat(Duration.ofMillis(heartbeatMs))
-                .maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs)).build();
+                .maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs));
+        HazelcastSettings hz = dev.warmroute.cluster.DiscoveryFlags.apply(hzBuilder, discovery, kubernetesServiceDns,
+                kubernetesServiceName, kubernetesNamespace, kubernetesServicePort).build();
         if (shutdownGraceSeconds < 0) {
             throw new IllegalArgumentException("shutdown-grace-seconds: must be positive, got " + shutdownGraceSeconds);
         }

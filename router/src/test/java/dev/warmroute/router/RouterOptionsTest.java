@@ -45,6 +45,19 @@ class RouterOptionsTest {
     }
 
     @Test
+    void kubernetesDiscoveryFindsMembersThroughTheServiceAndIgnoresTheDefaultSeeds() {
+        RouterConfig c = parse("--discovery", "kubernetes", "--kubernetes-service-dns",
+                "warmroute-workers.prod.svc.cluster.local");
+        assertEquals(HazelcastSettings.Discovery.KUBERNETES, c.hazelcast().discovery());
+        assertEquals("warmroute-workers.prod.svc.cluster.local", c.hazelcast().kubernetes().serviceDns());
+        assertEquals(List.of(), c.hazelcast().members());
+        assertEquals(HazelcastSettings.Discovery.TCP_IP, parse().hazelcast().discovery());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> parse("--kubernetes-service-dns", "warmroute-workers"));
+        assertTrue(e.getMessage().contains("--discovery kubernetes"), e.getMessage());
+    }
+
+    @Test
     void flagsFillTheTypedConfig() {
         RouterConfig c = parse("--port", "0", "--router-id", "r-1", "--members", "10.0.0.1:5701, 10.0.0.2:5701",
                 "--cluster-name", "prod", "--load-bound", "1.5", "--max-attempts", "2", "--breaker-window", "20",

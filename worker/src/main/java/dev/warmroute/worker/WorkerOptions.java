@@ -63,6 +63,34 @@ public final class WorkerOptions {
             description = "Hazelcast members to join (empty: start alone, or the only seed).")
     public String members;
 
+    @Option(names = "--discovery", defaultValue = "tcp", paramLabel = "tcp|kubernetes",
+            description = "How to find the Hazelcast cluster: tcp (the --members seeds, default) or kubernetes"
+                    + " (Hazelcast's Kubernetes discovery: --kubernetes-service-dns or --kubernetes-service-name).")
+    public String discovery;
+
+    @Option(names = "--kubernetes-service-dns", defaultValue = "", paramLabel = "NAME",
+            description = "Kubernetes discovery by DNS: the headless service of the workers, e.g."
+                    + " warmroute-workers.default.svc.cluster.local.")
+    public String kubernetesServiceDns;
+
+    @Option(names = "--kubernetes-service-name", defaultValue = "", paramLabel = "NAME",
+            description = "Kubernetes discovery through the API (needs RBAC to read endpoints): the service's name.")
+    public String kubernetesServiceName;
+
+    @Option(names = "--kubernetes-namespace", defaultValue = "", paramLabel = "NS",
+            description = "Namespace of --kubernetes-service-name (default: the pod's own).")
+    public String kubernetesNamespace;
+
+    @Option(names = "--kubernetes-service-port", defaultValue = "0", paramLabel = "PORT",
+            description = "Hazelcast port behind the service (default 0: this worker's --hazelcast-port).")
+    public int kubernetesServicePort;
+
+    @Option(names = "--hazelcast-public-address", defaultValue = "", paramLabel = "HOST:PORT",
+            description = "Address other members and clients use to reach this member, when it differs from the"
+                    + " bound one (NAT). With --hazelcast-host 0.0.0.0 Hazelcast otherwise advertises this machine's"
+                    + " (container's, pod's) first non-loopback address.")
+    public String hazelcastPublicAddress;
+
     @Option(names = "--hazelcast-mode", defaultValue = "member", paramLabel = "member|client",
             description = "Embedded data member (default), or client of an external cluster (which then needs the"
                     + " warmroute-cluster jar on its members' classpath).")
@@ -117,7 +145,9 @@ public final class WorkerOptions {
         };
         List<String> seeds = members.isBlank() ? List.of()
                 : Arrays.stream(members.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
-        if (mode == HazelcastSettings.Mode.CLIENT && seeds.isEmpty()) {
+        HazelcastSettings.Discovery discoveryMode = dev.warmroute.cluster.DiscoveryFlags.parse(discovery);
+        if (mode == HazelcastSettings.Mode.CLIENT && discoveryMode == HazelcastSettings.Discovery.TCP_IP
+                && seeds.isEmpty()) {
             throw new IllegalArgumentException("members: required with --hazelcast-mode client (addresses of the"
                     + " cluster's members)");
         }
@@ -128,10 +158,13 @@ public final class WorkerOptions {
         if (kvCacheMb < 1) {
             throw new IllegalArgumentException("kv-cache-mb: must be at least 1, got " + kvCacheMb);
         }
-        HazelcastSettings hz = HazelcastSettings.builder().clusterName(clusterName).host(hazelcastHost)
-                .port(hazelcastPort).members(seeds).mode(mode).heartbeat(Duration.ofMillis(heartbeatMs))
-                .maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs)).backupCount(backupCount)
-                .sessionMaxIdle(Duration.ofHours(sessionMaxIdleHours)).build();
+        HazelcastSettings.Builder hzBuilder = HazelcastSettings.builder().clusterName(clusterName)
+                .host(hazelcastHost).port(hazelcastPort).members(seeds).mode(mode)
+                .heartbeat(Duration.ofMillis(heartbeatMs)).maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs))
+                .backupCount(backupCount).sessionMaxIdle(Duration.ofHours(sessionMaxIdleHours))
+                .publicAddress(hazelcastPublicAddress);
+        HazelcastSettings hz = dev.warmroute.cluster.DiscoveryFlags.apply(hzBuilder, discovery, kubernetesServiceDns,
+                kubernetesServiceName, kubernetesNamespace, kubernetesServicePort).build();
         return WorkerConfig.builder().host(host).port(port).advertiseAddress(advertiseAddress).workerId(workerId)
                 .hazelcast(hz).model(modelPath).kvCacheMb(kvCacheMb).capacity(capacity).queue(queue)
                 .engineThreads(threads).metricsPort(metricsPort).readyFile(readyFile)

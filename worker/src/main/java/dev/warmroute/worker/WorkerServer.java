@@ -209,8 +209,12 @@ public final class WorkerServer implements AutoCloseable {
 
     /** Hazelcast member address, host:port (empty in client mode). */
     public String hazelcastAddress() {
-        return config.hazelcast().mode() == HazelcastSettings.Mode.MEMBER
-                ? config.hazelcast().host() + ":" + hazelcastPort() : "";
+        if (config.hazelcast().mode() != HazelcastSettings.Mode.MEMBER) {
+            return "";
+        }
+        // The address the member advertises: with a wildcard --hazelcast-host (containers) Hazelcast picks it.
+        com.hazelcast.cluster.Address a = hz.getCluster().getLocalMember().getAddress();
+        return a.getHost() + ":" + a.getPort();
     }
 
     private int hazelcastPort() {

@@ -1,0 +1,157 @@
+package dev.warmroute.cli;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.nio.serialization.compact.CompactSerializer;
+import dev.warmroute.cluster.DiscoveryFlags;
+import dev.warmroute.cluster.HazelcastFactory;
+import dev.warmroute.cluster.HazelcastSettings;
+import dev.warmroute.cluster.ParentWatch;
+import dev.warmroute.cluster.ReadyFile;
+import dev.warmroute.cluster.WorkerRegistration;
+import dev.warmroute.cluster.session.SessionSerializers;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code warmroute member}: a Hazelcast data member with warmroute's map configs and serializers and nothing else, for
+ * a cluster whose data lives apart from the workers ({@code warmroute worker --hazelcast-mode client}). The session
+ * entry processors run on the members that own the data, so such a member must carry them: this command is that
+ * member, from the same jar (a plain Hazelcast distribution would need the warmroute-cluster jar and the serializers
+ * configured by hand).
+ */
+@Command(name = "member", description = {
+        "Run a standalone Hazelcast data member for warmroute (map configs, session entry processors and",
+        "serializers), for workers started with --hazelcast-mode client. SIGTERM leaves the cluster gracefully",
+        "(partitions migrate first)."})
+final class MemberCommand implements Callable<Integer> {
+
+    private static final Logger log = LoggerFactory.getLogger(MemberCommand.class);
+
+    @Option(names = "--hazelcast-host", defaultValue = "127.0.0.1",
+            description = "Bind address; 0.0.0.0 binds all and advertises the machine's own IP (default ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--hazelcast-port", defaultValue = "5701", description = "Member port; 0 picks a free one (default ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--hazelcast-public-address", defaultValue = "", paramLabel = "HOST:PORT",
+            description = "Address others use to reach this member, when it differs from the bound one (NAT).")
+    String publicAddress;
+
+    @Option(names = "--members", defaultValue = "", paramLabel = "HOST:PORT,...",
+            description = "Members to join (TCP-IP discovery; empty: start alone).")
+    String members;
+
+    @Option(names = "--discovery", defaultValue = "tcp", paramLabel = "tcp|kubernetes",
+            description = "tcp (the --members seeds, default) or kubernetes (--kubernetes-service-dns or -name).")
+    String discovery;
+
+    @Option(names = "--kubernetes-service-dns", defaultValue = "", paramLabel = "NAME",
+            description = "Kubernetes discovery by DNS: the members' headless service.")
+    String kubernetesServiceDns;
+
+    @Option(names = "--kubernetes-service-name", defaultValue = "", paramLabel = "NAME",
+            description = "Kubernetes discovery through the API: the service's name.")
+    String kubernetesServiceName;
+
+    @Option(names = "--kubernetes-namespace", defaultValue = "", paramLabel = "NS",
+            description = "Namespace of --kubernetes-service-name (default: the pod's own).")
+    String kubernetesNamespace;
+
+    @Option(names = "--kubernetes-service-port", defaultValue = "0", paramLabel = "PORT",
+            description = "Hazelcast port behind the service (default 0: this member's port).")
+    int kubernetesServicePort;
+
+    @Option(names = "--cluster-name", defaultValue = "warmroute", description = "Hazelcast cluster name (default ${DEFAULT-VALUE}).")
+    String clusterName;
+
+    @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Member heartbeat (default ${DEFAULT-VALUE}).")
+    long heartbeatMs;
+
+    @Option(names = "--max-no-heartbeat-ms", defaultValue = "5000", description = "A member silent this long is removed (default ${DEFAULT-VALUE}).")
+    long maxNoHeartbeatMs;
+
+    @Option(names = "--backup-count", defaultValue = "1", description = "Synchronous backups of each entry (default ${DEFAULT-VALUE}).")
+    int backupCount;
+
+    @Option(names = "--session-max-idle-hours", defaultValue = "168", description = "Sessions untouched this long expire (default ${DEFAULT-VALUE}).")
+    long sessionMaxIdleHours;
+
+    @Option(names = "--ready-file", paramLabel = "FILE", description = "Written with the bound port once the member runs.")
+    Path readyFile;
+
+    @Option(names = "--parent-pid", defaultValue = "0", description = "Exit when this process ends (set by launchers).")
+    long parentPid;
+
+    HazelcastSettings settings() {
+        List<String> seeds = members.isBlank() ? List.of()
+                : Arrays.stream(members.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+        HazelcastSettings.Builder b = HazelcastSettings.builder().clusterName(clusterName).host(host).port(port)
+                .members(seeds).mode(HazelcastSettings.Mode.MEMBER).heartbeat(Duration.ofMillis(heartbeatMs))
+                .maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs)).backupCount(backupCount)
+                .sessionMaxIdle(Duration.ofHours(sessionMaxIdleHours)).publicAddress(publicAddress);
+        return DiscoveryFlags.apply(b, discovery, kubernetesServiceDns, kubernetesServiceName, kubernetesNamespace,
+                kubernetesServicePort).build();
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        HazelcastSettings settings;
+        try {
+            settings = settings();
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        // The records stored in the maps and the entry processors that run here (CommitTurn, CreateSession, ...).
+        List<CompactSerializer<?>> serializers = new ArrayList<>(SessionSerializers.all());
+        serializers.add(new WorkerRegistration.Serializer());
+        HazelcastInstance hz;
+        try {
+            hz = HazelcastFactory.startMember(settings, Map.of("role", "member"), serializers);
+        } catch (RuntimeException e) {
+            throw new UserError("hazelcast member did not start: " + e.getMessage(), e);
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        var address = hz.getCluster().getLocalMember().getAddress();
+        // Logged from the listener: on SIGTERM these run inside Hazelcast's shutdown hook, the last code that runs.
+        hz.getLifecycleService().addLifecycleListener(event -> {
+            switch (event.getState()) {
+                case SHUTTING_DOWN -> log.info("member.stopping address={}:{} (partitions migrate first)",
+                        address.getHost(), address.getPort());
+                case SHUTDOWN -> {
+                    log.info("member.stopped address={}:{}", address.getHost(), address.getPort());
+                    stopped.countDown();
+                }
+                default -> { }
+            }
+        });
+        log.info("member.ready address={}:{} cluster={} discovery={} members={}", address.getHost(),
+                address.getPort(), settings.clusterName(), settings.discovery(), hz.getCluster().getMembers().size());
+        if (readyFile != null) {
+            Map<String, Object> ready = new LinkedHashMap<>();
+            ready.put("role", "member");
+            ready.put("hazelcast_address", address.getHost() + ":" + address.getPort());
+            ready.put("hazelcast_port", address.getPort());
+            ready.put("pid", ProcessHandle.current().pid());
+            ReadyFile.write(readyFile, ready);
+        }
+        if (parentPid > 0) {
+            ParentWatch.exitWhenGone(parentPid);
+        }
+        // SIGTERM: Hazelcast's own shutdown hook (policy GRACEFUL, set by HazelcastFactory) migrates the partitions
+        // away before the member leaves; then the latch opens and the command returns.
+        stopped.await();
+        return 0;
+    }
+}
