@@ -1,31 +1,32 @@
 package dev.warmroute.cli.benchcluster;
 
-import java.util.List;
+import dev.warmroute.router.PlacementMode;
 
 /**
- * The seed's three ways of serving chat, each as a router mode plus worker flags, on the same engine and workers.
+ * The seed's three ways of serving chat, each as a router placement mode plus a worker mode, on the same engine and
+ * workers.
  */
 enum Approach {
     /** Seed approach 1: any worker, full recompute every turn (round robin over {@code --stateless} workers). */
     STATELESS("stateless", "round-robin over --stateless workers: every turn recomputes its whole prompt",
-            List.of("--stateless"), List.of("--placement", "round-robin")),
+            true, PlacementMode.ROUND_ROBIN),
     /** Seed approach 2: sticky sessions by plain hashing, no load bound, no fallback. */
     STATEFUL("stateful", "plain session hashing (--placement hash): KV cache reuse, no load bound, no fallback",
-            List.of(), List.of("--placement", "hash")),
+            false, PlacementMode.HASH),
     /** Seed approach 3, warmroute: bindings, rendezvous hash with a load bound, failover. */
     HYBRID("hybrid", "warmroute defaults: bindings + rendezvous hash + load bound 1.25 + failover",
-            List.of(), List.of());
+            false, PlacementMode.HYBRID);
 
     final String label;
     final String description;
-    final List<String> workerFlags;
-    final List<String> routerFlags;
+    final boolean statelessWorkers;
+    final PlacementMode placement;
 
-    Approach(String label, String description, List<String> workerFlags, List<String> routerFlags) {
+    Approach(String label, String description, boolean statelessWorkers, PlacementMode placement) {
         this.label = label;
         this.description = description;
-        this.workerFlags = workerFlags;
-        this.routerFlags = routerFlags;
+        this.statelessWorkers = statelessWorkers;
+        this.placement = placement;
     }
 
     static Approach parse(String s) {

@@ -5,6 +5,8 @@ import dev.warmroute.api.v1.SessionSettings;
 import dev.warmroute.cli.Json;
 import dev.warmroute.cli.UserError;
 import dev.warmroute.cli.chat.ChatClient;
+import dev.warmroute.cli.cluster.LocalCluster;
+import dev.warmroute.cli.cluster.LocalClusterOptions;
 import dev.warmroute.engine.gguf.GgmlType;
 import dev.warmroute.engine.gguf.GgufFile;
 import dev.warmroute.engine.synth.SyntheticModel;
@@ -28,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.function.ToIntFunction;
 import picocli.CommandLine.Command;
@@ -146,9 +149,6 @@ public final class BenchClusterCommand implements Callable<Integer> {
         Files.createDirectories(logs);
         progress.printf("bench cluster: model %s, logs of the clusters in %s%n", modelFile, logs);
 
-        List<String> workerArgs = List.of("--model", modelFile.toString(), "--threads", String.valueOf(threads),
-                "--capacity", String.valueOf(capacity), "--queue", "1000", "--kv-cache-mb",
-                String.valueOf(kvCacheMb));
         Map<String, Map<Approach, ApproachReport>> results = new LinkedHashMap<>();
         names.forEach(n -> results.put(n, new EnumMap<>(Approach.class)));
         List<String> workerIds = new ArrayList<>();
@@ -157,17 +157,15 @@ public final class BenchClusterCommand implements Callable<Integer> {
             progress.printf("bench cluster: %s: starting %d workers and a router (%s)%n", a.label, workers,
                     a.description);
             progress.flush();
-            List<String> wArgs = new ArrayList<>(workerArgs);
-            wArgs.addAll(a.workerFlags);
-            try (LocalCluster c = LocalCluster.start(a.label, workers, wArgs, a.routerFlags, logs)) {
+            try (LocalCluster c = LocalCluster.start(clusterOptions(modelFile, logs, a), line -> { })) {
                 workerIds.clear();
-                workerIds.addAll(c.workerIds);
-                warmUp(c, a);
+                c.workers().forEach(w -> workerIds.add(w.id()));
+                warmUp(c.target(), workerIds, a);
                 for (ClusterWorkload w : loads.values()) {
                     double before = loadAverage();
-                    LoadRunner.Result r = LoadRunner.run(c.routerAddress(), w, seed, concurrency, progress,
+                    LoadRunner.Result r = LoadRunner.run(c.target(), w, seed, concurrency, progress,
                             a.label + "/" + w.name());
-                    ApproachReport rep = ApproachReport.of(a, r, c.workerIds, before, loadAverage());
+                    ApproachReport rep = ApproachReport.of(a, r, workerIds, before, loadAverage());
                     results.get(w.name()).put(a, rep);
                     progress.printf(Locale.ROOT, "bench cluster: %s/%s: %d turns in %.1f s, %d errors%n", a.label,
                             w.name(), rep.turns(), rep.wallSeconds(), rep.errors());
@@ -189,16 +187,31 @@ public final class BenchClusterCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * One approach's cluster: every port picked by the OS and a cluster name of its own (no clash with a running
+     * cluster or the previous approach's), logs in {@code logs/<approach>}, a queue long enough that the closed loop
+     * never sees RESOURCE_EXHAUSTED.
+     */
+    private LocalClusterOptions clusterOptions(Path modelFile, Path logs, Approach a) {
+        return LocalClusterOptions.builder(modelFile, logs.resolve(a.label)).workers(workers).routerPort(0)
+                .clusterName("bench-" + a.label + "-" + UUID.randomUUID().toString().substring(0, 8))
+                .workerThreads(threads).capacity(capacity).queue(1000).kvCacheMb(kvCacheMb)
+                .statelessWorkers(a.statelessWorkers).placement(a.placement)
+                .shutdownGrace(Duration.ofSeconds(5)).readyTimeout(Duration.ofSeconds(240))
+                .workerJvmFlags(List.of("-Xmx1g", "-XX:+UseParallelGC"))
+                .routerJvmFlags(List.of("-Xmx384m", "-XX:+UseParallelGC")).build();
+    }
+
     /** Runs two short turns on one session per worker (JIT of router, workers and client), then deletes them. */
-    private void warmUp(LocalCluster c, Approach a) {
-        try (ChatClient client = new ChatClient(c.routerAddress(), LoadRunner.OWNER);
-             LoadRunner.Deleter deleter = new LoadRunner.Deleter(c.routerAddress())) {
+    private void warmUp(String target, List<String> workerIds, Approach a) {
+        try (ChatClient client = new ChatClient(target, LoadRunner.OWNER);
+             LoadRunner.Deleter deleter = new LoadRunner.Deleter(target)) {
             SamplingParams sampling = SamplingParams.newBuilder().setTemperature(0).setMaxTokens(8).build();
-            for (String w : c.workerIds) {
+            for (String w : workerIds) {
                 String id = null;
                 for (int i = 0; id == null; i++) {
                     String candidate = "warmup-" + a.label + "-" + i;
-                    if (RendezvousHash.top(candidate, c.workerIds).equals(w)) {
+                    if (RendezvousHash.top(candidate, workerIds).equals(w)) {
                         id = candidate;
                     }
                 }

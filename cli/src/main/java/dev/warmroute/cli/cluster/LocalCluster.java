@@ -224,7 +224,11 @@ public final class LocalCluster implements AutoCloseable {
                 String.valueOf(options.capacity()), "--heartbeat-ms", String.valueOf(options.heartbeat().toMillis()),
                 "--max-no-heartbeat-ms", String.valueOf(options.maxNoHeartbeat().toMillis()),
                 "--shutdown-grace-seconds", String.valueOf(options.shutdownGrace().toSeconds()),
-                "--ready-file", ready.toString(), "--parent-pid", String.valueOf(options.parentPid())));
+                "--ready-file", ready.toString(), "--parent-pid", String.valueOf(options.parentPid()),
+                "--queue", String.valueOf(options.queue())));
+        if (options.statelessWorkers()) {
+            a.add("--stateless");
+        }
         a.addAll(options.extraWorkerArgs());
         return a;
     }
@@ -236,7 +240,7 @@ public final class LocalCluster implements AutoCloseable {
                 String.valueOf(options.heartbeat().toMillis()), "--max-no-heartbeat-ms",
                 String.valueOf(options.maxNoHeartbeat().toMillis()), "--shutdown-grace-seconds",
                 String.valueOf(options.shutdownGrace().toSeconds()), "--ready-file", n.readyFile.toString(),
-                "--parent-pid", String.valueOf(options.parentPid())));
+                "--parent-pid", String.valueOf(options.parentPid()), "--placement", options.placement().flag()));
         n.args.addAll(options.extraRouterArgs());
         router = n;
         progress.accept("starting the router ...");

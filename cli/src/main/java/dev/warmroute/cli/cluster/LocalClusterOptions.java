@@ -1,5 +1,6 @@
 package dev.warmroute.cli.cluster;
 
+import dev.warmroute.router.PlacementMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,6 +22,9 @@ import java.util.Objects;
  * @param workerThreads      compute threads of one forward pass per worker (0 = all cores)
  * @param kvCacheMb          each worker's KV cache budget
  * @param capacity           turns each worker computes at once
+ * @param queue              turns waiting for a slot on each worker before RESOURCE_EXHAUSTED
+ * @param statelessWorkers   workers keep no KV cache between turns ({@code --stateless}: a baseline for benchmarks)
+ * @param placement          how the router picks workers ({@code --placement}; the baselines are for benchmarks)
  * @param heartbeat          Hazelcast heartbeat of members and the router's client
  * @param maxNoHeartbeat     a member silent this long is removed
  * @param shutdownGrace      how long running turns may finish on SIGTERM
@@ -42,6 +46,9 @@ public record LocalClusterOptions(
         int workerThreads,
         int kvCacheMb,
         int capacity,
+        int queue,
+        boolean statelessWorkers,
+        PlacementMode placement,
         Duration heartbeat,
         Duration maxNoHeartbeat,
         Duration shutdownGrace,
@@ -80,6 +87,10 @@ public record LocalClusterOptions(
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity: at least 1, got " + capacity);
         }
+        if (queue < 0) {
+            throw new IllegalArgumentException("queue: 0 or more, got " + queue);
+        }
+        Objects.requireNonNull(placement, "placement");
         extraWorkerArgs = List.copyOf(extraWorkerArgs);
         extraRouterArgs = List.copyOf(extraRouterArgs);
         workerJvmFlags = List.copyOf(workerJvmFlags);
@@ -102,6 +113,9 @@ public record LocalClusterOptions(
         private int workerThreads = -1;
         private int kvCacheMb = 256;
         private int capacity = 2;
+        private int queue = 16;
+        private boolean statelessWorkers = false;
+        private PlacementMode placement = PlacementMode.HYBRID;
         private Duration heartbeat = Duration.ofSeconds(1);
         private Duration maxNoHeartbeat = Duration.ofSeconds(5);
         private Duration shutdownGrace = Duration.ofSeconds(10);
@@ -159,6 +173,21 @@ public record LocalClusterOptions(
             return this;
         }
 
+        public Builder queue(int v) {
+            queue = v;
+            return this;
+        }
+
+        public Builder statelessWorkers(boolean v) {
+            statelessWorkers = v;
+            return this;
+        }
+
+        public Builder placement(PlacementMode v) {
+            placement = v;
+            return this;
+        }
+
         public Builder heartbeat(Duration v) {
             heartbeat = v;
             return this;
@@ -209,7 +238,7 @@ public record LocalClusterOptions(
                     : Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
             int workerPort = firstWorkerPort >= 0 ? firstWorkerPort : routerPort + 1;
             return new LocalClusterOptions(workers, model, dir, clusterName, routerPort, workerPort,
-                    firstHazelcastPort, threads, kvCacheMb, capacity, heartbeat, maxNoHeartbeat, shutdownGrace,
+                    firstHazelcastPort, threads, kvCacheMb, capacity, queue, statelessWorkers, placement, heartbeat, maxNoHeartbeat, shutdownGrace,
                     readyTimeout, parentPid, extraWorkerArgs, extraRouterArgs, workerJvmFlags, routerJvmFlags);
         }
     }
