@@ -15,6 +15,7 @@ import dev.warmroute.cluster.InternalCredential;
 import dev.warmroute.cluster.LenientRequestMarshaller;
 import dev.warmroute.cluster.MetricsServer;
 import dev.warmroute.cluster.ReadyFile;
+import dev.warmroute.cluster.ServiceProcess;
 import dev.warmroute.cluster.WorkerRegistration;
 import dev.warmroute.cluster.WorkerRegistry;
 import io.grpc.BindableService;
@@ -46,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * (a binding read, a compare-and-set when a session moves, a forwarded unary call), never for a whole turn: turns
  * are relayed from callbacks.
  */
-public final class RouterServer implements AutoCloseable {
+public final class RouterServer implements ServiceProcess.Server {
 
     private static final Logger log = LoggerFactory.getLogger(RouterServer.class);
 

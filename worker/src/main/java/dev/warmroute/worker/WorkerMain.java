@@ -1,10 +1,8 @@
 package dev.warmroute.worker;
 
-import dev.warmroute.cluster.ParentWatch;
+import dev.warmroute.cluster.ServiceProcess;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.concurrent.Callable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -17,24 +15,15 @@ import picocli.CommandLine.Mixin;
         description = "Serve ChatService with warm KV caches, sessions in Hazelcast.")
 public final class WorkerMain implements Callable<Integer> {
 
-    private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
+    private static final ServiceProcess PROCESS = new ServiceProcess("worker", WorkerMain.class);
 
     @Mixin
     WorkerOptions options;
 
     public static void main(String[] args) {
         CommandLine cli = new CommandLine(new WorkerMain());
-        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("warmroute worker: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-            if (!(e instanceof IllegalArgumentException)) {
-                e.printStackTrace(cmd.getErr());
-            }
-            return e instanceof IllegalArgumentException ? 2 : 1;
-        });
-        int code = cli.execute(args);
-        if (code != 0) {
-            System.exit(code);
-        }
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> PROCESS.failed(e, cmd.getErr()));
+        ServiceProcess.exitOnFailure(cli.execute(args));
     }
 
     @Override
@@ -46,14 +35,6 @@ public final class WorkerMain implements Callable<Integer> {
     /** Starts the worker, installs the graceful-stop hook and blocks until the server ends. */
     public static void run(WorkerConfig config) throws Exception {
         WorkerServer worker = WorkerServer.start(config, PrometheusRegistry.defaultRegistry);
-        Thread hook = new Thread(() -> {
-            log.info("worker.signal worker={}: stopping gracefully", worker.workerId());
-            worker.close();
-        }, "worker-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        if (config.parentPid() > 0) {
-            ParentWatch.exitWhenGone(config.parentPid());
-        }
-        worker.awaitTermination();
+        PROCESS.serve(worker.workerId(), worker, config.parentPid());
     }
 }

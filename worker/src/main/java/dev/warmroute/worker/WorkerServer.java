@@ -19,6 +19,7 @@ import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.cluster.InternalCredential;
 import dev.warmroute.cluster.MetricsServer;
 import dev.warmroute.cluster.ReadyFile;
+import dev.warmroute.cluster.ServiceProcess;
 import dev.warmroute.cluster.WorkerRegistration;
 import dev.warmroute.cluster.WorkerRegistry;
 import dev.warmroute.cluster.session.SessionRecord;
@@ -48,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * of them are up, and the ready file is written last. Stop order is the reverse, with running turns allowed to
  * finish before the server and the Hazelcast member go.
  */
-public final class WorkerServer implements AutoCloseable {
+public final class WorkerServer implements ServiceProcess.Server {
 
     private static final Logger log = LoggerFactory.getLogger(WorkerServer.class);
 
