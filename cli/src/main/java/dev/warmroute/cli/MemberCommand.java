@@ -12,7 +12,6 @@ import dev.warmroute.cluster.session.SessionSerializers;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,8 +94,7 @@ final class MemberCommand implements Callable<Integer> {
     long parentPid;
 
     HazelcastSettings settings() {
-        List<String> seeds = members.isBlank() ? List.of()
-                : Arrays.stream(members.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+        List<String> seeds = DiscoveryFlags.seeds(members);
         HazelcastSettings.Builder b = HazelcastSettings.builder().clusterName(clusterName).host(host).port(port)
                 .members(seeds).mode(HazelcastSettings.Mode.MEMBER).heartbeat(Duration.ofMillis(heartbeatMs))
                 .maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs)).backupCount(backupCount)

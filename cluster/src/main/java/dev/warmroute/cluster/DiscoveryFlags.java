@@ -1,5 +1,7 @@
 package dev.warmroute.cluster;
 
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -19,6 +21,15 @@ public final class DiscoveryFlags {
             case "kubernetes", "k8s" -> HazelcastSettings.Discovery.KUBERNETES;
             default -> throw new IllegalArgumentException("discovery: tcp or kubernetes, got '" + value + "'");
         };
+    }
+
+    /**
+     * The {@code --members} seeds: comma-separated {@code host:port}, blanks dropped (HazelcastSettings checks each
+     * address); null or blank: none.
+     */
+    public static List<String> seeds(String members) {
+        return members == null || members.isBlank() ? List.of()
+                : Arrays.stream(members.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
     }
 
     /**

@@ -4,12 +4,8 @@ package dev.warmroute.cluster;
 public record HostPort(String host, int port) {
 
     public HostPort {
-        if (host == null || host.isBlank()) {
-            throw new IllegalArgumentException("host: required");
-        }
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("port: must be in [0, 65535], got " + port);
-        }
+        ConfigChecks.requireHost(host);
+        ConfigChecks.requirePort(port, "port");
     }
 
     /** Parses {@code host:port}; the message of a failure starts with {@code field}. */

@@ -1,5 +1,6 @@
 package dev.warmroute.router;
 
+import dev.warmroute.cluster.ConfigChecks;
 import dev.warmroute.cluster.HazelcastSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -89,12 +90,8 @@ public record RouterConfig(
     public RouterConfig {
         Objects.requireNonNull(hazelcast, "hazelcast");
         Objects.requireNonNull(breaker, "breaker");
-        if (host == null || host.isBlank()) {
-            throw new IllegalArgumentException("host: required");
-        }
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("port: must be in [0, 65535], got " + port);
-        }
+        ConfigChecks.requireHost(host);
+        ConfigChecks.requirePort(port, "port");
         routerId = routerId == null ? "" : routerId.strip();
         if (!routerId.isEmpty() && !routerId.matches("[A-Za-z0-9._:@-]{1,128}")) {
             throw new IllegalArgumentException("router-id: must be 1 to 128 characters of [A-Za-z0-9._:@-], got '"
@@ -117,26 +114,16 @@ public record RouterConfig(
             throw new IllegalArgumentException("worker-window-kb: must be in [1, 65536] KiB, got " + workerWindow
                     + " bytes");
         }
-        requirePositive(unaryTimeout, "unary-timeout-ms");
-        requirePositive(turnTimeout, "turn-timeout-seconds");
-        requirePositive(storeTimeout, "store-timeout-ms");
-        requirePositive(shutdownGrace, "shutdown-grace-seconds");
-        if (metricsPort < 0 || metricsPort > 65535) {
-            throw new IllegalArgumentException("metrics-port: must be in [0, 65535] (0 = off), got " + metricsPort);
-        }
-        if (parentPid < 0) {
-            throw new IllegalArgumentException("parent-pid: must be positive (0 = none), got " + parentPid);
-        }
+        ConfigChecks.requirePositive(unaryTimeout, "unary-timeout-ms");
+        ConfigChecks.requirePositive(turnTimeout, "turn-timeout-seconds");
+        ConfigChecks.requirePositive(storeTimeout, "store-timeout-ms");
+        ConfigChecks.requirePositive(shutdownGrace, "shutdown-grace-seconds");
+        ConfigChecks.requireMetricsPort(metricsPort);
+        ConfigChecks.requireParentPid(parentPid);
         Objects.requireNonNull(placement, "placement");
         if (!(rebalanceRate > 0 && rebalanceRate <= 100_000)) {
             throw new IllegalArgumentException("rebalance-rate: must be in (0, 100000] moves per second, got "
                     + rebalanceRate);
-        }
-    }
-
-    private static void requirePositive(Duration d, String name) {
-        if (d == null || d.isNegative() || d.isZero()) {
-            throw new IllegalArgumentException(name + ": must be positive, got " + d);
         }
     }
 

@@ -1,9 +1,9 @@
 package dev.warmroute.router;
 
+import dev.warmroute.cluster.DiscoveryFlags;
 import dev.warmroute.cluster.HazelcastSettings;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import picocli.CommandLine.Option;
 
@@ -130,12 +130,10 @@ public final class RouterOptions {
 
     /** The typed config; IllegalArgumentException naming the flag when a value is out of range. */
     public RouterConfig toConfig() {
-        boolean kubernetes = dev.warmroute.cluster.DiscoveryFlags.parse(discovery)
-                == HazelcastSettings.Discovery.KUBERNETES;
+        boolean kubernetes = DiscoveryFlags.parse(discovery) == HazelcastSettings.Discovery.KUBERNETES;
         // With Kubernetes discovery the members are found through the service; --members (which has a default)
         // is ignored rather than refused.
-        List<String> seeds = kubernetes || members == null || members.isBlank() ? List.of()
-                : Arrays.stream(members.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+        List<String> seeds = kubernetes ? List.of() : DiscoveryFlags.seeds(members);
         if (seeds.isEmpty() && !kubernetes) {
             throw new IllegalArgumentException("members: required (host:port of at least one Hazelcast member, e.g."
                     + " a worker's --hazelcast-port)");
@@ -143,7 +141,7 @@ public final class RouterOptions {
         HazelcastSettings.Builder hzBuilder = HazelcastSettings.builder().clusterName(clusterName).members(seeds)
                 .mode(HazelcastSettings.Mode.CLIENT).heartbeat(Duration.ofMillis(heartbeatMs))
                 .maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs));
-        HazelcastSettings hz = dev.warmroute.cluster.DiscoveryFlags.apply(hzBuilder, discovery, kubernetesServiceDns,
+        HazelcastSettings hz = DiscoveryFlags.apply(hzBuilder, discovery, kubernetesServiceDns,
                 kubernetesServiceName, kubernetesNamespace, kubernetesServicePort).build();
         if (shutdownGraceSeconds < 0) {
             throw new IllegalArgumentException("shutdown-grace-seconds: must be positive, got " + shutdownGraceSeconds);

@@ -1,6 +1,7 @@
 package dev.warmroute.worker;
 
 import dev.warmroute.cluster.ApiLimits;
+import dev.warmroute.cluster.ConfigChecks;
 import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.cluster.HostPort;
 import java.nio.file.Path;
@@ -58,12 +59,8 @@ public record WorkerConfig(
 
     public WorkerConfig {
         Objects.requireNonNull(hazelcast, "hazelcast");
-        if (host == null || host.isBlank()) {
-            throw new IllegalArgumentException("host: required");
-        }
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("port: must be in [0, 65535], got " + port);
-        }
+        ConfigChecks.requireHost(host);
+        ConfigChecks.requirePort(port, "port");
         advertiseAddress = advertiseAddress == null ? "" : advertiseAddress.strip();
         if (!advertiseAddress.isEmpty()) {
             HostPort.parse(advertiseAddress, "advertise-address");
@@ -86,28 +83,18 @@ public record WorkerConfig(
         if (engineThreads < 0 || engineThreads > 1024) {
             throw new IllegalArgumentException("threads: must be in [0, 1024] (0 = all cores), got " + engineThreads);
         }
-        if (metricsPort < 0 || metricsPort > 65535) {
-            throw new IllegalArgumentException("metrics-port: must be in [0, 65535] (0 = off), got " + metricsPort);
-        }
-        requirePositive(shutdownGrace, "shutdown-grace-seconds");
-        requirePositive(storeTimeout, "store-timeout-ms");
-        requirePositive(sessionWait, "session-wait-ms");
-        requirePositive(streamStall, "stream-stall-seconds");
+        ConfigChecks.requireMetricsPort(metricsPort);
+        ConfigChecks.requirePositive(shutdownGrace, "shutdown-grace-seconds");
+        ConfigChecks.requirePositive(storeTimeout, "store-timeout-ms");
+        ConfigChecks.requirePositive(sessionWait, "session-wait-ms");
+        ConfigChecks.requirePositive(streamStall, "stream-stall-seconds");
         if (sessionWaiters < 0 || sessionWaiters > 1000) {
             throw new IllegalArgumentException("session-waiters: must be in [0, 1000], got " + sessionWaiters);
         }
         if (prefillChunk < 1 || prefillChunk > 65536) {
             throw new IllegalArgumentException("prefill-chunk: must be in [1, 65536], got " + prefillChunk);
         }
-        if (parentPid < 0) {
-            throw new IllegalArgumentException("parent-pid: must be positive (0 = none), got " + parentPid);
-        }
-    }
-
-    private static void requirePositive(Duration d, String name) {
-        if (d == null || d.isNegative() || d.isZero()) {
-            throw new IllegalArgumentException(name + ": must be positive, got " + d);
-        }
+        ConfigChecks.requireParentPid(parentPid);
     }
 
     public static Builder builder() {

@@ -1,10 +1,10 @@
 package dev.warmroute.worker;
 
+import dev.warmroute.cluster.DiscoveryFlags;
 import dev.warmroute.cluster.HazelcastSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import picocli.CommandLine.Option;
 
@@ -143,9 +143,8 @@ public final class WorkerOptions {
             default -> throw new IllegalArgumentException("hazelcast-mode: member or client, got '" + hazelcastMode
                     + "'");
         };
-        List<String> seeds = members.isBlank() ? List.of()
-                : Arrays.stream(members.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
-        HazelcastSettings.Discovery discoveryMode = dev.warmroute.cluster.DiscoveryFlags.parse(discovery);
+        List<String> seeds = DiscoveryFlags.seeds(members);
+        HazelcastSettings.Discovery discoveryMode = DiscoveryFlags.parse(discovery);
         if (mode == HazelcastSettings.Mode.CLIENT && discoveryMode == HazelcastSettings.Discovery.TCP_IP
                 && seeds.isEmpty()) {
             throw new IllegalArgumentException("members: required with --hazelcast-mode client (addresses of the"
@@ -163,7 +162,7 @@ public final class WorkerOptions {
                 .heartbeat(Duration.ofMillis(heartbeatMs)).maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs))
                 .backupCount(backupCount).sessionMaxIdle(Duration.ofHours(sessionMaxIdleHours))
                 .publicAddress(hazelcastPublicAddress);
-        HazelcastSettings hz = dev.warmroute.cluster.DiscoveryFlags.apply(hzBuilder, discovery, kubernetesServiceDns,
+        HazelcastSettings hz = DiscoveryFlags.apply(hzBuilder, discovery, kubernetesServiceDns,
                 kubernetesServiceName, kubernetesNamespace, kubernetesServicePort).build();
         return WorkerConfig.builder().host(host).port(port).advertiseAddress(advertiseAddress).workerId(workerId)
                 .hazelcast(hz).model(modelPath).kvCacheMb(kvCacheMb).capacity(capacity).queue(queue)
