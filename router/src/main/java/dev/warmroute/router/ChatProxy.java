@@ -150,7 +150,7 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
         unary(out, () -> {
             requireReady();
             RequestChecks.pageSize(request.getPageSize());
-            return forward(CallMetadata.owner(), ChatServiceGrpc.getListSessionsMethod(), request);
+            return forward(CallerHeaders.owner(), ChatServiceGrpc.getListSessionsMethod(), request);
         });
     }
 
@@ -207,7 +207,7 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
         }
         long start = System.nanoTime();
         Channel channel = ClientInterceptors.intercept(h.channel(),
-                MetadataUtils.newAttachHeadersInterceptor(CallMetadata.forwardHeaders()));
+                MetadataUtils.newAttachHeadersInterceptor(CallerHeaders.forwardHeaders()));
         CallOptions options = CallOptions.DEFAULT;
         if (Context.current().getDeadline() == null) {
             options = options.withDeadlineAfter(env.config().unaryTimeout().toMillis(), TimeUnit.MILLISECONDS);

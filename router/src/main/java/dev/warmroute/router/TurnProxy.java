@@ -9,6 +9,7 @@ import dev.warmroute.api.v1.SendMessageResponse;
 import dev.warmroute.api.v1.TokenDelta;
 import dev.warmroute.api.v1.TurnComplete;
 import dev.warmroute.api.v1.TurnStarted;
+import dev.warmroute.cluster.CallMetadata;
 import dev.warmroute.cluster.InternalCredential;
 import io.grpc.Context;
 import io.grpc.Metadata;
@@ -104,7 +105,7 @@ final class TurnProxy {
         this.requestId = request.getRequestId();
         this.out = out;
         this.serverContext = Context.current();
-        this.forwardHeaders = CallMetadata.forwardHeaders();
+        this.forwardHeaders = CallerHeaders.forwardHeaders();
         this.trailers = CallMetadata.trailers();
         this.arrivalNanos = arrivalNanos;
     }

@@ -25,6 +25,7 @@ import dev.warmroute.api.v1.TurnComplete;
 import dev.warmroute.api.v1.UndrainWorkerRequest;
 import dev.warmroute.api.v1.WorkerHealth;
 import dev.warmroute.api.v1.WorkerStatus;
+import dev.warmroute.cluster.CallMetadata;
 import dev.warmroute.cluster.HazelcastFactory;
 import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.cluster.InternalCredential;

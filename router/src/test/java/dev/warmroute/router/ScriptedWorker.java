@@ -10,6 +10,7 @@ import dev.warmroute.api.v1.Session;
 import dev.warmroute.api.v1.TokenDelta;
 import dev.warmroute.api.v1.TurnComplete;
 import dev.warmroute.api.v1.TurnStarted;
+import dev.warmroute.cluster.CallMetadata;
 import dev.warmroute.cluster.GrpcServers;
 import io.grpc.Context;
 import io.grpc.Contexts;

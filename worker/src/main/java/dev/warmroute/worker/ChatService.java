@@ -15,6 +15,7 @@ import dev.warmroute.api.v1.SendMessageResponse;
 import dev.warmroute.api.v1.Session;
 import dev.warmroute.api.v1.SessionSettings;
 import dev.warmroute.cluster.ApiLimits;
+import dev.warmroute.cluster.CallMetadata;
 import dev.warmroute.cluster.InternalCredential;
 import dev.warmroute.cluster.session.SessionRecord;
 import dev.warmroute.cluster.session.StoredSettings;
@@ -90,7 +91,7 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
     public void sendMessage(SendMessageRequest request, StreamObserver<SendMessageResponse> observer) {
         long arrival = System.nanoTime();
         ServerCallStreamObserver<SendMessageResponse> call = (ServerCallStreamObserver<SendMessageResponse>) observer;
-        TurnStream stream = new TurnStream(call, Context.current().getDeadline(), streamStall, Trailers.current());
+        TurnStream stream = new TurnStream(call, Context.current().getDeadline(), streamStall, CallMetadata.trailers());
         TurnRunner.TurnRequest turn;
         try {
             if (shuttingDown || starting) {

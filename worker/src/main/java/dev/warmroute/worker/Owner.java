@@ -1,6 +1,7 @@
 package dev.warmroute.worker;
 
 import dev.warmroute.cluster.ApiLimits;
+import dev.warmroute.cluster.CallMetadata;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Metadata;
@@ -15,8 +16,6 @@ import io.grpc.Status;
  */
 public final class Owner {
 
-    public static final Metadata.Key<String> METADATA_KEY =
-            Metadata.Key.of("x-warmroute-owner", Metadata.ASCII_STRING_MARSHALLER);
     public static final String ANONYMOUS = "anonymous";
 
     static final Context.Key<String> CONTEXT_KEY = Context.key("warmroute-owner");
@@ -36,7 +35,7 @@ public final class Owner {
             @Override
             public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                     ServerCallHandler<Q, R> next) {
-                String owner = headers.get(METADATA_KEY);
+                String owner = headers.get(CallMetadata.OWNER);
                 if (owner == null) {
                     owner = ANONYMOUS;
                 } else if (!ApiLimits.OWNER.matcher(owner).matches()) {

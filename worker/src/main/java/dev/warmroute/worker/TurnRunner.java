@@ -13,6 +13,7 @@ import dev.warmroute.api.v1.TurnComplete;
 import dev.warmroute.api.v1.TurnStarted;
 import dev.warmroute.api.v1.Usage;
 import dev.warmroute.api.v1.WindowInfo;
+import dev.warmroute.cluster.CallMetadata;
 import dev.warmroute.cluster.session.CommitResult;
 import dev.warmroute.cluster.session.CommitTurn;
 import dev.warmroute.cluster.session.SessionRecord;
@@ -243,8 +244,8 @@ final class TurnRunner {
                 Usage usage = Usage.newBuilder().setPromptTokens(prompt.length).setReusedTokens(reused)
                         .setComputedTokens(computed).setGeneratedTokens(stored.assistantTokens().length).build();
                 clock.totalMs = ms(System.nanoTime() - t.arrivalNanos());
-                stream.trailer(Trailers.WORKER, workerId);
-                stream.trailer(Trailers.CACHE, CacheOutcomes.trailer(reported));
+                stream.trailer(CallMetadata.WORKER, workerId);
+                stream.trailer(CallMetadata.CACHE, CacheOutcomes.trailer(reported));
                 stream.send(SendMessageResponse.newBuilder().setComplete(TurnComplete.newBuilder()
                         .setRequestId(t.requestId()).setTurnIndex(stored.index()).setVersion(stored.index() + 1L)
                         .setText(stored.assistantText())
@@ -302,7 +303,7 @@ final class TurnRunner {
             } else {
                 metrics.failed();
             }
-            stream.trailer(Trailers.WORKER, workerId);
+            stream.trailer(CallMetadata.WORKER, workerId);
             stream.fail(status);
         }
     }
@@ -323,8 +324,8 @@ final class TurnRunner {
                 .addAllTokenIds(Arrays.stream(turn.assistantTokens()).boxed().toList()).setIndex(0)).build());
         clock.ttftMs = ms(System.nanoTime() - clock.arrival);
         clock.totalMs = clock.ttftMs;
-        stream.trailer(Trailers.WORKER, workerId);
-        stream.trailer(Trailers.CACHE, CacheOutcomes.trailer(outcome));
+        stream.trailer(CallMetadata.WORKER, workerId);
+        stream.trailer(CallMetadata.CACHE, CacheOutcomes.trailer(outcome));
         stream.send(SendMessageResponse.newBuilder().setComplete(TurnComplete.newBuilder()
                 .setRequestId(t.requestId()).setTurnIndex(turn.index()).setVersion(turn.index() + 1L)
                 .setText(turn.assistantText()).setFinishReason(FinishReason.forNumber(turn.finishReason()))

@@ -1,6 +1,7 @@
 package dev.warmroute.worker;
 
 import dev.warmroute.api.v1.SendMessageResponse;
+import dev.warmroute.cluster.CallMetadata;
 import io.grpc.Deadline;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -100,10 +101,7 @@ final class TurnStream {
 
     /** Adds a trailer sent with the final status (success or error). */
     void trailer(Metadata.Key<String> key, String value) {
-        synchronized (trailers) {
-            trailers.removeAll(key);
-            trailers.put(key, value);
-        }
+        CallMetadata.setTrailer(trailers, key, value);
     }
 
     /** Ends the stream with OK. */

@@ -15,6 +15,7 @@ import dev.warmroute.api.v1.SamplingParams;
 import dev.warmroute.api.v1.SendMessageRequest;
 import dev.warmroute.api.v1.Session;
 import dev.warmroute.api.v1.SessionSettings;
+import dev.warmroute.cluster.CallMetadata;
 import io.grpc.CallOptions;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -154,7 +155,7 @@ class BadInputTest {
         assertTrue(e.getStatus().getDescription().startsWith("page_token: not issued by this service"));
 
         Metadata badOwner = new Metadata();
-        badOwner.put(Owner.METADATA_KEY, "spaces are not allowed");
+        badOwner.put(CallMetadata.OWNER, "spaces are not allowed");
         try (ChatClient other = new ChatClient(worker.address(), badOwner)) {
             e = assertThrows(StatusRuntimeException.class, () -> other.blocking.getSession(
                     GetSessionRequest.newBuilder().setSessionId(SESSION).build()));

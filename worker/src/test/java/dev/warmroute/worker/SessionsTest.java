@@ -15,6 +15,7 @@ import dev.warmroute.api.v1.Role;
 import dev.warmroute.api.v1.SamplingParams;
 import dev.warmroute.api.v1.Session;
 import dev.warmroute.api.v1.SessionSettings;
+import dev.warmroute.cluster.CallMetadata;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -33,7 +34,7 @@ class SessionsTest {
 
     static Metadata owner(String name) {
         Metadata m = new Metadata();
-        m.put(Owner.METADATA_KEY, name);
+        m.put(CallMetadata.OWNER, name);
         return m;
     }
 

@@ -155,8 +155,7 @@ final class LoadRunner {
         Deleter(String target) {
             channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(target).usePlaintext().build();
             io.grpc.Metadata headers = new io.grpc.Metadata();
-            headers.put(io.grpc.Metadata.Key.of("x-warmroute-owner", io.grpc.Metadata.ASCII_STRING_MARSHALLER),
-                    OWNER);
+            headers.put(dev.warmroute.cluster.CallMetadata.OWNER, OWNER);
             stub = dev.warmroute.api.v1.ChatServiceGrpc.newBlockingStub(channel).withInterceptors(
                     io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers));
         }

@@ -12,6 +12,7 @@ import dev.warmroute.api.v1.SessionSettings;
 import dev.warmroute.api.v1.TokenDelta;
 import dev.warmroute.api.v1.TurnComplete;
 import dev.warmroute.api.v1.TurnStarted;
+import dev.warmroute.cluster.CallMetadata;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -30,9 +31,6 @@ import java.util.function.Consumer;
  */
 public final class ChatClient implements AutoCloseable {
 
-    private static final Metadata.Key<String> OWNER = Metadata.Key.of("x-warmroute-owner",
-            Metadata.ASCII_STRING_MARSHALLER);
-
     private final ManagedChannel channel;
     private final io.grpc.Channel calls;
 
@@ -44,7 +42,7 @@ public final class ChatClient implements AutoCloseable {
         this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
         Metadata headers = new Metadata();
         if (owner != null && !owner.isBlank()) {
-            headers.put(OWNER, owner);
+            headers.put(CallMetadata.OWNER, owner);
         }
         this.calls = ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
     }
