@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 /** Cancellation mid-stream and per-session ordering, on real workers. */
 class CancelAndOrderingTest {
 
+    private static TwoWorkers workers;
     private static String cluster;
     private static WorkerServer worker;
     private static WorkerServer other;
@@ -28,24 +29,17 @@ class CancelAndOrderingTest {
 
     @BeforeAll
     static void start() throws Exception {
-        cluster = TestWorkers.clusterName();
-        worker = TestWorkers.start(cluster, List.of());
-        other = TestWorkers.start(cluster, List.of(worker.hazelcastAddress()));
-        client = new ChatClient(worker.address());
-        otherClient = new ChatClient(other.address());
+        workers = TwoWorkers.start();
+        cluster = workers.cluster();
+        worker = workers.a();
+        other = workers.b();
+        client = workers.toA();
+        otherClient = workers.toB();
     }
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {client, otherClient, other, worker}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception ignored) {
-                // best effort
-            }
-        }
+        TestWorkers.closeQuietly(workers);
     }
 
     private static Session session(String id) {

@@ -26,6 +26,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class ColdEqualsWarmTest {
 
+    private static TwoWorkers workers;
     private static WorkerServer a;
     private static WorkerServer b;
     private static ChatClient toA;
@@ -36,24 +37,16 @@ class ColdEqualsWarmTest {
 
     @BeforeAll
     static void start() throws Exception {
-        String cluster = TestWorkers.clusterName();
-        a = TestWorkers.start(cluster, List.of());
-        b = TestWorkers.start(cluster, List.of(a.hazelcastAddress()));
-        toA = new ChatClient(a.address());
-        toB = new ChatClient(b.address());
+        workers = TwoWorkers.start();
+        a = workers.a();
+        b = workers.b();
+        toA = workers.toA();
+        toB = workers.toB();
     }
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {toA, toB, b, a}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception ignored) {
-                // best effort
-            }
-        }
+        TestWorkers.closeQuietly(workers);
     }
 
     @ParameterizedTest(name = "temperature {0}")

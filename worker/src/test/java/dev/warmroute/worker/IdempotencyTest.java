@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 /** The same request id, again and on another worker: one committed turn, the same answer every time. */
 class IdempotencyTest {
 
+    private static TwoWorkers workers;
     private static WorkerServer a;
     private static WorkerServer b;
     private static ChatClient toA;
@@ -24,24 +25,16 @@ class IdempotencyTest {
 
     @BeforeAll
     static void start() throws Exception {
-        String cluster = TestWorkers.clusterName();
-        a = TestWorkers.start(cluster, List.of());
-        b = TestWorkers.start(cluster, List.of(a.hazelcastAddress()));
-        toA = new ChatClient(a.address());
-        toB = new ChatClient(b.address());
+        workers = TwoWorkers.start();
+        a = workers.a();
+        b = workers.b();
+        toA = workers.toA();
+        toB = workers.toB();
     }
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {toA, toB, b, a}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception ignored) {
-                // best effort
-            }
-        }
+        TestWorkers.closeQuietly(workers);
     }
 
     private static Session session(String id) {

@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
  */
 class ResumeTest {
 
+    private static TwoWorkers workers;
     private static WorkerServer a;
     private static WorkerServer b;
     private static ChatClient toA;
@@ -38,10 +39,10 @@ class ResumeTest {
 
     @BeforeAll
     static void start() throws Exception {
-        String cluster = TestWorkers.clusterName();
-        a = TestWorkers.start(cluster, List.of());
-        b = TestWorkers.start(cluster, List.of(a.hazelcastAddress()));
-        toA = new ChatClient(a.address());
+        workers = TwoWorkers.start();
+        a = workers.a();
+        b = workers.b();
+        toA = workers.toA();
         Metadata internal = new Metadata();
         internal.put(InternalCredential.METADATA_KEY, InternalCredential.obtain(b.hazelcast()).token());
         internalToB = new ChatClient(b.address(), internal);
@@ -49,15 +50,7 @@ class ResumeTest {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {toA, internalToB, b, a}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception ignored) {
-                // best effort
-            }
-        }
+        TestWorkers.closeQuietly(internalToB, workers);
     }
 
     private static Session session(String id) {

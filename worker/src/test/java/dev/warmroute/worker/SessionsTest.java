@@ -47,15 +47,7 @@ class SessionsTest {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {alice, bob, worker}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception ignored) {
-                // best effort
-            }
-        }
+        TestWorkers.closeQuietly(alice, bob, worker);
     }
 
     @Test

@@ -40,6 +40,19 @@ final class TestWorkers {
         return b.build();
     }
 
+    /** Closes each in order, going on past failures (test teardown: the next test class must still start). */
+    static void closeQuietly(AutoCloseable... all) {
+        for (AutoCloseable c : all) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception ignored) {
+                // best effort
+            }
+        }
+    }
+
     static WorkerServer start(String cluster, List<String> seeds) throws IOException {
         return WorkerServer.start(config(cluster, seeds, b -> { }));
     }
