@@ -12,8 +12,6 @@ import dev.warmroute.api.v1.SessionSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -24,30 +22,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * <p>Both runs need the same session id (the sampler's draws depend on it), so the warm run's session is deleted and
  * created again with the same settings and seed before the mixed run.
  */
-class ColdEqualsWarmTest {
-
-    private static TwoWorkers workers;
-    private static WorkerServer a;
-    private static WorkerServer b;
-    private static ChatClient toA;
-    private static ChatClient toB;
+class ColdEqualsWarmTest extends OnTwoWorkers {
 
     static final List<String> MESSAGES = List.of("Tell me about a little dog.", "What did the dog find?",
             "Who did the dog meet?", "How did the story end?");
-
-    @BeforeAll
-    static void start() throws Exception {
-        workers = TwoWorkers.start();
-        a = workers.a();
-        b = workers.b();
-        toA = workers.toA();
-        toB = workers.toB();
-    }
-
-    @AfterAll
-    static void stop() {
-        TestWorkers.closeQuietly(workers);
-    }
 
     @ParameterizedTest(name = "temperature {0}")
     @ValueSource(floats = {0f, 0.9f})

@@ -10,32 +10,10 @@ import dev.warmroute.api.v1.Session;
 import io.grpc.Status;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The same request id, again and on another worker: one committed turn, the same answer every time. */
-class IdempotencyTest {
-
-    private static TwoWorkers workers;
-    private static WorkerServer a;
-    private static WorkerServer b;
-    private static ChatClient toA;
-    private static ChatClient toB;
-
-    @BeforeAll
-    static void start() throws Exception {
-        workers = TwoWorkers.start();
-        a = workers.a();
-        b = workers.b();
-        toA = workers.toA();
-        toB = workers.toB();
-    }
-
-    @AfterAll
-    static void stop() {
-        TestWorkers.closeQuietly(workers);
-    }
+class IdempotencyTest extends OnTwoWorkers {
 
     private static Session session(String id) {
         return toA.blocking.getSession(GetSessionRequest.newBuilder().setSessionId(id).setIncludeMessages(true)

@@ -15,8 +15,6 @@ import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
@@ -25,29 +23,9 @@ import org.junit.jupiter.api.Test;
  * Pruning with the real template and tokenizer: cuts are reported and stored, the turn after a cut is warm again,
  * and a worker that serves the session from the history alone cuts at the same place and gives the same answers.
  */
-class PruningTest {
-
-    private static TwoWorkers workers;
-    private static WorkerServer a;
-    private static WorkerServer b;
-    private static ChatClient toA;
-    private static ChatClient toB;
+class PruningTest extends OnTwoWorkers {
 
     static final int TURNS = 10;
-
-    @BeforeAll
-    static void start() throws Exception {
-        workers = TwoWorkers.start();
-        a = workers.a();
-        b = workers.b();
-        toA = workers.toA();
-        toB = workers.toB();
-    }
-
-    @AfterAll
-    static void stop() {
-        TestWorkers.closeQuietly(workers);
-    }
 
     static SessionSettings settings(PruningPolicy policy) {
         return SessionSettings.newBuilder().setContextBudgetTokens(320).setPruningPolicy(policy)

@@ -26,31 +26,23 @@ import org.junit.jupiter.api.Test;
  * history + the partial answer, streams only the new tokens, and commits the whole answer once, the same answer the
  * uninterrupted turn gives (sampled, with a fixed seed).
  */
-class ResumeTest {
+class ResumeTest extends OnTwoWorkers {
 
-    private static TwoWorkers workers;
-    private static WorkerServer a;
-    private static WorkerServer b;
-    private static ChatClient toA;
     private static ChatClient internalToB;
 
     static final SessionSettings SETTINGS = SessionSettings.newBuilder().setSampling(SamplingParams.newBuilder()
             .setTemperature(0.9f).setSeed(99).setMaxTokens(40)).build();
 
     @BeforeAll
-    static void start() throws Exception {
-        workers = TwoWorkers.start();
-        a = workers.a();
-        b = workers.b();
-        toA = workers.toA();
+    static void startInternalClient() {
         Metadata internal = new Metadata();
         internal.put(InternalCredential.METADATA_KEY, InternalCredential.obtain(b.hazelcast()).token());
         internalToB = new ChatClient(b.address(), internal);
     }
 
     @AfterAll
-    static void stop() {
-        TestWorkers.closeQuietly(internalToB, workers);
+    static void stopInternalClient() {
+        TestWorkers.closeQuietly(internalToB);
     }
 
     private static Session session(String id) {
