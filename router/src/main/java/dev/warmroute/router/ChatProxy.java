@@ -10,6 +10,7 @@ import dev.warmroute.api.v1.ListSessionsResponse;
 import dev.warmroute.api.v1.SendMessageRequest;
 import dev.warmroute.api.v1.SendMessageResponse;
 import dev.warmroute.api.v1.Session;
+import dev.warmroute.cluster.InternalErrors;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
@@ -47,6 +48,8 @@ import org.slf4j.LoggerFactory;
 final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
 
     private static final Logger log = LoggerFactory.getLogger(ChatProxy.class);
+    /** Unary handlers: statuses go to the client as they are, anything else is INTERNAL with an id. */
+    private static final InternalErrors ERRORS = new InternalErrors("router", log, "call.error");
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final TurnProxy.Env env;
@@ -79,7 +82,7 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
 
     @Override
     public void createSession(CreateSessionRequest request, StreamObserver<Session> out) {
-        unary(out, () -> {
+        ERRORS.unary(out, () -> {
             requireReady();
             String id = RequestChecks.optionalId("session_id", request.getSessionId());
             RequestChecks.content("system_prompt", request.getSystemPromptBytes(), true);
@@ -120,7 +123,7 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
 
     @Override
     public void getSession(GetSessionRequest request, StreamObserver<Session> out) {
-        unary(out, () -> {
+        ERRORS.unary(out, () -> {
             requireReady();
             String id = RequestChecks.sessionId(request.getSessionId());
             return forward(id, ChatServiceGrpc.getGetSessionMethod(), request);
@@ -129,7 +132,7 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
 
     @Override
     public void deleteSession(DeleteSessionRequest request, StreamObserver<DeleteSessionResponse> out) {
-        unary(out, () -> {
+        ERRORS.unary(out, () -> {
             requireReady();
             String id = RequestChecks.sessionId(request.getSessionId());
             try {
@@ -147,7 +150,7 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
 
     @Override
     public void listSessions(ListSessionsRequest request, StreamObserver<ListSessionsResponse> out) {
-        unary(out, () -> {
+        ERRORS.unary(out, () -> {
             requireReady();
             RequestChecks.pageSize(request.getPageSize());
             return forward(CallerHeaders.owner(), ChatServiceGrpc.getListSessionsMethod(), request);
@@ -239,24 +242,5 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
         StringBuilder sb = new StringBuilder();
         failures.forEach((w, why) -> sb.append(sb.isEmpty() ? "" : "; ").append(w).append(": ").append(why));
         return sb.toString();
-    }
-
-    /** Runs a unary handler: statuses go to the client as they are, anything else is INTERNAL with an id. */
-    private static <T> void unary(StreamObserver<T> out, java.util.function.Supplier<T> handler) {
-        T result;
-        try {
-            result = handler.get();
-        } catch (StatusRuntimeException e) {
-            out.onError(e);
-            return;
-        } catch (RuntimeException e) {
-            String errorId = UUID.randomUUID().toString().substring(0, 8);
-            log.error("call.error error_id={}", errorId, e);
-            out.onError(Status.INTERNAL.withDescription("internal error " + errorId + " (see the router log): "
-                    + e.getClass().getSimpleName()).asRuntimeException());
-            return;
-        }
-        out.onNext(result);
-        out.onCompleted();
     }
 }

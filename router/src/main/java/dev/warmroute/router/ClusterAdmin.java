@@ -17,14 +17,13 @@ import dev.warmroute.api.v1.WorkerStats;
 import dev.warmroute.api.v1.WorkerStatus;
 import dev.warmroute.cluster.ClusterMaps;
 import dev.warmroute.cluster.ClusterSafety;
+import dev.warmroute.cluster.InternalErrors;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -43,6 +42,7 @@ import org.slf4j.LoggerFactory;
 final class ClusterAdmin extends AdminServiceGrpc.AdminServiceImplBase {
 
     private static final Logger log = LoggerFactory.getLogger(ClusterAdmin.class);
+    private static final InternalErrors ERRORS = new InternalErrors("router", log, "admin.error");
     private static final Duration STATS_DEADLINE = Duration.ofSeconds(2);
 
     private final TurnProxy.Env env;
@@ -60,7 +60,7 @@ final class ClusterAdmin extends AdminServiceGrpc.AdminServiceImplBase {
 
     @Override
     public void getClusterStatus(GetClusterStatusRequest request, StreamObserver<ClusterStatus> out) {
-        try {
+        ERRORS.unary(out, () -> {
             requireReady();
             List<WorkerHandle> workers = directory.all();
             List<CompletableFuture<WorkerStats>> stats = new ArrayList<>();
@@ -104,18 +104,13 @@ final class ClusterAdmin extends AdminServiceGrpc.AdminServiceImplBase {
                     .setRebalance(env.router().rebalancing()).setRebalanceRate(env.router().rebalanceRate())
                     .setTurnsRebalanced(m.turnsRebalanced())
                     .setRebalancesDeferred(env.router().rebalancesDeferred());
-            out.onNext(b.build());
-            out.onCompleted();
-        } catch (StatusRuntimeException e) {
-            out.onError(e);
-        } catch (RuntimeException e) {
-            out.onError(internal(e));
-        }
+            return b.build();
+        });
     }
 
     @Override
     public void drainWorker(DrainWorkerRequest request, StreamObserver<DrainWorkerResponse> out) {
-        try {
+        ERRORS.unary(out, () -> {
             requireReady();
             WorkerHandle h = worker(request.getWorkerId());
             if (!request.getForce()) {
@@ -133,28 +128,18 @@ final class ClusterAdmin extends AdminServiceGrpc.AdminServiceImplBase {
                 }
             }
             setDraining(h.id(), true);
-            out.onNext(DrainWorkerResponse.newBuilder().setWorker(status(h)).build());
-            out.onCompleted();
-        } catch (StatusRuntimeException e) {
-            out.onError(e);
-        } catch (RuntimeException e) {
-            out.onError(internal(e));
-        }
+            return DrainWorkerResponse.newBuilder().setWorker(status(h)).build();
+        });
     }
 
     @Override
     public void undrainWorker(UndrainWorkerRequest request, StreamObserver<UndrainWorkerResponse> out) {
-        try {
+        ERRORS.unary(out, () -> {
             requireReady();
             WorkerHandle h = worker(request.getWorkerId());
             setDraining(h.id(), false);
-            out.onNext(UndrainWorkerResponse.newBuilder().setWorker(status(h)).build());
-            out.onCompleted();
-        } catch (StatusRuntimeException e) {
-            out.onError(e);
-        } catch (RuntimeException e) {
-            out.onError(internal(e));
-        }
+            return UndrainWorkerResponse.newBuilder().setWorker(status(h)).build();
+        });
     }
 
     private void setDraining(String workerId, boolean drain) {
@@ -246,12 +231,5 @@ final class ClusterAdmin extends AdminServiceGrpc.AdminServiceImplBase {
             log.warn("status.cluster-safe-unknown: {}", e.toString());
             return false;
         }
-    }
-
-    private static StatusRuntimeException internal(RuntimeException e) {
-        String errorId = UUID.randomUUID().toString().substring(0, 8);
-        log.error("admin.error error_id={}", errorId, e);
-        return Status.INTERNAL.withDescription("internal error " + errorId + " (see the router log): "
-                + e.getClass().getSimpleName()).asRuntimeException();
     }
 }

@@ -17,6 +17,7 @@ import dev.warmroute.api.v1.SessionSettings;
 import dev.warmroute.cluster.ApiLimits;
 import dev.warmroute.cluster.CallMetadata;
 import dev.warmroute.cluster.InternalCredential;
+import dev.warmroute.cluster.InternalErrors;
 import dev.warmroute.cluster.session.SessionRecord;
 import dev.warmroute.cluster.session.StoredSettings;
 import io.grpc.Context;
@@ -47,6 +48,7 @@ import org.slf4j.LoggerFactory;
 final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
 
     private static final Logger log = LoggerFactory.getLogger(ChatService.class);
+    private static final InternalErrors ERRORS = new InternalErrors("worker", log, "call.error");
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final EngineModel model;
@@ -301,20 +303,7 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
                     + "; retry on another worker"));
             return;
         }
-        T result;
-        try {
-            result = handler.get();
-        } catch (StatusRuntimeException e) {
-            out.onError(e);
-            return;
-        } catch (RuntimeException e) {
-            String errorId = UUID.randomUUID().toString().substring(0, 8);
-            log.error("call.error error_id={}", errorId, e);
-            out.onError(Errors.internal(errorId, e));
-            return;
-        }
-        out.onNext(result);
-        out.onCompleted();
+        ERRORS.unary(out, handler);
     }
 
     /**

@@ -40,15 +40,7 @@ public final class Errors {
         return Status.FAILED_PRECONDITION.withDescription(message).asRuntimeException();
     }
 
-    /**
-     * A bug: the client gets an error id that also appears in the log line with the stack trace (never UNKNOWN).
-     */
-    public static StatusRuntimeException internal(String errorId, Throwable cause) {
-        return Status.INTERNAL.withDescription("internal error " + errorId + " (see the worker log): "
-                + cause.getClass().getSimpleName()).asRuntimeException();
-    }
-
-    /** The status of any throwable: ours as they are, anything else INTERNAL with an id (the caller logs it). */
+    /** The status of a gRPC exception, null for anything else (a bug: {@code InternalErrors} turns it into INTERNAL). */
     public static Status statusOf(Throwable t) {
         if (t instanceof StatusRuntimeException sre) {
             return sre.getStatus();

@@ -14,6 +14,7 @@ import dev.warmroute.api.v1.TurnStarted;
 import dev.warmroute.api.v1.Usage;
 import dev.warmroute.api.v1.WindowInfo;
 import dev.warmroute.cluster.CallMetadata;
+import dev.warmroute.cluster.InternalErrors;
 import dev.warmroute.cluster.session.CommitResult;
 import dev.warmroute.cluster.session.CommitTurn;
 import dev.warmroute.cluster.session.SessionRecord;
@@ -41,6 +42,7 @@ import org.slf4j.LoggerFactory;
 final class TurnRunner {
 
     private static final Logger log = LoggerFactory.getLogger(TurnRunner.class);
+    private static final InternalErrors ERRORS = new InternalErrors("worker", log, "turn.error");
 
     private final EngineModel model;
     private final SessionStore store;
@@ -354,9 +356,9 @@ final class TurnRunner {
                     t.requestId(), e.getMessage());
             return Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage());
         }
-        String errorId = UUID.randomUUID().toString().substring(0, 8);
+        String errorId = InternalErrors.newId();
         log.error("turn.error session={} request={} error_id={}", t.sessionId(), t.requestId(), errorId, e);
-        return Errors.internal(errorId, e).getStatus();
+        return ERRORS.status(errorId, e).getStatus();
     }
 
     private static int[] concat(int[] a, int[] b) {
