@@ -4,7 +4,6 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.PriorityQueue;
 
 /**
  * Byte-level BPE ({@code tokenizer.ggml.model = gpt2}), as GPT-2, Llama 3 and SmolLM use and llama.cpp's
@@ -59,8 +58,6 @@ public final class BytePairTokenizer extends AbstractTokenizer {
         return pre.name();
     }
 
-    private record Bigram(int left, int right, int rank, int size) {}
-
     @Override
     void encodeText(String text, boolean spacePrefix, IntList out) {
         for (String word : pre.split(text)) {
@@ -78,38 +75,15 @@ public final class BytePairTokenizer extends AbstractTokenizer {
         }
         // Byte-level characters are all in the BMP: one char per initial symbol.
         int n = word.length();
+        int[] start = new int[n];
         int[] len = new int[n];
-        int[] prev = new int[n];
         int[] next = new int[n];
         for (int i = 0; i < n; i++) {
+            start[i] = i;
             len[i] = 1;
-            prev[i] = i - 1;
             next[i] = i + 1 < n ? i + 1 : -1;
         }
-        PriorityQueue<Bigram> queue = new PriorityQueue<>((a, b) -> a.rank != b.rank
-                ? Integer.compare(a.rank, b.rank) : Integer.compare(a.left, b.left));
-        for (int i = 1; i < n; i++) {
-            addBigram(word, len, i - 1, i, queue);
-        }
-        while (!queue.isEmpty()) {
-            Bigram bg = queue.poll();
-            int l = bg.left, r = bg.right;
-            if (len[l] == 0 || len[r] == 0 || len[l] + len[r] != bg.size) {
-                continue;
-            }
-            len[l] += len[r];
-            len[r] = 0;
-            next[l] = next[r];
-            if (next[r] >= 0) {
-                prev[next[r]] = l;
-            }
-            if (prev[l] >= 0) {
-                addBigram(word, len, prev[l], l, queue);
-            }
-            if (next[l] >= 0) {
-                addBigram(word, len, l, next[l], queue);
-            }
-        }
+        SymbolMerger.merge(word, start, len, next, n, this::mergeRank);
         for (int i = 0; i >= 0 && n > 0; i = next[i]) {
             String piece = word.substring(i, i + len[i]);
             Integer id = mergeable.get(piece);
@@ -132,12 +106,10 @@ public final class BytePairTokenizer extends AbstractTokenizer {
         }
     }
 
-    private void addBigram(String word, int[] len, int left, int right, PriorityQueue<Bigram> queue) {
-        // Symbols are contiguous: left starts at index left, right at index right == left + len[left].
-        Integer rank = ranks.get(word.substring(left, left + len[left]) + " "
-                + word.substring(right, right + len[right]));
-        if (rank != null) {
-            queue.add(new Bigram(left, right, rank, len[left] + len[right]));
-        }
+    /** The pair's index in tokenizer.ggml.merges (lowest merges first), NaN when it is not a merge. */
+    private double mergeRank(String word, int start, int leftLen, int rightLen) {
+        Integer rank = ranks.get(word.substring(start, start + leftLen) + " "
+                + word.substring(start + leftLen, start + leftLen + rightLen));
+        return rank == null ? Double.NaN : rank;
     }
 }

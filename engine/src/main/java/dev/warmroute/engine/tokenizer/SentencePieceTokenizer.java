@@ -1,7 +1,6 @@
 package dev.warmroute.engine.tokenizer;
 
 import java.nio.charset.StandardCharsets;
-import java.util.PriorityQueue;
 
 /**
  * SentencePiece-style BPE over scores ({@code tokenizer.ggml.model = llama}), as llama.cpp's {@code llm_tokenizer_spm}
@@ -39,9 +38,6 @@ public final class SentencePieceTokenizer extends AbstractTokenizer {
         return "";
     }
 
-    /** A candidate merge of symbols {@code left} and {@code right} into a token of {@code score}. */
-    private record Bigram(int left, int right, float score, int size) {}
-
     @Override
     void encodeText(String raw, boolean spacePrefix, IntList out) {
         String text = ((spacePrefix ? " " : "") + raw).replace(' ', SPACE);
@@ -52,7 +48,6 @@ public final class SentencePieceTokenizer extends AbstractTokenizer {
         int cap = text.length();
         int[] start = new int[cap];
         int[] len = new int[cap];
-        int[] prev = new int[cap];
         int[] next = new int[cap];
         int n = 0;
         for (int off = 0; off < text.length(); ) {
@@ -60,36 +55,11 @@ public final class SentencePieceTokenizer extends AbstractTokenizer {
             int l = Character.charCount(cp);
             start[n] = off;
             len[n] = l;
-            prev[n] = n - 1;
             next[n] = off + l < text.length() ? n + 1 : -1;
             n++;
             off += l;
         }
-        PriorityQueue<Bigram> queue = new PriorityQueue<>((a, b) -> a.score != b.score
-                ? Float.compare(b.score, a.score) : Integer.compare(a.left, b.left));
-        for (int i = 1; i < n; i++) {
-            addBigram(text, start, len, i - 1, i, queue);
-        }
-        while (!queue.isEmpty()) {
-            Bigram bg = queue.poll();
-            int l = bg.left, r = bg.right;
-            // Stale entry: one side was merged into something else since it was queued.
-            if (len[l] == 0 || len[r] == 0 || len[l] + len[r] != bg.size) {
-                continue;
-            }
-            len[l] += len[r];
-            len[r] = 0;
-            next[l] = next[r];
-            if (next[r] >= 0) {
-                prev[next[r]] = l;
-            }
-            if (prev[l] >= 0) {
-                addBigram(text, start, len, prev[l], l, queue);
-            }
-            if (next[l] >= 0) {
-                addBigram(text, start, len, l, next[l], queue);
-            }
-        }
+        SymbolMerger.merge(text, start, len, next, n, this::mergeRank);
         for (int i = 0; i >= 0 && n > 0; i = next[i]) {
             String piece = text.substring(start[i], start[i] + len[i]);
             Integer id = mergeable.get(piece);
@@ -111,11 +81,9 @@ public final class SentencePieceTokenizer extends AbstractTokenizer {
         }
     }
 
-    private void addBigram(String text, int[] start, int[] len, int left, int right, PriorityQueue<Bigram> queue) {
-        int size = len[left] + len[right];
-        Integer id = mergeable.get(text.substring(start[left], start[left] + size));
-        if (id != null) {
-            queue.add(new Bigram(left, right, scores[id], size));
-        }
+    /** Highest-scoring token first (so the rank is minus the score), NaN when the pair is not a token. */
+    private double mergeRank(String text, int start, int leftLen, int rightLen) {
+        Integer id = mergeable.get(text.substring(start, start + leftLen + rightLen));
+        return id == null ? Double.NaN : -(double) scores[id];
     }
 }
