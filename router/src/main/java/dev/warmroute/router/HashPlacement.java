@@ -34,14 +34,7 @@ public final class HashPlacement implements PlacementPolicy {
             return new Placement.Decision(null, null, List.of(), 0, "no worker is serving: 0 registered", false);
         }
         Placement.WorkerView w = workers.get(ids.indexOf(top));
-        Placement.Skip skip = null;
-        if (excluded.containsKey(top)) {
-            skip = new Placement.Skip(top, Placement.SkipKind.FAILED, excluded.get(top));
-        } else if (!w.serving()) {
-            skip = new Placement.Skip(top, Placement.SkipKind.NOT_SERVING, "not serving (gRPC health)");
-        } else if (w.breakerOpen()) {
-            skip = new Placement.Skip(top, Placement.SkipKind.BREAKER_OPEN, "breaker open");
-        }
+        Placement.Skip skip = Placement.unfit(w, excluded);
         if (skip != null) {
             return new Placement.Decision(null, top, List.of(skip), 0, "the session's worker " + top + " cannot "
                     + "serve (" + skip.reason() + ") and placement 'hash' has no fallback", false);

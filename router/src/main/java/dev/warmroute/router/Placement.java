@@ -200,17 +200,9 @@ public final class Placement implements PlacementPolicy {
                 skipped.add(new Skip(id, SkipKind.GONE, "bound worker " + id + " has left the cluster"));
                 continue;
             }
-            String failed = excluded.get(id);
-            if (failed != null) {
-                skipped.add(new Skip(id, SkipKind.FAILED, failed));
-                continue;
-            }
-            if (!w.serving()) {
-                skipped.add(new Skip(id, SkipKind.NOT_SERVING, "not serving (gRPC health)"));
-                continue;
-            }
-            if (w.breakerOpen()) {
-                skipped.add(new Skip(id, SkipKind.BREAKER_OPEN, "breaker open"));
+            Skip unfit = unfit(w, excluded);
+            if (unfit != null) {
+                skipped.add(unfit);
                 continue;
             }
             if (w.draining() && !id.equals(boundWorker)) {
@@ -248,6 +240,24 @@ public final class Placement implements PlacementPolicy {
             return chosen.equals(binding.workerId()) ? binding.kind() : Binding.Kind.FALLBACK;
         }
         return chosen.equals(preferred) ? Binding.Kind.PREFERRED : Binding.Kind.FALLBACK;
+    }
+
+    /**
+     * Why {@code w} cannot take this turn whatever the policy (it failed this turn, is not serving, or its breaker is
+     * open), or null. Draining and load are each policy's own call.
+     */
+    static Skip unfit(WorkerView w, Map<String, String> excluded) {
+        String failed = excluded.get(w.id());
+        if (failed != null) {
+            return new Skip(w.id(), SkipKind.FAILED, failed);
+        }
+        if (!w.serving()) {
+            return new Skip(w.id(), SkipKind.NOT_SERVING, "not serving (gRPC health)");
+        }
+        if (w.breakerOpen()) {
+            return new Skip(w.id(), SkipKind.BREAKER_OPEN, "breaker open");
+        }
+        return null;
     }
 
     static String noneMessage(int registered, List<Skip> skipped) {

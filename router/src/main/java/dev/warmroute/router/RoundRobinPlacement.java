@@ -40,13 +40,10 @@ public final class RoundRobinPlacement implements PlacementPolicy {
         List<Placement.Skip> skipped = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             Placement.WorkerView w = ordered.get((start + i) % n);
-            Placement.Skip skip = excluded.containsKey(w.id())
-                    ? new Placement.Skip(w.id(), Placement.SkipKind.FAILED, excluded.get(w.id()))
-                    : !w.serving() ? new Placement.Skip(w.id(), Placement.SkipKind.NOT_SERVING,
-                            "not serving (gRPC health)")
-                    : w.breakerOpen() ? new Placement.Skip(w.id(), Placement.SkipKind.BREAKER_OPEN, "breaker open")
-                    : w.draining() ? new Placement.Skip(w.id(), Placement.SkipKind.DRAINING, "draining")
-                    : null;
+            Placement.Skip skip = Placement.unfit(w, excluded);
+            if (skip == null && w.draining()) {
+                skip = new Placement.Skip(w.id(), Placement.SkipKind.DRAINING, "draining");
+            }
             if (skip == null) {
                 return new Placement.Decision(w.id(), preferred, List.copyOf(skipped), 0, null, false, false, "",
                         Binding.Kind.FALLBACK, 0);
