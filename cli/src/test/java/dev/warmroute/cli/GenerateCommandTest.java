@@ -1,10 +1,10 @@
 package dev.warmroute.cli;
 
+import static dev.warmroute.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import dev.warmroute.cli.CliRun.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Assumptions;
@@ -13,25 +13,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 class GenerateCommandTest {
 
-    record Result(int code, String out, String err) {}
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Result(code, out.toString(), err.toString());
-    }
-
-    static Path shared() {
-        String env = System.getenv("WARMROUTE_SHARED");
-        return Path.of(env != null && !env.isBlank() ? env : System.getProperty("warmroute.shared.dir", "../shared"))
-                .toAbsolutePath().normalize();
-    }
-
     @Test
     void greedyGenerationPrintsLlama2csReferenceTextAndANewline() throws Exception {
-        Path model = shared().resolve("models/stories260K.gguf");
-        Path expected = shared().resolve("reference/stories260K-t0-n200.txt");
+        Path model = CliRun.shared().resolve("models/stories260K.gguf");
+        Path expected = CliRun.shared().resolve("reference/stories260K-t0-n200.txt");
         Assumptions.assumeTrue(Files.isRegularFile(model) && Files.isRegularFile(expected),
                 "reference model absent: put stories260K.gguf in " + model.getParent() + " (or set WARMROUTE_SHARED)");
         Result r = run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "200",
@@ -60,7 +45,7 @@ class GenerateCommandTest {
 
     @Test
     void aPromptLongerThanTheContextIsRefused() throws Exception {
-        Path model = shared().resolve("models/stories260K.gguf");
+        Path model = CliRun.shared().resolve("models/stories260K.gguf");
         Assumptions.assumeTrue(Files.isRegularFile(model), "reference model absent: put it at " + model);
         Result r = run("generate", "--model", model.toString(), "--prompt", "a b c d e ".repeat(500));
         assertEquals(2, r.code());
@@ -69,7 +54,7 @@ class GenerateCommandTest {
 
     @Test
     void benchEnginePrintsJsonWithBothRates() {
-        Path model = shared().resolve("models/stories260K.gguf");
+        Path model = CliRun.shared().resolve("models/stories260K.gguf");
         Assumptions.assumeTrue(Files.isRegularFile(model), "reference model absent: put it at " + model);
         Result r = run("bench", "engine", "--model", model.toString(), "--prompt-tokens", "32", "--gen-tokens", "8",
                 "--repetitions", "1", "--json");

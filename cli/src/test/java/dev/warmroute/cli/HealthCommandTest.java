@@ -37,7 +37,7 @@ class HealthCommandTest {
     @Test
     void exitsZeroWhenServing() {
         health.setStatus("", ServingStatus.SERVING);
-        MainTest.Result r = MainTest.run("health", "--target", target());
+        CliRun.Result r = CliRun.run("health", "--target", target());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("SERVING " + target()), r.out());
     }
@@ -45,7 +45,7 @@ class HealthCommandTest {
     @Test
     void exitsFourWhenTheServerAnswersNotServing() {
         health.setStatus("", ServingStatus.NOT_SERVING);
-        MainTest.Result r = MainTest.run("health", "--target", target());
+        CliRun.Result r = CliRun.run("health", "--target", target());
         assertEquals(HealthCommand.NOT_SERVING, r.code());
         assertTrue(r.err().startsWith("NOT_SERVING"), r.err());
     }
@@ -54,8 +54,8 @@ class HealthCommandTest {
     void asksAboutANamedServiceAndCallsAnUnknownOneNotServing() {
         health.setStatus("", ServingStatus.SERVING);
         health.setStatus("warmroute.v1.ChatService", ServingStatus.SERVING);
-        assertEquals(0, MainTest.run("health", "--target", target(), "--service", "warmroute.v1.ChatService").code());
-        MainTest.Result r = MainTest.run("health", "--target", target(), "--service", "no.Such");
+        assertEquals(0, CliRun.run("health", "--target", target(), "--service", "warmroute.v1.ChatService").code());
+        CliRun.Result r = CliRun.run("health", "--target", target(), "--service", "no.Such");
         assertEquals(HealthCommand.NOT_SERVING, r.code());
         assertTrue(r.err().contains("SERVICE_UNKNOWN"), r.err());
     }
@@ -71,7 +71,7 @@ class HealthCommandTest {
             }
             health.setStatus("", ServingStatus.SERVING);
         });
-        MainTest.Result r = MainTest.run("health", "--target", target(), "--wait-seconds", "60");
+        CliRun.Result r = CliRun.run("health", "--target", target(), "--wait-seconds", "60");
         flip.join();
         assertEquals(0, r.code(), r.err());
     }
@@ -80,14 +80,14 @@ class HealthCommandTest {
     void exitsThreeWhenNothingListens() throws InterruptedException {
         String gone = target();
         server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        MainTest.Result r = MainTest.run("health", "--target", gone, "--timeout-ms", "2000");
+        CliRun.Result r = CliRun.run("health", "--target", gone, "--timeout-ms", "2000");
         assertEquals(HealthCommand.UNREACHABLE, r.code());
         assertTrue(r.err().startsWith("UNREACHABLE " + gone + ": UNAVAILABLE"), r.err());
     }
 
     @Test
     void badTargetIsAUserError() {
-        MainTest.Result r = MainTest.run("health", "--target", "nonsense");
+        CliRun.Result r = CliRun.run("health", "--target", "nonsense");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("target: expected host:port"), r.err());
     }

@@ -2,13 +2,11 @@ package dev.warmroute.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.cluster.JvmLauncher;
 import dev.warmroute.worker.WorkerConfig;
 import dev.warmroute.worker.WorkerServer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -29,11 +27,7 @@ class MemberCommandTest {
 
     @Test
     void clientModeWorkerCommitsTurnsThroughAStandaloneMember() throws Exception {
-        String shared = System.getenv("WARMROUTE_SHARED") != null ? System.getenv("WARMROUTE_SHARED")
-                : System.getProperty("warmroute.shared.dir", "../shared");
-        Path model = Path.of(shared, "models", "stories260K.gguf");
-        assumeTrue(Files.isRegularFile(model), "reference model missing: put stories260K.gguf into "
-                + model.getParent().toAbsolutePath() + " (or set WARMROUTE_SHARED)");
+        Path model = CliRun.referenceModelOrSkip();
         String cluster = "member-" + UUID.randomUUID().toString().substring(0, 8);
         Path ready = dir.resolve("member.ready");
         Path logs = Path.of("target", "cluster-logs");
@@ -50,11 +44,11 @@ class MemberCommandTest {
                             .mode(HazelcastSettings.Mode.CLIENT).members(List.of(address)).build()).build());
             try {
                 assertEquals(1, worker.hazelcast().getCluster().getMembers().size(), "the member is the only one");
-                MainTest.Result first = MainTest.run("chat", "--target", worker.address(), "--session", "m-1",
+                CliRun.Result first = CliRun.run("chat", "--target", worker.address(), "--session", "m-1",
                         "--message", "Hello.", "--max-tokens", "6", "--temperature", "0", "--json");
                 assertEquals(0, first.code(), first.err() + "\nmember log:\n" + member.tail(30));
                 assertTrue(first.out().contains("\"version\":1"), first.out());
-                MainTest.Result second = MainTest.run("chat", "--target", worker.address(), "--session", "m-1",
+                CliRun.Result second = CliRun.run("chat", "--target", worker.address(), "--session", "m-1",
                         "--message", "And then?", "--max-tokens", "6", "--temperature", "0", "--json");
                 assertEquals(0, second.code(), second.err());
                 assertTrue(second.out().contains("\"version\":2"), second.out());

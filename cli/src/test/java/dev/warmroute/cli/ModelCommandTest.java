@@ -1,16 +1,15 @@
 package dev.warmroute.cli;
 
+import static dev.warmroute.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.warmroute.cli.CliRun.Result;
 import dev.warmroute.engine.gguf.GgmlType;
 import dev.warmroute.engine.gguf.GgufFile;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,25 +17,6 @@ class ModelCommandTest {
 
     @TempDir
     Path dir;
-
-    record Result(int code, String out, String err) {}
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Result(code, out.toString(), err.toString());
-    }
-
-    static Path referenceModel() {
-        String env = System.getenv("WARMROUTE_SHARED");
-        Path shared = env != null && !env.isBlank() ? Path.of(env)
-                : Path.of(System.getProperty("warmroute.shared.dir", "../shared"));
-        Path p = shared.resolve("models/stories260K.gguf").toAbsolutePath().normalize();
-        Assumptions.assumeTrue(Files.isRegularFile(p),
-                "reference model absent: put stories260K.gguf at " + p + " (or set WARMROUTE_SHARED)");
-        return p;
-    }
 
     @Test
     void synthThenInfoShowsASyntheticModel() {
@@ -73,7 +53,7 @@ class ModelCommandTest {
     @Test
     void quantizeTheReferenceModelToQ8_0AndInfoReadsIt() throws Exception {
         Path out = dir.resolve("ref-q8.gguf");
-        Result r = run("model", "quantize", "--in", referenceModel().toString(), "--type", "q8_0",
+        Result r = run("model", "quantize", "--in", CliRun.referenceModelOrSkip().toString(), "--type", "q8_0",
                 "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("32 of 48 tensors converted to q8_0 (11 norms kept F32)"), r.out());

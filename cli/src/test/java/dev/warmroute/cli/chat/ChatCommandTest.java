@@ -1,16 +1,14 @@
 package dev.warmroute.cli.chat;
 
+import static dev.warmroute.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.warmroute.cli.Main;
+import dev.warmroute.cli.CliRun;
+import dev.warmroute.cli.CliRun.Result;
 import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.worker.WorkerConfig;
 import dev.warmroute.worker.WorkerServer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
@@ -23,22 +21,9 @@ class ChatCommandTest {
 
     private static WorkerServer worker;
 
-    record Result(int code, String out, String err) {}
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Result(code, out.toString(), err.toString());
-    }
-
     @BeforeAll
     static void start() throws Exception {
-        String shared = System.getenv("WARMROUTE_SHARED") != null ? System.getenv("WARMROUTE_SHARED")
-                : System.getProperty("warmroute.shared.dir", "../shared");
-        Path model = Path.of(shared, "models", "stories260K.gguf");
-        assumeTrue(Files.isRegularFile(model), "reference model missing: put stories260K.gguf into "
-                + model.getParent().toAbsolutePath() + " (or set WARMROUTE_SHARED)");
+        Path model = CliRun.referenceModelOrSkip();
         worker = WorkerServer.start(WorkerConfig.builder().port(0).model(model).engineThreads(1).kvCacheMb(8)
                 .hazelcast(HazelcastSettings.builder().clusterName("chat-" + UUID.randomUUID().toString()
                         .substring(0, 8)).port(0).build()).build());

@@ -1,16 +1,16 @@
 package dev.warmroute.cli.cluster;
 
+import static dev.warmroute.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.warmroute.cli.CliRun.Result;
+import dev.warmroute.cli.CliRun;
 import dev.warmroute.cli.Main;
 import dev.warmroute.cluster.JvmLauncher;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,27 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ClusterUpProcessTest {
 
-    record Result(int code, String out, String err) {}
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Result(code, out.toString(), err.toString());
-    }
-
-    static Path referenceModelOrSkip() {
-        String env = System.getenv("WARMROUTE_SHARED");
-        String shared = env != null && !env.isBlank() ? env : System.getProperty("warmroute.shared.dir", "../shared");
-        Path p = Path.of(shared, "models", "stories260K.gguf").toAbsolutePath().normalize();
-        assumeTrue(Files.isRegularFile(p), "reference model missing: put stories260K.gguf into " + p.getParent()
-                + " (or set WARMROUTE_SHARED)");
-        return p;
-    }
-
     /** Starts {@code cluster up} in its own JVM and waits for its ready file. */
     static JvmLauncher.ChildProcess clusterUp(Path dir, int workers) throws Exception {
-        Path model = referenceModelOrSkip();
+        Path model = CliRun.referenceModelOrSkip();
         List<String> args = List.of("cluster", "up", "--workers", String.valueOf(workers), "--port", "0", "--dir",
                 dir.toString(), "--cluster-name", "up-" + UUID.randomUUID().toString().substring(0, 8), "--model",
                 model.toString(), "--threads", "1", "--kv-cache-mb", "16");
@@ -91,7 +73,7 @@ class ClusterUpProcessTest {
             assertEquals(4, pids.size());
             String target = ready.get("router_address");
             String log = Files.readString(up.log());
-            assertTrue(log.contains("model: " + referenceModelOrSkip() + " (given with --model)"), log);
+            assertTrue(log.contains("model: " + CliRun.referenceModelOrSkip() + " (given with --model)"), log);
             for (String column : List.of("role", "gRPC", "Hazelcast", "pid", "log", "router", "w1", "w2", "w3")) {
                 assertTrue(log.contains(column), "endpoint table lacks " + column + ":\n" + log);
             }

@@ -1,12 +1,11 @@
 package dev.warmroute.cli.drill;
 
+import static dev.warmroute.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.warmroute.cli.Main;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import dev.warmroute.cli.CliRun;
+import dev.warmroute.cli.CliRun.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
@@ -25,19 +24,12 @@ class DrillKillTest {
     @Test
     void killingTheBusiestWorkerMidLoadLosesAndDuplicatesNothingAndNoClientSeesAnError(@TempDir Path dir)
             throws Exception {
-        String env = System.getenv("WARMROUTE_SHARED");
-        String shared = env != null && !env.isBlank() ? env : System.getProperty("warmroute.shared.dir", "../shared");
-        Path model = Path.of(shared, "models", "stories260K.gguf").toAbsolutePath();
-        assumeTrue(Files.isRegularFile(model), "reference model missing: put stories260K.gguf into "
-                + model.getParent() + " (or set WARMROUTE_SHARED)");
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(new String[] {"drill", "--scenario", "kill", "--workers", "3", "--sessions", "4",
-                "--turns", "4", "--think-ms", "300", "--max-tokens", "8", "--model", model.toString(), "--threads",
-                "1", "--kv-cache-mb", "16", "--json", "--out", dir.toString()}, new PrintWriter(out, true),
-                new PrintWriter(err, true));
-        String json = out.toString();
-        assertEquals(0, code, "drill failed:\n" + err + json);
+        Path model = CliRun.referenceModelOrSkip();
+        Result r = run("drill", "--scenario", "kill", "--workers", "3", "--sessions", "4", "--turns", "4",
+                "--think-ms", "300", "--max-tokens", "8", "--model", model.toString(), "--threads", "1",
+                "--kv-cache-mb", "16", "--json", "--out", dir.toString());
+        String json = r.out();
+        assertEquals(0, r.code(), "drill failed:\n" + r.err() + json);
         assertEquals(0, number(json, "client_errors"), json);
         assertEquals(0, number(json, "lost_turns"), json);
         assertEquals(0, number(json, "duplicate_turns"), json);
