@@ -22,8 +22,6 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
@@ -122,7 +120,8 @@ class BadInputTest {
     @Test
     void rejectsInvalidUtf8NamingTheField() {
         byte[] bad = LenientRequestMarshallerTest.invalidUtf8Request(SESSION);
-        MethodDescriptor<byte[], byte[]> raw = ChatServiceGrpc.getSendMessageMethod().toBuilder(RAW, RAW).build();
+        MethodDescriptor<byte[], byte[]> raw = ChatServiceGrpc.getSendMessageMethod()
+                .toBuilder(LenientRequestMarshallerTest.RAW, LenientRequestMarshallerTest.RAW).build();
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> ClientCalls
                 .blockingServerStreamingCall(client.channel, raw, CallOptions.DEFAULT, bad).hasNext());
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
@@ -163,20 +162,4 @@ class BadInputTest {
             assertTrue(e.getStatus().getDescription().startsWith("x-warmroute-owner: must be"));
         }
     }
-
-    static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (java.io.IOException e) {
-                throw new RuntimeException(e);
-            }
-        }
-    };
 }

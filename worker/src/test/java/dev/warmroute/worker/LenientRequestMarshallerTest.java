@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 class LenientRequestMarshallerTest {
 
     /** Sends raw bytes as the request, bypassing the client's own (valid) encoding. */
-    private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
+    static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(byte[] value) {
             return new ByteArrayInputStream(value);
