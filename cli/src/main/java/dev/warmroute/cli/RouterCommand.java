@@ -29,10 +29,7 @@ final class RouterCommand implements Callable<Integer> {
         try {
             RouterMain.run(config);
         } catch (java.io.IOException e) {
-            if (e instanceof java.net.BindException || e.getCause() instanceof java.net.BindException) {
-                throw new UserError("port " + options.port + " on " + options.host + " is in use (--port)");
-            }
-            throw new UserError(e.getMessage(), e);
+            throw UserError.serverStart(e, options.host, options.port);
         }
         return 0;
     }

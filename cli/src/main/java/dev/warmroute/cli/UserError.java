@@ -21,6 +21,17 @@ public class UserError extends RuntimeException {
         this.exitCode = 2;
     }
 
+    /**
+     * A server that did not start: a port in use names the flag to change; anything else keeps its message (and
+     * cause, for WARMROUTE_DEBUG).
+     */
+    static UserError serverStart(java.io.IOException e, String host, int port) {
+        if (e instanceof java.net.BindException || e.getCause() instanceof java.net.BindException) {
+            return new UserError("port " + port + " on " + host + " is in use (--port)");
+        }
+        return new UserError(e.getMessage(), e);
+    }
+
     public int exitCode() {
         return exitCode;
     }
