@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /** A drill's result as a terminal table, as JSON, and as files (drill.json, turns.jsonl, chart.svg). */
 final class DrillOutput {
@@ -83,13 +84,52 @@ final class DrillOutput {
                 + " per turn, warm-hit rate per second", r.turns(), report.timeline(), markers), StandardCharsets.UTF_8);
     }
 
-    /** The checks of issue 6 (meant for kill; reported for every scenario). */
+    /**
+     * The share of sessions that should move to a joined worker: rendezvous hashing moves 1/(n+1) of the sessions
+     * to the (n+1)-th worker, in expectation. The check allows ±40% of it, since a drill has a few dozen sessions
+     * (12 sessions: 3 expected, binomial standard deviation 1.5).
+     */
+    static final double JOIN_SHARE_TOLERANCE = 0.4;
+
+    /** Sessions of the load (those that ran at least one turn). */
+    private int sessionCount() {
+        return (int) r.turns().stream().map(TurnRecord::sessionId).distinct().count();
+    }
+
+    /** Sessions that moved to the joined worker(s) after the join. */
+    int movedToJoined() {
+        Set<String> joined = DrillReport.workersNewAfter(r.turns(), r.timeline().faultAtMs());
+        return DrillReport.sessionsMovedTo(r.turns(), r.timeline().faultAtMs()).entrySet().stream()
+                .filter(e -> joined.contains(e.getKey())).mapToInt(Map.Entry::getValue).sum();
+    }
+
+    /** 1/(n+1) for n workers before the join. */
+    double expectedJoinShare() {
+        int joined = DrillReport.workersNewAfter(r.turns(), r.timeline().faultAtMs()).size();
+        int n = Math.max(1, report.turnsPerWorker().size() - joined);
+        return 1.0 / (n + 1);
+    }
+
+    double joinShare() {
+        int sessions = sessionCount();
+        return sessions == 0 ? Double.NaN : (double) movedToJoined() / sessions;
+    }
+
+    /**
+     * The checks of issue 6: for every scenario no client error, lost or duplicated turn; for faults that take a
+     * worker away, TTFT during the fault within cold + 1 s and warm again within 2 turns; for a join, about 1/(n+1)
+     * of the sessions move to the new worker.
+     */
     Map<String, Boolean> targets() {
         Map<String, Boolean> t = new LinkedHashMap<>();
         t.put("no_client_errors", report.clientErrors() == 0);
         t.put("no_lost_turns", report.audit().lost() == 0);
         t.put("no_duplicate_turns", report.audit().duplicated() == 0);
-        if (scenario != Fault.NONE) {
+        if (scenario == Fault.JOIN) {
+            double expected = expectedJoinShare();
+            t.put("moved_share_about_1_over_n_plus_1",
+                    Math.abs(joinShare() - expected) <= JOIN_SHARE_TOLERANCE * expected);
+        } else if (scenario != Fault.NONE) {
             t.put("ttft_p99_during_within_cold_plus_1s", !Double.isNaN(report.during().ttftP99Ms())
                     && !Double.isNaN(r.cold().p50())
                     && report.during().ttftP99Ms() <= r.cold().p50() + TTFT_MARGIN_MS);
@@ -150,6 +190,13 @@ final class DrillOutput {
                 .put("recovery_s", report.recoverySeconds()).put("turns_to_recover", report.turnsToRecover())
                 .put("sessions_moved", report.sessionsMoved()).put("fallbacks", report.fallbacks())
                 .put("resumed", report.resumed());
+        Json movedTo = Json.object();
+        DrillReport.sessionsMovedTo(r.turns(), r.timeline().faultAtMs()).forEach(movedTo::put);
+        j.put("sessions_moved_to", movedTo);
+        if (scenario == Fault.JOIN) {
+            j.put("sessions", sessionCount()).put("sessions_moved_to_joined", movedToJoined())
+                    .put("moved_share_to_joined", joinShare()).put("expected_share", expectedJoinShare());
+        }
         Json perWorker = Json.object();
         report.turnsPerWorker().forEach(perWorker::put);
         j.put("per_worker_turns", perWorker);
@@ -213,6 +260,14 @@ final class DrillOutput {
         }
         out.printf(Locale.ROOT, "sessions moved %d, fallbacks %d, resumed streams %d%n", report.sessionsMoved(),
                 report.fallbacks(), report.resumed());
+        StringBuilder movedTo = new StringBuilder("sessions moved to:");
+        DrillReport.sessionsMovedTo(r.turns(), r.timeline().faultAtMs())
+                .forEach((w, n) -> movedTo.append(' ').append(w).append(' ').append(n));
+        out.println(movedTo);
+        if (scenario == Fault.JOIN) {
+            out.printf(Locale.ROOT, "join: %d of %d sessions moved to the new worker (%.2f; rendezvous hashing expects"
+                    + " %.2f)%n", movedToJoined(), sessionCount(), joinShare(), expectedJoinShare());
+        }
         out.printf(Locale.ROOT, "cold TTFT of the same turns without a fault: p50 %s ms, p99 %s ms (%d cold of %d probe"
                 + " turns%s)%n", ms(r.cold().p50()), ms(r.cold().p99()), r.cold().cold(), r.cold().turns(),
                 r.cold().replayMismatches() == 0 ? "" : "; " + r.cold().replayMismatches()
@@ -238,7 +293,8 @@ final class DrillOutput {
         StringBuilder perWorker = new StringBuilder("turns per worker:");
         report.turnsPerWorker().forEach((w, n) -> perWorker.append(' ').append(w).append(' ').append(n));
         out.println(perWorker);
-        StringBuilder checks = new StringBuilder(scenario == Fault.KILL ? "targets (issue 6):" : "checks:");
+        StringBuilder checks = new StringBuilder(scenario == Fault.KILL || scenario == Fault.JOIN ? "targets (issue 6):"
+                : "checks:");
         targets().forEach((k, v) -> checks.append(' ').append(k).append(v ? " yes," : " NO,"));
         checks.setLength(checks.length() - 1);
         out.println(checks);

@@ -172,6 +172,43 @@ public record DrillReport(
         return -1;
     }
 
+    /**
+     * Sessions that moved after the fault, by the worker they moved to (their first move after it). For a join this
+     * separates the moves to the new worker (the rebalancing the join should cause: about 1/(n+1) of the sessions)
+     * from moves between the old workers (load-bound fallbacks while the new JVM competes for the cores).
+     */
+    public static Map<String, Integer> sessionsMovedTo(List<TurnRecord> turns, double faultAtMs) {
+        List<TurnRecord> sorted = new ArrayList<>(turns);
+        sorted.sort(Comparator.comparingDouble(TurnRecord::startMs));
+        Map<String, String> lastWorker = new HashMap<>();
+        Map<String, String> firstMoveTo = new LinkedHashMap<>();
+        for (TurnRecord t : sorted) {
+            if (!t.ok()) {
+                continue;
+            }
+            String prev = lastWorker.put(t.sessionId(), t.worker());
+            if (prev != null && !prev.equals(t.worker()) && t.startMs() >= faultAtMs) {
+                firstMoveTo.putIfAbsent(t.sessionId(), t.worker());
+            }
+        }
+        Map<String, Integer> out = new java.util.TreeMap<>();
+        firstMoveTo.values().forEach(w -> out.merge(w, 1, Integer::sum));
+        return out;
+    }
+
+    /** Workers that served no turn before the fault but some after it: the joined ones. */
+    public static Set<String> workersNewAfter(List<TurnRecord> turns, double faultAtMs) {
+        Set<String> before = new HashSet<>();
+        Set<String> after = new java.util.TreeSet<>();
+        for (TurnRecord t : turns) {
+            if (t.ok()) {
+                (t.startMs() < faultAtMs ? before : after).add(t.worker());
+            }
+        }
+        after.removeAll(before);
+        return after;
+    }
+
     static int sessionsMoved(List<TurnRecord> sorted, double faultAtMs) {
         Map<String, String> lastWorker = new HashMap<>();
         Set<String> moved = new HashSet<>();

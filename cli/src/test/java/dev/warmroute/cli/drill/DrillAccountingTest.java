@@ -129,4 +129,23 @@ class DrillAccountingTest {
         assertTrue(svg.contains("kill -9 w1"));
         assertTrue(svg.contains("drill kill &lt;w1&gt;"));
     }
+
+    @Test
+    void joinSeparatesMovesToTheNewWorkerFromLoadMovesBetweenOldOnes() {
+        List<TurnRecord> turns = new ArrayList<>();
+        String[] home = {"w1", "w2", "w3", "w1", "w2", "w3", "w1", "w2"};
+        for (int s = 0; s < home.length; s++) {
+            turns.add(ok("s" + s, 0, 10 * s, 10, home[s], "cold"));
+        }
+        // The join at 1000 ms: s0 and s1 move to the new worker w4, s2 moves w3 -> w1 (over the load bound),
+        // s3 stays where it was; s0 later comes back to w1, which is not a second move.
+        turns.add(ok("s0", 1, 1100, 10, "w4", "cold"));
+        turns.add(ok("s1", 1, 1110, 10, "w4", "cold"));
+        turns.add(ok("s2", 1, 1120, 10, "w1", "cold"));
+        turns.add(ok("s3", 1, 1130, 5, "w1", "warm"));
+        turns.add(ok("s0", 2, 1200, 10, "w1", "cold"));
+        assertEquals(Map.of("w4", 2, "w1", 1), DrillReport.sessionsMovedTo(turns, 1000));
+        assertEquals(java.util.Set.of("w4"), DrillReport.workersNewAfter(turns, 1000));
+        assertEquals(3, DrillReport.sessionsMoved(turns, 1000));
+    }
 }
