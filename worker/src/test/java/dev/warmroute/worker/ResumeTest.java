@@ -32,6 +32,7 @@ class ResumeTest extends OnTwoWorkers {
 
     static final SessionSettings SETTINGS = SessionSettings.newBuilder().setSampling(SamplingParams.newBuilder()
             .setTemperature(0.9f).setSeed(99).setMaxTokens(40)).build();
+    static final int LONG_ANSWER = 400;
 
     @BeforeAll
     static void startInternalClient() {
@@ -54,7 +55,10 @@ class ResumeTest extends OnTwoWorkers {
     void anInterruptedAnswerContinuesOnAnotherWorkerAsIfNothingHappened() throws Exception {
         toA.create("resume-1", "You tell tales.", SETTINGS);
         toA.ok(ChatClient.message("resume-1", "t0", "Hello."));
-        SendMessageRequest turn = ChatClient.message("resume-1", "t1", "Tell me about the moon.");
+        // A long answer: the cancel after 10 tokens must land while the worker is still generating. (With 40 tokens
+        // a warm JIT finished the whole answer before the client's cancel arrived.)
+        SendMessageRequest turn = ChatClient.message("resume-1", "t1", "Tell me about the moon.").toBuilder()
+                .setSampling(SETTINGS.getSampling().toBuilder().setMaxTokens(LONG_ANSWER)).build();
 
         ChatClient.Turn interrupted = toA.send(turn, 120_000, (deltas, cancel) -> {
             if (deltas == 10) {
@@ -73,7 +77,8 @@ class ResumeTest extends OnTwoWorkers {
         ChatClient.Turn rest = internalToB.ok(resumed);
         assertEquals(10, rest.deltas().getFirst().getIndex(), "the stream continues where the client was");
         assertEquals(CacheReason.CACHE_REASON_RESUMED, rest.complete().getCache().getReason());
-        assertEquals(40, rest.complete().getUsage().getGeneratedTokens(), "counts the interrupted attempt's tokens");
+        assertEquals(LONG_ANSWER, rest.complete().getUsage().getGeneratedTokens(),
+                "counts the interrupted attempt's tokens");
         assertEquals(2, rest.complete().getVersion());
         List<Integer> whole = new ArrayList<>(partial);
         whole.addAll(rest.streamedIds());
