@@ -13,47 +13,23 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Cancellation mid-stream and per-session ordering, on real workers. */
-class CancelAndOrderingTest {
-
-    private static TwoWorkers workers;
-    private static String cluster;
-    private static WorkerServer worker;
-    private static WorkerServer other;
-    private static ChatClient client;
-    private static ChatClient otherClient;
-
-    @BeforeAll
-    static void start() throws Exception {
-        workers = TwoWorkers.start();
-        cluster = workers.cluster();
-        worker = workers.a();
-        other = workers.b();
-        client = workers.toA();
-        otherClient = workers.toB();
-    }
-
-    @AfterAll
-    static void stop() {
-        TestWorkers.closeQuietly(workers);
-    }
+class CancelAndOrderingTest extends OnTwoWorkers {
 
     private static Session session(String id) {
-        return client.blocking.getSession(GetSessionRequest.newBuilder().setSessionId(id).build());
+        return toA.blocking.getSession(GetSessionRequest.newBuilder().setSessionId(id).build());
     }
 
     @Test
     void aCancelMidStreamWritesNothingAndLeavesTheCacheConsistent() throws Exception {
-        client.create("cancel-1", "", ChatClient.greedy(400));
-        ChatClient.Turn first = client.ok(ChatClient.message("cancel-1", "c1", "Once upon a time"));
+        toA.create("cancel-1", "", ChatClient.greedy(400));
+        ChatClient.Turn first = toA.ok(ChatClient.message("cancel-1", "c1", "Once upon a time"));
         int afterFirst = first.complete().getUsage().getPromptTokens() + first.complete().getUsage()
                 .getGeneratedTokens();
 
-        ChatClient.Turn cancelled = client.send(ChatClient.message("cancel-1", "c2", "Tell me more."), 120_000,
+        ChatClient.Turn cancelled = toA.send(ChatClient.message("cancel-1", "c2", "Tell me more."), 120_000,
                 (deltas, cancel) -> {
                     if (deltas == 3) {
                         cancel.run();
@@ -62,26 +38,26 @@ class CancelAndOrderingTest {
         assertEquals(Status.Code.CANCELLED, cancelled.status().getCode(), cancelled.toString());
         assertTrue(cancelled.deltas().size() >= 3);
         // The worker notices, stops and cuts its cache back: wait until the turn is over there.
-        awaitIdle(worker);
+        awaitIdle(a);
         assertEquals(1, session("cancel-1").getVersion(), "nothing written");
-        assertEquals(afterFirst, worker.caches().stats().getTokens(), "cache cut back to the committed history");
+        assertEquals(afterFirst, a.caches().stats().getTokens(), "cache cut back to the committed history");
 
-        ChatClient.Turn retry = client.ok(ChatClient.message("cancel-1", "c2", "Tell me more."));
+        ChatClient.Turn retry = toA.ok(ChatClient.message("cancel-1", "c2", "Tell me more."));
         assertEquals(CacheStatus.CACHE_STATUS_WARM, retry.complete().getCache().getStatus());
         assertEquals(afterFirst, retry.complete().getUsage().getReusedTokens());
         assertEquals(2, retry.complete().getVersion());
         // The interrupted stream was a prefix of the answer the retry produced.
         assertEquals(cancelled.streamedIds(), retry.streamedIds().subList(0, cancelled.streamedIds().size()));
-        assertTrue(client.stats().getTurns().getFailed() >= 1);
+        assertTrue(toA.stats().getTurns().getFailed() >= 1);
     }
 
     @Test
     void turnsOfOneSessionOnOneWorkerRunOneAfterTheOther() throws Exception {
-        client.create("order-1", "", ChatClient.greedy(60));
+        toA.create("order-1", "", ChatClient.greedy(60));
         List<CompletableFuture<ChatClient.Turn>> turns = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             var req = ChatClient.message("order-1", "o" + i, "Message number " + i + ".");
-            turns.add(CompletableFuture.supplyAsync(() -> client.send(req)));
+            turns.add(CompletableFuture.supplyAsync(() -> toA.send(req)));
         }
         List<Long> versions = new ArrayList<>();
         for (var f : turns) {
@@ -96,14 +72,14 @@ class CancelAndOrderingTest {
 
     @Test
     void turnsOfOneSessionOnTwoWorkersNeverBothCommitOnTheSameVersion() throws Exception {
-        client.create("order-2", "", ChatClient.greedy(40));
+        toA.create("order-2", "", ChatClient.greedy(40));
         int ok = 0;
         int aborted = 0;
         for (int round = 0; round < 3; round++) {
             var onA = ChatClient.message("order-2", "a" + round, "From the first client " + round + ".");
             var onB = ChatClient.message("order-2", "b" + round, "From the second client " + round + ".");
-            CompletableFuture<ChatClient.Turn> fa = CompletableFuture.supplyAsync(() -> client.send(onA));
-            CompletableFuture<ChatClient.Turn> fb = CompletableFuture.supplyAsync(() -> otherClient.send(onB));
+            CompletableFuture<ChatClient.Turn> fa = CompletableFuture.supplyAsync(() -> toA.send(onA));
+            CompletableFuture<ChatClient.Turn> fb = CompletableFuture.supplyAsync(() -> toB.send(onB));
             for (ChatClient.Turn t : List.of(fa.get(), fb.get())) {
                 if (t.ok()) {
                     ok++;
@@ -121,8 +97,8 @@ class CancelAndOrderingTest {
 
     @Test
     void aSecondTurnThatWaitsTooLongIsAborted() throws Exception {
-        try (WorkerServer impatient = TestWorkers.start(cluster, List.of(worker.hazelcastAddress()),
-                b -> b.sessionWait(Duration.ofMillis(1)).capacity(1));
+        try (WorkerServer impatient = TestWorkers.start(workers.cluster(), List.of(a.hazelcastAddress()),
+                config -> config.sessionWait(Duration.ofMillis(1)).capacity(1));
              ChatClient c = new ChatClient(impatient.address())) {
             c.create("order-3", "", ChatClient.greedy(300));
             AtomicBoolean secondSent = new AtomicBoolean();
