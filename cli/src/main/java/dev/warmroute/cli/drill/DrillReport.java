@@ -187,7 +187,7 @@ public record DrillReport(
                 continue;
             }
             String prev = lastWorker.put(t.sessionId(), t.worker());
-            if (prev != null && !prev.equals(t.worker()) && t.startMs() >= faultAtMs) {
+            if (prev != null && !prev.equals(t.worker()) && endedAfter(t, faultAtMs)) {
                 firstMoveTo.putIfAbsent(t.sessionId(), t.worker());
             }
         }
@@ -209,6 +209,14 @@ public record DrillReport(
         return after;
     }
 
+    /**
+     * Whether a turn could have been moved by the fault: it ended after it. A turn in flight when its worker was
+     * killed started before the fault but was retried or resumed on another worker, and that is the session's move.
+     */
+    private static boolean endedAfter(TurnRecord t, double faultAtMs) {
+        return t.startMs() + t.totalMs() >= faultAtMs;
+    }
+
     static int sessionsMoved(List<TurnRecord> sorted, double faultAtMs) {
         Map<String, String> lastWorker = new HashMap<>();
         Set<String> moved = new HashSet<>();
@@ -217,7 +225,7 @@ public record DrillReport(
                 continue;
             }
             String prev = lastWorker.put(t.sessionId(), t.worker());
-            if (prev != null && !prev.equals(t.worker()) && t.startMs() >= faultAtMs) {
+            if (prev != null && !prev.equals(t.worker()) && endedAfter(t, faultAtMs)) {
                 moved.add(t.sessionId());
             }
         }

@@ -148,4 +148,19 @@ class DrillAccountingTest {
         assertEquals(java.util.Set.of("w4"), DrillReport.workersNewAfter(turns, 1000));
         assertEquals(3, DrillReport.sessionsMoved(turns, 1000));
     }
+
+    @Test
+    void aTurnInFlightAtTheKillThatFinishedElsewhereIsTheSessionsMove() {
+        List<TurnRecord> turns = new ArrayList<>();
+        turns.add(ok("a", 0, 0, 10, "w1", "cold"));
+        turns.add(ok("b", 0, 5, 10, "w2", "cold"));
+        // a's second turn starts at 900 ms, w1 dies at 1000 ms, the router retries it on w3: it ends at 1200 ms.
+        turns.add(new TurnRecord("a", 1, "a-r1", "a question 1", 900, 250, 300, "w3", "cold", true, false,
+                "answer a1", ""));
+        turns.add(ok("a", 2, 1500, 5, "w3", "warm"));
+        // b's turn ended before the fault on the worker it was always on: no move.
+        turns.add(ok("b", 1, 800, 5, "w2", "warm"));
+        assertEquals(1, DrillReport.sessionsMoved(turns, 1000));
+        assertEquals(Map.of("w3", 1), DrillReport.sessionsMovedTo(turns, 1000));
+    }
 }
