@@ -51,6 +51,13 @@ final class BenchRouterCommand implements Callable<Integer> {
             description = "Rounds; each session takes one turn each way per round (default: ${DEFAULT-VALUE}).")
     int rounds;
 
+    @Option(names = "--warmup", defaultValue = "40",
+            description = {"Warm-up rounds before measuring, each one turn per session each way (default: "
+                    + "${DEFAULT-VALUE}). The per-call code paths of gRPC in the client, router and worker JVMs run",
+                    "once per turn and take a few hundred turns to be JIT-compiled; with too few the hop measures the",
+                    "interpreter, not the router (docs/benchmarks.md, Router)."})
+    int warmup;
+
     @Option(names = "--max-tokens", defaultValue = "8", description = "Tokens per answer (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
@@ -71,8 +78,9 @@ final class BenchRouterCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (sessions < 1 || rounds < 2 || maxTokens < 1 || hashSessions < 1000) {
-            throw new UserError("--sessions >= 1, --rounds >= 2, --max-tokens >= 1, --hash-sessions >= 1000");
+        if (sessions < 1 || rounds < 2 || warmup < 1 || maxTokens < 1 || hashSessions < 1000) {
+            throw new UserError("--sessions >= 1, --rounds >= 2, --warmup >= 1, --max-tokens >= 1, "
+                    + "--hash-sessions >= 1000");
         }
         Path modelFile = model != null ? model : ModelLocator.referenceModel(System.getenv());
         if (!Files.isRegularFile(modelFile)) {
@@ -87,7 +95,7 @@ final class BenchRouterCommand implements Callable<Integer> {
         String machine = Runtime.getRuntime().availableProcessors() + " cores, java " + Runtime.version();
         if (json) {
             out.println(Json.object().put("model", hop.modelId).put("machine", machine).put("sessions", sessions)
-                    .put("rounds", rounds).put("max_tokens", maxTokens)
+                    .put("rounds", rounds).put("warmup_rounds", warmup).put("max_tokens", maxTokens)
                     .put("ttft_direct_p50_ms", hop.direct.p50()).put("ttft_router_p50_ms", hop.router.p50())
                     .put("ttft_direct_p90_ms", hop.direct.p90()).put("ttft_router_p90_ms", hop.router.p90())
                     .put("total_direct_p50_ms", hop.directTotal.p50()).put("total_router_p50_ms", hop.routerTotal.p50())
@@ -103,8 +111,8 @@ final class BenchRouterCommand implements Callable<Integer> {
                     .put("hash_sessions", hashSessions));
             return 0;
         }
-        out.printf(Locale.ROOT, "model %s; %d sessions x %d rounds, %d tokens per answer; %s%n", hop.modelId, sessions,
-                rounds, maxTokens, machine);
+        out.printf(Locale.ROOT, "model %s; %d sessions x %d rounds after %d warm-up rounds, %d tokens per answer; %s%n",
+                hop.modelId, sessions, rounds, warmup, maxTokens, machine);
         out.printf(Locale.ROOT, "%-34s %10s %10s %10s%n", "warm turn (client-measured)", "direct", "via router",
                 "added");
         row(out, "time to first token p50 (ms)", hop.direct.p50(), hop.router.p50());
@@ -220,9 +228,10 @@ final class BenchRouterCommand implements Callable<Integer> {
             }
             ids.add(id);
         }
-        // Warm-up: two turns per session each way (the first is cold; the JITs of all three JVMs warm up too).
+        // Warm-up: the first turn of each session is cold; the rest lets the JITs of all three JVMs compile the
+        // per-call paths (stream creation, headers, interceptors), which run only once per turn.
         int turn = 0;
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < warmup; k++) {
             for (String id : ids) {
                 viaRouter.send(ChatClient.message(id, null, question(turn++), sampling), d -> { }, deadline);
                 direct.send(ChatClient.message(id, null, question(turn++), sampling), d -> { }, deadline);
