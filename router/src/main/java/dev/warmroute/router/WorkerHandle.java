@@ -71,7 +71,12 @@ public final class WorkerHandle {
         // Callbacks of calls to the worker run on the transport's own threads (directExecutor): a relayed token
         // then costs no thread hand-off. They must never block, so the one blocking step of a turn (moving a
         // session's binding) runs elsewhere (TurnProxy.rebind).
+        // gRPC's own retries are off: the router retries and resumes turns itself, on the next placement candidate
+        // (TurnProxy, ChatProxy), and the retry layer wraps every call in a RetriableStream that buffers its
+        // messages, about 0.15 ms of the hop per turn (docs/benchmarks.md, Router). A stream the worker refuses
+        // before it starts (e.g. it is going away) is then an UNAVAILABLE attempt the router retries elsewhere.
         this.channel = NettyChannelBuilder.forAddress(address.host(), address.port())
+                .disableRetry()
                 .usePlaintext()
                 .directExecutor()
                 .flowControlWindow(flowControlWindow)
