@@ -182,7 +182,8 @@ final class DrillOutput {
                 .put("unacknowledged_commits", report.audit().unacknowledgedCommits());
         for (DrillReport.Window w : List.of(report.before(), report.during(), report.after())) {
             j.put("turns_" + w.name(), w.turns()).put("ttft_p50_ms_" + w.name(), w.ttftP50Ms())
-                    .put("ttft_p99_ms_" + w.name(), w.ttftP99Ms()).put("warm_hit_rate_" + w.name(), w.warmHitRate());
+                    .put("ttft_p99_ms_" + w.name(), w.ttftP99Ms()).put("warm_hit_rate_" + w.name(), w.warmHitRate())
+                    .put("warm_hit_rate_returning_" + w.name(), w.returningHitRate());
         }
         j.put("cold_ttft_ms", r.cold().p50()).put("cold_ttft_p99_ms", r.cold().p99())
                 .put("cold_turns", r.cold().cold()).put("cold_probe_turns", r.cold().turns())
@@ -249,6 +250,7 @@ final class DrillOutput {
         t.row("TTFT p50 (ms)", ms(b.ttftP50Ms()), ms(d.ttftP50Ms()), ms(a.ttftP50Ms()));
         t.row("TTFT p99 (ms)", ms(b.ttftP99Ms()), ms(d.ttftP99Ms()), ms(a.ttftP99Ms()));
         t.row("warm-hit rate", pct(b.warmHitRate()), pct(d.warmHitRate()), pct(a.warmHitRate()));
+        t.row("  of returning turns", pct(b.returningHitRate()), pct(d.returningHitRate()), pct(a.returningHitRate()));
         t.print(out, "  ");
         out.println();
         HistoryAudit.Result au = report.audit();

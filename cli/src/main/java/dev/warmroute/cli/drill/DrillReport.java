@@ -38,7 +38,12 @@ public record DrillReport(
     public static final double RECOVERED_HIT_RATE = 0.95;
 
     /** TTFT and hit rate of a window of turns. */
-    public record Window(String name, int turns, int errors, double ttftP50Ms, double ttftP99Ms, double warmHitRate) {}
+    /**
+     * TTFT and hit rate of a window of turns. {@code returningHitRate} leaves out each session's first turn, which
+     * is cold by definition (a new session), so it reads 100% when every turn that could be warm was.
+     */
+    public record Window(String name, int turns, int errors, double ttftP50Ms, double ttftP99Ms, double warmHitRate,
+            double returningHitRate) {}
 
     /** One second of the drill: turns started in it, and their warm-hit rate. */
     public record Bucket(int second, int turns, int warm, double ttftP50Ms, double ttftMaxMs) {
@@ -98,8 +103,11 @@ public record DrillReport(
                 .sorted().toList();
         long ok = turns.stream().filter(TurnRecord::ok).count();
         long warm = turns.stream().filter(TurnRecord::warm).count();
+        long returning = turns.stream().filter(t -> t.ok() && t.turn() > 0).count();
+        long returningWarm = turns.stream().filter(t -> t.warm() && t.turn() > 0).count();
         return new Window(name, turns.size(), (int) (turns.size() - ok), percentile(ttft, 0.50),
-                percentile(ttft, 0.99), ok == 0 ? Double.NaN : (double) warm / ok);
+                percentile(ttft, 0.99), ok == 0 ? Double.NaN : (double) warm / ok,
+                returning == 0 ? Double.NaN : (double) returningWarm / returning);
     }
 
     /** Nearest-rank percentile of sorted values; NaN when empty. */

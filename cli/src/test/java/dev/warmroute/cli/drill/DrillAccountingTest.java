@@ -163,4 +163,13 @@ class DrillAccountingTest {
         assertEquals(1, DrillReport.sessionsMoved(turns, 1000));
         assertEquals(Map.of("w3", 1), DrillReport.sessionsMovedTo(turns, 1000));
     }
+
+    @Test
+    void returningHitRateLeavesOutFirstTurnsWhichCannotBeWarm() {
+        List<TurnRecord> turns = List.of(ok("a", 0, 0, 10, "w1", "cold"), ok("a", 1, 100, 5, "w1", "warm"),
+                ok("b", 0, 0, 10, "w2", "cold"), ok("b", 1, 100, 30, "w3", "cold"));
+        DrillReport.Window w = DrillReport.window("before", turns);
+        assertEquals(0.25, w.warmHitRate(), 1e-9);
+        assertEquals(0.5, w.returningHitRate(), 1e-9);
+    }
 }
