@@ -225,18 +225,7 @@ public record DrillReport(
         return t.startMs() + t.totalMs() >= faultAtMs;
     }
 
-    static int sessionsMoved(List<TurnRecord> sorted, double faultAtMs) {
-        Map<String, String> lastWorker = new HashMap<>();
-        Set<String> moved = new HashSet<>();
-        for (TurnRecord t : sorted) {
-            if (!t.ok()) {
-                continue;
-            }
-            String prev = lastWorker.put(t.sessionId(), t.worker());
-            if (prev != null && !prev.equals(t.worker()) && endedAfter(t, faultAtMs)) {
-                moved.add(t.sessionId());
-            }
-        }
-        return moved.size();
+    static int sessionsMoved(List<TurnRecord> turns, double faultAtMs) {
+        return sessionsMovedTo(turns, faultAtMs).values().stream().mapToInt(Integer::intValue).sum();
     }
 }
