@@ -37,15 +37,9 @@ done
 # (jdk.httpserver), DNS for Kubernetes discovery, and jcmd/jfr for looking into a running container.
 MODULES="java.se,jdk.unsupported,jdk.incubator.vector,jdk.management,jdk.httpserver,jdk.naming.dns,jdk.jfr,jdk.jcmd,jdk.zipfs,jdk.net,jdk.crypto.ec"
 
-find_jdk() {
-  local d
-  for d in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25* /usr/lib/jvm/*-25-* /opt/java/openjdk; do
-    if [ -n "$d" ] && [ -x "$d/bin/jlink" ] && "$d/bin/java" -version 2>&1 | grep -q '"25'; then echo "$d"; return 0; fi
-  done
-  return 1
-}
-JDK="$(find_jdk)" || { echo "build-images: a JDK 25 with jlink is needed (set JAVA_HOME)" >&2; exit 3; }
-export JAVA_HOME="$JDK"
+JDK_NEEDS_JAVAC=1   # a full JDK: jlink comes with javac
+# shellcheck source=../bin/lib/jdk.sh
+. "$ROOT/bin/lib/jdk.sh"
 
 build_base() {
   local busybox
