@@ -242,6 +242,28 @@ final class TurnRunner {
             CacheOutcome reported = replayed ? CacheOutcomes.outcome(CacheStatus.CACHE_STATUS_REPLAY,
                     CacheReason.CACHE_REASON_NONE, "request_id committed by worker " + stored.workerId()
                             + " while this worker computed it") : outcome;
+            // Settle the cache before the final event, so whatever the client observes after TurnComplete (stats,
+            // its next turn) sees it settled. It holds prompt + answer, except the last answer token when
+            // generation stopped at max_tokens: feed it so the next turn reuses the whole answer.
+            try {
+                if (stateless) {
+                    // Nothing survives the turn: the blocks go back to the pool and the next turn starts empty.
+                    cache.truncate(0);
+                    committedLease.close();
+                } else if (!replayed && Arrays.equals(stored.assistantTokens(), answerIds)) {
+                    if (!lastForwarded && n > 0) {
+                        model.forward(cache, answerIds, n - 1, n);
+                    }
+                    committedLease.complete(record.version() + 1, window.windowStart());
+                } else {
+                    cache.truncate(keep);
+                    committedLease.close();
+                }
+            } catch (RuntimeException e) {
+                log.warn("kv.complete-failed session={} ({}); dropping its cache", t.sessionId(), e.toString());
+                cache.truncate(0);
+                committedLease.close();
+            }
             try {
                 Usage usage = Usage.newBuilder().setPromptTokens(prompt.length).setReusedTokens(reused)
                         .setComputedTokens(computed).setGeneratedTokens(stored.assistantTokens().length).build();
@@ -268,27 +290,6 @@ final class TurnRunner {
                     answerIds.length, finish, window.windowStart(), round(clock.ttftMs), round(clock.totalMs),
                     t.resume() ? " resumed_from=" + req.getResume().getFailedWorker() : "");
 
-            // The cache now holds prompt + answer, except the last answer token when generation stopped at
-            // max_tokens; feed it (after the client has its answer) so the next turn reuses the whole answer.
-            try {
-                if (stateless) {
-                    // Nothing survives the turn: the blocks go back to the pool and the next turn starts empty.
-                    cache.truncate(0);
-                    committedLease.close();
-                } else if (!replayed && Arrays.equals(stored.assistantTokens(), answerIds)) {
-                    if (!lastForwarded && n > 0) {
-                        model.forward(cache, answerIds, n - 1, n);
-                    }
-                    committedLease.complete(record.version() + 1, window.windowStart());
-                } else {
-                    cache.truncate(keep);
-                    committedLease.close();
-                }
-            } catch (RuntimeException e) {
-                log.warn("kv.complete-failed session={} ({}); dropping its cache", t.sessionId(), e.toString());
-                cache.truncate(0);
-                committedLease.close();
-            }
         } catch (Throwable e) {
             if (lease != null) {
                 try {
@@ -326,6 +327,7 @@ final class TurnRunner {
                 .addAllTokenIds(Arrays.stream(turn.assistantTokens()).boxed().toList()).setIndex(0)).build());
         clock.ttftMs = ms(System.nanoTime() - clock.arrival);
         clock.totalMs = clock.ttftMs;
+        metrics.replay(); // counted before the final event, so stats read after it include this replay
         stream.trailer(CallMetadata.WORKER, workerId);
         stream.trailer(CallMetadata.CACHE, CacheOutcomes.trailer(outcome));
         stream.send(SendMessageResponse.newBuilder().setComplete(TurnComplete.newBuilder()
@@ -339,7 +341,6 @@ final class TurnRunner {
                 .setReplayed(true)
                 .setSampling(TurnSampling.of(record.settings(), t.request().getSampling()).toProto())).build());
         stream.complete();
-        metrics.replay();
         log.info("turn.replay session={} request={} worker={} turn={} committed_by={} ({})", t.sessionId(),
                 t.requestId(), workerId, turn.index(), turn.workerId(), why);
     }
