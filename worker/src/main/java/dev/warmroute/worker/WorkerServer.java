@@ -1,6 +1,7 @@
 package dev.warmroute.worker;
 
 import dev.warmroute.cluster.CallMetadata;
+import dev.warmroute.cluster.CallerIdentity;
 import dev.warmroute.cluster.LenientRequestMarshaller;
 
 import com.hazelcast.core.EntryEvent;
@@ -121,7 +122,7 @@ public final class WorkerServer implements ServiceProcess.Server {
                     () -> LenientRequestMarshaller.wrap(new WorkerStatsService(this::stats).bindService()));
             // gRPC's own executor only runs handlers, which return at once (turns run on the compute queue).
             this.server = GrpcServers.start(config.host(), config.port(), health, services,
-                    List.of(CallMetadata.trailersInterceptor(), Owner.interceptor()), null);
+                    List.of(CallMetadata.trailersInterceptor(), CallerIdentity.interceptor()), null);
             opened.add(() -> server.shutdownNow());
             this.address = config.advertiseAddress().isEmpty() ? config.host() + ":" + server.getPort()
                     : config.advertiseAddress();
