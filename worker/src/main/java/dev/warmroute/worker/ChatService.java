@@ -53,6 +53,7 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final EngineModel model;
+    private final PromptWindow window;
     private final SessionStore store;
     private final KvCacheManager caches;
     private final SessionGate gate;
@@ -65,10 +66,11 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
     private volatile boolean shuttingDown;
     private volatile boolean starting;
 
-    ChatService(EngineModel model, SessionStore store, KvCacheManager caches, SessionGate gate, ComputeQueue compute,
-            TurnRunner runner, InternalCredential credential, ActiveTurns active, WorkerMetrics metrics,
-            Duration streamStall) {
+    ChatService(EngineModel model, PromptWindow window, SessionStore store, KvCacheManager caches, SessionGate gate,
+            ComputeQueue compute, TurnRunner runner, InternalCredential credential, ActiveTurns active,
+            WorkerMetrics metrics, Duration streamStall) {
         this.model = model;
+        this.window = window;
         this.store = store;
         this.caches = caches;
         this.gate = gate;
@@ -185,15 +187,7 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
             }
             StoredSettings settings = resolve(s);
             int[] system = model.encodeContent(r.getSystemPrompt());
-            PromptTemplate t = model.promptTemplate();
-            int minimal = t.conversationStart(system).length + t.userBlock(new int[] {0}, true).length
-                    + t.assistantHeader().length + settings.maxTokens();
-            if (minimal > settings.contextBudgetTokens()) {
-                throw Errors.invalid(r.getSystemPrompt().isEmpty() ? "settings.sampling.max_tokens" : "system_prompt",
-                        "the system prompt (" + system.length + " tokens), the template and max_tokens "
-                                + settings.maxTokens() + " need " + minimal + " tokens, more than the context budget "
-                                + settings.contextBudgetTokens() + ": no room for a turn");
-            }
+            window.checkRoomForATurn(system, !r.getSystemPrompt().isEmpty(), settings);
             SessionRecord record = SessionRecord.create(id, CallerIdentity.owner(), model.id(), r.getSystemPrompt(),
                     system, model.tokenizerFingerprint(), settings, System.currentTimeMillis());
             SessionStore.Created created = store.create(record, r.getAllowExisting());
@@ -202,7 +196,7 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
                         record.owner(), settings.contextBudgetTokens(),
                         PruningPolicy.forNumber(settings.pruningPolicy()), system.length);
             }
-            return SessionViews.toProto(created.record(), model, false);
+            return SessionViews.toProto(created.record(), window, false);
         });
     }
 
@@ -216,10 +210,7 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
         int maxTokens;
         if (p.hasMaxTokens()) {
             maxTokens = p.getMaxTokens();
-            if (maxTokens > budget) {
-                throw Errors.invalid("settings.sampling.max_tokens", maxTokens + " exceeds the context budget of "
-                        + budget + " tokens");
-            }
+            PromptWindow.checkMaxTokens("settings.sampling.max_tokens", maxTokens, "the context budget", budget);
         } else {
             // The server default, but never more than half the budget, so that a small budget still has room.
             maxTokens = Math.min(ApiLimits.DEFAULT_MAX_TOKENS, budget / 2);
@@ -238,7 +229,7 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
             if (record == null || !record.owner().equals(CallerIdentity.owner())) {
                 throw Errors.notFound(id);
             }
-            return SessionViews.toProto(record, model, r.getIncludeMessages());
+            return SessionViews.toProto(record, window, r.getIncludeMessages());
         });
     }
 
@@ -277,7 +268,7 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
                     more = true;
                     break;
                 }
-                b.addSessions(SessionViews.toProto(rec, model, false));
+                b.addSessions(SessionViews.toProto(rec, window, false));
                 last = rec;
                 added++;
             }

@@ -99,7 +99,8 @@ public final class WorkerServer implements ServiceProcess.Server {
             }
             this.store = new SessionStore(hz, config.storeTimeout());
             opened.add(store);
-            this.caches = new KvCacheManager(model.newPool(config.kvCacheBytes()), model::newCache);
+            this.caches = new KvCacheManager(model.newPool(config.kvCacheBytes()), model::newCache,
+                    config.stateless());
             this.compute = new ComputeQueue(config.capacity(), config.queue());
             opened.add(compute);
             this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -111,9 +112,9 @@ public final class WorkerServer implements ServiceProcess.Server {
             this.metrics = new WorkerMetrics(prometheus, caches::bytesUsed, caches::sessions, caches::evictions,
                     compute::running, compute::queued, config.stateless());
             WorkerIdentity identity = new WorkerIdentity();
-            TurnRunner runner = new TurnRunner(model, store, caches, metrics, identity, config.prefillChunk(),
-                    config.stateless());
-            this.chat = new ChatService(model, store, caches,
+            PromptWindow window = new PromptWindow(model.chatTemplate());
+            TurnRunner runner = new TurnRunner(model, window, store, caches, metrics, identity, config.prefillChunk());
+            this.chat = new ChatService(model, window, store, caches,
                     new SessionGate(config.sessionWaiters(), config.sessionWait(), timer), compute, runner,
                     InternalCredential.obtain(hz), active, metrics, config.streamStall());
             chat.starting(true);

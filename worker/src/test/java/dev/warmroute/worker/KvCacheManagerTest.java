@@ -55,7 +55,7 @@ class KvCacheManagerTest {
         assertEquals(48, a.cache().size(), "the busy cache was left alone");
         assertTrue(m.bytesUsed() <= m.byteBudget());
         b.close();
-        a.complete(1, 0);
+        a.commit(1, 0);
     }
 
     @Test
@@ -64,10 +64,10 @@ class KvCacheManagerTest {
         for (String id : new String[] {"old", "mid"}) {
             KvCacheManager.Lease l = m.acquire(id);
             fill(l, 32);
-            l.complete(1, 0);
+            l.commit(1, 0);
         }
         KvCacheManager.Lease touch = m.acquire("old"); // "old" is now the most recently used
-        touch.complete(1, 0);
+        touch.commit(1, 0);
         KvCacheManager.Lease n = m.acquire("new");
         n.ensureCapacity(32);
         assertFalse(m.holds("mid"), "the least recently used one went");
@@ -90,7 +90,7 @@ class KvCacheManagerTest {
         l.ensureCapacity(100); // prompt + answer room: 7 blocks
         assertEquals(7 * KvBlockPool.BLOCK_TOKENS * model.kvBytesPerToken(), m.bytesUsed());
         model.forward(l.cache(), new int[] {1, 5, 9}, 0, 3);
-        l.complete(1, 0);
+        l.commit(1, 0);
         assertEquals(KvBlockPool.BLOCK_TOKENS * model.kvBytesPerToken(), m.bytesUsed(), "one block for 3 tokens");
         m.drop("s");
         assertEquals(0, m.bytesUsed());

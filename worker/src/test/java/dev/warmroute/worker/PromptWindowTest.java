@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.warmroute.api.v1.PruningPolicy;
+import dev.warmroute.engine.template.ChatTemplate;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +23,22 @@ import org.junit.jupiter.api.Test;
 class PromptWindowTest {
 
     /** BOS=1; system block 2 .. 3; user block 4 (5 when first in window) .. 6; header 7; footer 8. */
-    static final PromptTemplate TAGGED = new PromptTemplate() {
+    static final ChatTemplate TAGGED = new ChatTemplate() {
+        @Override
+        public String name() {
+            return "test-tagged";
+        }
+
+        @Override
+        public int[] encodeContent(String text) {
+            throw new UnsupportedOperationException("the window works on ids");
+        }
+
+        @Override
+        public Set<Integer> stopTokens() {
+            return Set.of(9);
+        }
+
         @Override
         public int[] conversationStart(int[] system) {
             return concat(new int[] {1, 2}, system, new int[] {3});
@@ -42,6 +59,8 @@ class PromptWindowTest {
             return new int[] {8};
         }
     };
+
+    static final PromptWindow WINDOW = new PromptWindow(TAGGED);
 
     static int[] concat(int[]... parts) {
         return Arrays.stream(parts).flatMapToInt(Arrays::stream).toArray();
@@ -65,7 +84,7 @@ class PromptWindowTest {
     @Test
     void keepsEveryTurnWhileTheyFit() {
         // start 1+1+5+1 = 8; 3 turns of 34 = 102; next 1+10+1+1 = 13 -> 123 tokens.
-        PromptWindow.Prompt p = PromptWindow.build(TAGGED, conversation(3, 0, 10), 512, 100,
+        PromptWindow.Prompt p = WINDOW.build(conversation(3, 0, 10), 512, 100,
                 PruningPolicy.PRUNING_POLICY_WATERMARK, 75);
         assertEquals(123, p.tokens().length);
         assertEquals(0, p.windowStart());
@@ -79,14 +98,14 @@ class PromptWindowTest {
     @Test
     void nextPromptExtendsThePreviousPromptAndAnswerExactly() {
         PromptWindow.Conversation before = conversation(2, 0, 10);
-        PromptWindow.Prompt p2 = PromptWindow.build(TAGGED, before, 512, 100, PruningPolicy.PRUNING_POLICY_WATERMARK,
+        PromptWindow.Prompt p2 = WINDOW.build(before, 512, 100, PruningPolicy.PRUNING_POLICY_WATERMARK,
                 75);
         int[] answer = words(20, 55);
         List<int[]> users = new ArrayList<>(before.users());
         users.add(before.next());
         List<int[]> answers = new ArrayList<>(before.answers());
         answers.add(answer);
-        PromptWindow.Prompt p3 = PromptWindow.build(TAGGED,
+        PromptWindow.Prompt p3 = WINDOW.build(
                 new PromptWindow.Conversation(before.system(), users, answers, 0, words(4, 66)), 512, 100,
                 PruningPolicy.PRUNING_POLICY_WATERMARK, 75);
         int[] cached = concat(p2.tokens(), answer);
@@ -97,7 +116,7 @@ class PromptWindowTest {
     @Test
     void watermarkDropsOldestTurnsDownToTheLowWatermarkInOneStep() {
         // budget 300, max tokens 100: prompt budget 200; 75% = 150. 6 turns: 8 + 204 + 13 = 225 > 200.
-        PromptWindow.Prompt p = PromptWindow.build(TAGGED, conversation(6, 0, 10), 300, 100,
+        PromptWindow.Prompt p = WINDOW.build(conversation(6, 0, 10), 300, 100,
                 PruningPolicy.PRUNING_POLICY_WATERMARK, 75);
         // Dropping k turns leaves 8 + (6-k)*34 + 13 <= 150 -> k >= 2 (8 + 136 + 13 = 157 > 150) -> k = 3 (123).
         assertEquals(3, p.windowStart());
@@ -108,7 +127,7 @@ class PromptWindowTest {
 
     @Test
     void dropOldestDropsJustEnoughToFit() {
-        PromptWindow.Prompt p = PromptWindow.build(TAGGED, conversation(6, 0, 10), 300, 100,
+        PromptWindow.Prompt p = WINDOW.build(conversation(6, 0, 10), 300, 100,
                 PruningPolicy.PRUNING_POLICY_DROP_OLDEST, 75);
         // 225 - 34 = 191 <= 200: one turn.
         assertEquals(1, p.windowStart());
@@ -117,7 +136,7 @@ class PromptWindowTest {
 
     @Test
     void startsFromTheStoredWindowStart() {
-        PromptWindow.Prompt p = PromptWindow.build(TAGGED, conversation(6, 4, 10), 300, 100,
+        PromptWindow.Prompt p = WINDOW.build(conversation(6, 4, 10), 300, 100,
                 PruningPolicy.PRUNING_POLICY_WATERMARK, 75);
         assertEquals(4, p.windowStart());
         assertEquals(0, p.prunedTurns());
@@ -126,7 +145,7 @@ class PromptWindowTest {
 
     @Test
     void policyNoneFailsWhenTheWindowIsFull() {
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> PromptWindow.build(TAGGED,
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> WINDOW.build(
                 conversation(6, 0, 10), 300, 100, PruningPolicy.PRUNING_POLICY_NONE, 75));
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
         assertTrue(e.getStatus().getDescription().contains("225 tokens + 100 for the answer"), e.toString());
@@ -134,7 +153,7 @@ class PromptWindowTest {
 
     @Test
     void aMessageThatCannotFitEvenAloneFailsNamingTheNumbers() {
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> PromptWindow.build(TAGGED,
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> WINDOW.build(
                 conversation(1, 0, 250), 300, 100, PruningPolicy.PRUNING_POLICY_WATERMARK, 75));
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
         String d = e.getStatus().getDescription();
@@ -144,7 +163,7 @@ class PromptWindowTest {
 
     @Test
     void aMessageThatFitsOnlyAloneDropsEveryTurn() {
-        PromptWindow.Prompt p = PromptWindow.build(TAGGED, conversation(3, 0, 150), 300, 100,
+        PromptWindow.Prompt p = WINDOW.build(conversation(3, 0, 150), 300, 100,
                 PruningPolicy.PRUNING_POLICY_WATERMARK, 75);
         assertEquals(3, p.windowStart());
         assertEquals(8 + 153, p.tokens().length);
