@@ -136,7 +136,12 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
                 return;
             }
             try {
-                compute.submit(() -> {
+                compute.submit(slot -> {
+                    // The next turn of the session may start once this one's final event is on its way.
+                    stream.beforeFinalEvent(() -> {
+                        p.close();
+                        slot.close();
+                    });
                     try {
                         runner.run(turn, stream);
                     } finally {

@@ -350,9 +350,8 @@ final class TurnRunner {
             timings.finished();
             stream.trailer(CallMetadata.WORKER, identity.get());
             stream.trailer(CallMetadata.CACHE, CacheOutcomes.trailer(outcome));
-            stream.send(SendMessageResponse.newBuilder().setComplete(complete.setCache(outcome)
+            stream.sendFinal(SendMessageResponse.newBuilder().setComplete(complete.setCache(outcome)
                     .setWorkerId(identity.get()).setTimings(timings.toProto())).build());
-            stream.complete();
         } catch (RuntimeException e) {
             log.info("turn.client-gone-after-commit session={} request={} turn={} ({})", t.sessionId(),
                     t.requestId(), complete.getTurnIndex(), e.getMessage());
