@@ -31,6 +31,8 @@ public final class KvCacheManager {
 
     private final KvBlockPool pool;
     private final Function<KvBlockPool, KvCache> newCache;
+    /** Keep nothing between turns (--stateless): a lease's commit gives the cache's blocks back. */
+    private final boolean stateless;
     /** Access order: the first entry is the least recently used. Guarded by {@code this}. */
     private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
     private final LinkedHashMap<String, Boolean> evicted = new LinkedHashMap<>(64, 0.75f, false) {
@@ -44,13 +46,10 @@ public final class KvCacheManager {
     private long partialHits;
     private long misses;
 
-    private final boolean stateless;
-
     public KvCacheManager(KvBlockPool pool, Function<KvBlockPool, KvCache> newCache) {
         this(pool, newCache, false);
     }
 
-    /** @param stateless keep nothing between turns: a commit gives the cache's blocks back (--stateless) */
     public KvCacheManager(KvBlockPool pool, Function<KvBlockPool, KvCache> newCache, boolean stateless) {
         this.pool = pool;
         this.newCache = newCache;

@@ -84,7 +84,7 @@ public final class PromptWindow {
         }
 
         /** Answer tokens already given (a resumed turn's partial answer), prefilled after the window. */
-        public int answerPrefix() {
+        public int partialAnswerTokens() {
             return tokens.length - windowTokens;
         }
 
@@ -137,21 +137,21 @@ public final class PromptWindow {
      * a resumed partial answer within {@code max_tokens} (INVALID_ARGUMENT), then the window (RESOURCE_EXHAUSTED when
      * the message cannot fit even alone, or the policy is NONE and the window is full).
      *
-     * @param answerPrefix a resumed turn's partial answer (prefilled after the window); empty otherwise
+     * @param partialAnswer a resumed turn's partial answer (prefilled after the window); empty otherwise
      */
-    public Prompt forTurn(Conversation c, StoredSettings settings, int maxTokens, int[] answerPrefix) {
+    public Prompt forTurn(Conversation c, StoredSettings settings, int maxTokens, int[] partialAnswer) {
         int budget = settings.contextBudgetTokens();
         checkMaxTokens("sampling.max_tokens", maxTokens, "the session's context budget", budget);
-        if (answerPrefix.length > maxTokens) {
-            throw Errors.invalid("resume.token_ids", answerPrefix.length + " tokens exceed max_tokens " + maxTokens);
+        if (partialAnswer.length > maxTokens) {
+            throw Errors.invalid("resume.token_ids", partialAnswer.length + " tokens exceed max_tokens " + maxTokens);
         }
         Prompt window = build(c, budget, maxTokens, PruningPolicy.forNumber(settings.pruningPolicy()),
                 settings.lowWatermarkPercent());
-        if (answerPrefix.length == 0) {
+        if (partialAnswer.length == 0) {
             return window;
         }
-        int[] tokens = Arrays.copyOf(window.tokens(), window.tokens().length + answerPrefix.length);
-        System.arraycopy(answerPrefix, 0, tokens, window.tokens().length, answerPrefix.length);
+        int[] tokens = Arrays.copyOf(window.tokens(), window.tokens().length + partialAnswer.length);
+        System.arraycopy(partialAnswer, 0, tokens, window.tokens().length, partialAnswer.length);
         return new Prompt(tokens, window.windowTokens(), window.windowStart(), window.prunedTurns(),
                 window.systemTokens(), window.warmLength(), budget, maxTokens);
     }

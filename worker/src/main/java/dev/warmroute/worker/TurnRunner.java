@@ -172,7 +172,7 @@ final class TurnRunner {
      */
     private Answer decode(TurnRequest t, int turnIndex, TurnSampling sampling, PromptWindow.Prompt prompt,
             KvCache cache, float[] logits, TurnStream stream, TurnTimings timings) {
-        int partial = prompt.answerPrefix();
+        int partial = prompt.partialAnswerTokens();
         TextDecoder decoder = model.newAnswerDecoder();
         for (int i = 0; i < partial; i++) {
             // text already sent by the failed worker; primes pending bytes and spacing
@@ -275,7 +275,7 @@ final class TurnRunner {
             return;
         }
         metrics.turnCompleted(lease.outcome().getStatus(), lease.outcome().getReason(), t.resume(), lease.reused(),
-                prompt.tokens().length - lease.reused(), answer.ids().length - prompt.answerPrefix(),
+                prompt.tokens().length - lease.reused(), answer.ids().length - prompt.partialAnswerTokens(),
                 timings.ttftMs(), prompt.pruned());
     }
 
