@@ -115,7 +115,7 @@ final class ClusterAdmin extends AdminServiceGrpc.AdminServiceImplBase {
             WorkerHandle h = worker(request.getWorkerId());
             if (!request.getForce()) {
                 boolean another = false;
-                for (Placement.WorkerView v : directory.views()) {
+                for (WorkerView v : directory.views()) {
                     if (!v.id().equals(h.id()) && v.serving() && !v.draining() && !v.breakerOpen()) {
                         another = true;
                         break;
@@ -175,7 +175,7 @@ final class ClusterAdmin extends AdminServiceGrpc.AdminServiceImplBase {
 
     /** One worker as this router sees it (without the bound-session count, which needs the cluster). */
     WorkerStatus status(WorkerHandle h) {
-        Placement.WorkerView v = directory.view(h);
+        WorkerView v = directory.view(h);
         CircuitBreaker.State s = h.breaker().getState();
         BreakerState breaker = switch (s) {
             case CLOSED -> BreakerState.BREAKER_STATE_CLOSED;

@@ -86,11 +86,10 @@ public final class RouterServer implements ServiceProcess.Server {
                     config.workerWindow());
             this.bindings = new BindingStore(hz, config.storeTimeout(), () -> routerId);
             SessionRouter sessions = new SessionRouter(directory, policy(config), bindings,
-                    config.rebalance() ? new RebalanceThrottle(config.rebalanceRate()) : null);
+                    config.rebalance() ? new RebalanceThrottle(config.rebalanceRate()) : null, executor);
             this.metrics = new RouterMetrics(prometheus, directory::all, new RecentRate(),
                     sessions::rebalancesDeferred);
-            TurnProxy.Env env = new TurnProxy.Env(() -> routerId, config, sessions, metrics, () -> credential,
-                    executor);
+            TurnProxy.Env env = new TurnProxy.Env(() -> routerId, config, sessions, metrics, () -> credential);
             ChatProxy chat = new ChatProxy(env, directory, () -> ready && !closed);
             ClusterAdmin admin = new ClusterAdmin(env, directory, () -> hz, () -> ready && !closed);
             // Invalid UTF-8 in a request becomes INVALID_ARGUMENT naming the field, as on the worker.
@@ -126,7 +125,7 @@ public final class RouterServer implements ServiceProcess.Server {
     /** The placement of the configured mode. */
     private static PlacementPolicy policy(RouterConfig config) {
         return switch (config.placement()) {
-            case HYBRID -> new Placement(config.loadBound());
+            case HYBRID -> new HybridPlacement(config.loadBound());
             case HASH -> new HashPlacement();
             case ROUND_ROBIN -> new RoundRobinPlacement();
         };
