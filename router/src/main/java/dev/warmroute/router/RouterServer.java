@@ -44,9 +44,11 @@ import org.slf4j.LoggerFactory;
  * waits for the cluster (the router may start before any worker), then follows the registry, reads the internal
  * credential, turns health SERVING and writes the ready file.
  *
- * <p>Executors: handlers and the worker channels' callbacks run on virtual threads. Handlers block only briefly
- * (a binding read, a compare-and-set when a session moves, a forwarded unary call), never for a whole turn: turns
- * are relayed from callbacks.
+ * <p>Threads: the gRPC server's handlers and its calls' callbacks (onReady, onCancel) run on {@link #executor}, a
+ * virtual thread per task; the callbacks of calls to workers run on the transport's own threads (each worker
+ * channel is built with {@code directExecutor()}, see {@link WorkerHandle}); binding moves run on {@link #executor}
+ * too ({@link BindingMove}). Handlers block only briefly (a binding read, the owner's copy before a move, the
+ * binding of a new session, a forwarded unary call), never for a whole turn: turns are relayed from callbacks.
  */
 public final class RouterServer implements ServiceProcess.Server {
 
@@ -54,6 +56,12 @@ public final class RouterServer implements ServiceProcess.Server {
 
     private final RouterConfig config;
     private final HealthStatusManager health = new HealthStatusManager();
+    /**
+     * Handlers and binding moves. They block on the cluster store and on forwarded unary calls, each briefly but with
+     * no limit on how many at once, so a pool would have to be sized for the worst burst; a virtual thread per task
+     * blocks for free. The relay of tokens does not run here: it stays on the transport's threads (no hand-off per
+     * token), which is why nothing in it may block.
+     */
     private final ExecutorService executor = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("router-", 0).factory());
     private final ScheduledExecutorService timer;

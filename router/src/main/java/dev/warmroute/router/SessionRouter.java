@@ -11,8 +11,8 @@ import org.slf4j.LoggerFactory;
  * Places a session's turn on a worker and keeps the session's binding: reads the binding, asks the
  * {@link PlacementPolicy} of the router's mode once with the directory's current view, admits the turn on the chosen
  * worker ({@link WorkerHandle#tryAcquire}: slot, bulkhead, breaker), and after the worker accepted the turn, moves
- * the binding with a compare-and-set ({@link BindingMove}). Modes without bindings ({@link PlacementMode#usesBindings()})
- * neither read nor write any.
+ * the binding with a compare-and-set ({@link BindingMove}). Modes without bindings
+ * ({@link PlacementMode#usesBindings()}) neither read nor write any.
  *
  * <p>When the cluster store cannot answer in time, placement goes on from the hash alone (the worker it picks
  * recomputes from history if the session lived elsewhere) and the binding is left as it was; this is logged and

@@ -27,9 +27,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link BindingMove} with a real {@link SessionRouter} over a real {@code bindings} map (a Hazelcast client of a member
- * in this JVM). The move's compare-and-set runs on an executor the test steps by hand, so "before the move is done"
- * and "after" are states the test holds, not moments it waits for.
+ * {@link BindingMove} with a real {@link SessionRouter} over a real {@code bindings} map (a Hazelcast client of a
+ * member in this JVM). The move's compare-and-set runs on an executor the test steps by hand, so "before the move is
+ * done" and "after" are states the test holds, not moments it waits for.
  */
 class BindingMoveTest {
 
