@@ -54,11 +54,11 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
     private static final InternalErrors ERRORS = new InternalErrors("router", log, "call.error");
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final TurnProxy.Env env;
+    private final RouterEnv env;
     private final WorkerDirectory directory;
     private final BooleanSupplier ready;
 
-    ChatProxy(TurnProxy.Env env, WorkerDirectory directory, BooleanSupplier ready) {
+    ChatProxy(RouterEnv env, WorkerDirectory directory, BooleanSupplier ready) {
         this.env = env;
         this.directory = directory;
         this.ready = ready;

@@ -45,12 +45,12 @@ final class ClusterAdmin extends AdminServiceGrpc.AdminServiceImplBase {
     private static final InternalErrors ERRORS = new InternalErrors("router", log, "admin.error");
     private static final Duration STATS_DEADLINE = Duration.ofSeconds(2);
 
-    private final TurnProxy.Env env;
+    private final RouterEnv env;
     private final WorkerDirectory directory;
     private final Supplier<HazelcastInstance> hazelcast;
     private final BooleanSupplier ready;
 
-    ClusterAdmin(TurnProxy.Env env, WorkerDirectory directory, Supplier<HazelcastInstance> hazelcast,
+    ClusterAdmin(RouterEnv env, WorkerDirectory directory, Supplier<HazelcastInstance> hazelcast,
             BooleanSupplier ready) {
         this.env = env;
         this.directory = directory;

@@ -97,7 +97,7 @@ public final class RouterServer implements ServiceProcess.Server {
                     config.rebalance() ? new RebalanceThrottle(config.rebalanceRate()) : null, executor);
             this.metrics = new RouterMetrics(prometheus, directory::all, new RecentRate(),
                     sessions::rebalancesDeferred);
-            TurnProxy.Env env = new TurnProxy.Env(() -> routerId, config, sessions, metrics, () -> credential);
+            RouterEnv env = new RouterEnv(() -> routerId, config, sessions, metrics, () -> credential);
             ChatProxy chat = new ChatProxy(env, directory, () -> ready && !closed);
             ClusterAdmin admin = new ClusterAdmin(env, directory, () -> hz, () -> ready && !closed);
             // Invalid UTF-8 in a request becomes INVALID_ARGUMENT naming the field, as on the worker.

@@ -28,7 +28,7 @@ final class RoutingReport {
 
     private static final Logger log = LoggerFactory.getLogger(RoutingReport.class);
 
-    private final TurnProxy.Env env;
+    private final RouterEnv env;
     private final String sessionId;
     private final String requestId;
     /** The worker the first placement preferred (the binding's, or the hash's first choice). */
@@ -44,7 +44,7 @@ final class RoutingReport {
     private String rebalancedFrom = "";
     private double routerMs = -1;
 
-    RoutingReport(TurnProxy.Env env, String sessionId, String requestId) {
+    RoutingReport(RouterEnv env, String sessionId, String requestId) {
         this.env = env;
         this.sessionId = sessionId;
         this.requestId = requestId;

@@ -16,7 +16,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,16 +46,7 @@ final class TurnProxy implements Relay.Listener {
     private static final Logger log = LoggerFactory.getLogger(TurnProxy.class);
     static final int READY_THRESHOLD_BYTES = 1024;
 
-    /** What every turn needs from the router. */
-    record Env(Supplier<String> id, RouterConfig config, SessionRouter router, RouterMetrics metrics,
-            Supplier<InternalCredential> credential) {
-        /** The router's id (known once its port is bound). */
-        String routerId() {
-            return id.get();
-        }
-    }
-
-    private final Env env;
+    private final RouterEnv env;
     private final SendMessageRequest request;
     private final String sessionId;
     private final String requestId;
@@ -76,7 +66,7 @@ final class TurnProxy implements Relay.Listener {
     private TurnComplete completed;
     private boolean finished;
 
-    TurnProxy(Env env, SendMessageRequest request, ServerCallStreamObserver<SendMessageResponse> out,
+    TurnProxy(RouterEnv env, SendMessageRequest request, ServerCallStreamObserver<SendMessageResponse> out,
             long arrivalNanos) {
         this.env = env;
         this.request = request;
@@ -233,9 +223,7 @@ final class TurnProxy implements Relay.Listener {
         log.error("turn.diverged session={} request={} worker={} attempt={}: {}", sessionId, requestId,
                 a.worker().id(), report.attempts(), e.getMessage());
         a.cancel("answer diverged");
-        // The worker did its job as far as it knows; the divergence is the router's finding.
-        a.permit().onSuccess();
-        report.attemptEnded(a.worker(), "ok", null);
+        endOk(a); // the worker did its job as far as it knows; the divergence is the router's finding
         fail(Status.INTERNAL.withDescription("router: worker " + a.worker().id() + " continued the answer "
                 + "differently from what was already streamed (" + e.getMessage() + "); nothing of this attempt was "
                 + "committed by the router, retry with the same request_id"), null);
@@ -253,8 +241,7 @@ final class TurnProxy implements Relay.Listener {
     @Override
     public void onClose(Relay a, Status status) {
         if (completed != null) {
-            a.permit().onSuccess();
-            report.attemptEnded(a.worker(), "ok", null);
+            endOk(a);
             TurnComplete c = completed;
             whenMoved(() -> finishOk(a, c));
             return;
@@ -285,6 +272,11 @@ final class TurnProxy implements Relay.Listener {
         report.goingOn(a.worker().id(), effective, sent, splice.tokenCount());
         current = null;
         next();
+    }
+
+    private void endOk(Relay a) {
+        a.permit().onSuccess();
+        report.attemptEnded(a.worker(), "ok", null);
     }
 
     private void finishOk(Relay a, TurnComplete c) {
