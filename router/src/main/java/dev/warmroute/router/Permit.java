@@ -35,17 +35,16 @@ public final class Permit implements Admission {
     }
 
     private final WorkerHandle worker;
-    private final boolean slot;
-    private final boolean bulkhead;
+    /** A placed call's permit: it holds an in-flight slot and a bulkhead place besides the breaker's permission. */
+    private final boolean placed;
     private final long acquiredNanos = System.nanoTime();
     private final AtomicBoolean ended = new AtomicBoolean();
     private volatile String abandoned;
     private volatile Abandonable call;
 
-    Permit(WorkerHandle worker, boolean slot, boolean bulkhead) {
+    Permit(WorkerHandle worker, boolean placed) {
         this.worker = worker;
-        this.slot = slot;
-        this.bulkhead = bulkhead;
+        this.placed = placed;
     }
 
     public WorkerHandle worker() {
@@ -94,15 +93,12 @@ public final class Permit implements Admission {
         return true;
     }
 
-    /** Gives back the slot and the bulkhead place, once; the caller then reports to the breaker. */
+    /** Gives back the slot and the bulkhead place (if held), once; the caller then reports to the breaker. */
     private boolean end() {
         if (!ended.compareAndSet(false, true)) {
             return false;
         }
-        worker.ended(this, slot);
-        if (bulkhead) {
-            worker.bulkhead().onComplete();
-        }
+        worker.ended(this, placed);
         return true;
     }
 

@@ -155,7 +155,7 @@ public final class WorkerHandle {
                     + breaker.getState().name().toLowerCase(java.util.Locale.ROOT) + ", no trial call free");
         }
         routed.increment();
-        return out(new Permit(this, true, true));
+        return out(new Permit(this, true));
     }
 
     /**
@@ -166,7 +166,7 @@ public final class WorkerHandle {
         if (!breaker.tryAcquirePermission()) {
             return new Admission.Refusal(id, Admission.Why.BREAKER_OPEN, "breaker open");
         }
-        return out(new Permit(this, false, false));
+        return out(new Permit(this, false));
     }
 
     private boolean takeSlot(int maxInFlight) {
@@ -190,10 +190,11 @@ public final class WorkerHandle {
         return p;
     }
 
-    /** A permit's outcome was reported: it no longer runs here. */
-    void ended(Permit p, boolean slot) {
+    /** A permit's outcome was reported: it no longer runs here; a placed call's slot and bulkhead place are free. */
+    void ended(Permit p, boolean placed) {
         permits.remove(p);
-        if (slot) {
+        if (placed) {
+            bulkhead.onComplete();
             inFlight.decrementAndGet();
         }
     }
