@@ -8,8 +8,11 @@ public sealed interface Admission permits Permit, Admission.Refusal {
 
     /** Why a worker refused a call before it was made. */
     enum Why {
-        /** Another turn took the last in-flight slot under the load bound since placement looked: decide again. */
-        AT_LOAD_BOUND("over_load_bound"),
+        /**
+         * Another turn took the last in-flight slot under the load bound since placement looked: placement decides
+         * again ({@link SessionRouter}), so this one never reaches a turn.
+         */
+        AT_LOAD_BOUND("overloaded"),
         /** The worker's bulkhead is full: skip it like an overloaded worker. */
         BULKHEAD_FULL("bulkhead_full"),
         /** The breaker is open, or half-open with every trial call taken: skip it. */
