@@ -169,7 +169,7 @@ final class TurnProxy implements Relay.Listener {
                 }
                 if (!startedSent) {
                     turnIndex = event.getStarted().getTurnIndex();
-                    send(SendMessageResponse.newBuilder().setStarted(event.getStarted().toBuilder()
+                    sendStarted(SendMessageResponse.newBuilder().setStarted(event.getStarted().toBuilder()
                             .setRouting(routing(a))).build());
                 }
             }
@@ -194,7 +194,7 @@ final class TurnProxy implements Relay.Listener {
                 if (!startedSent) {
                     // A worker always sends TurnStarted first; should one not, the client still gets the contract.
                     turnIndex = c.getTurnIndex();
-                    send(SendMessageResponse.newBuilder().setStarted(TurnStarted.newBuilder()
+                    sendStarted(SendMessageResponse.newBuilder().setStarted(TurnStarted.newBuilder()
                             .setRequestId(c.getRequestId()).setTurnIndex(c.getTurnIndex()).setWorkerId(c.getWorkerId())
                             .setCache(c.getCache()).setRouting(routing(a))).build());
                 }
@@ -209,7 +209,7 @@ final class TurnProxy implements Relay.Listener {
         return true;
     }
 
-    private void send(SendMessageResponse started) {
+    private void sendStarted(SendMessageResponse started) {
         out.onNext(started);
         startedSent = true;
     }
