@@ -12,7 +12,7 @@ import java.util.Set;
  * <p>Only UNAVAILABLE (down, starting, stopping, connection refused or reset), DEADLINE_EXCEEDED (hung) and
  * RESOURCE_EXHAUSTED (overloaded) count against a worker's breaker. Client errors (INVALID_ARGUMENT, NOT_FOUND,
  * ABORTED, ...) mean the worker did its job; a cancellation by the client says nothing about the worker, so its
- * breaker permission is released without an outcome. Counting those would let one bad client open every breaker.
+ * breaker permission is given back without an outcome. Counting those would let one bad client open every breaker.
  *
  * <p>A worker the router gave up on itself (it left the cluster while a call was running) is reported as
  * UNAVAILABLE, so it is retried and counted like a refused connection.

@@ -138,7 +138,7 @@ public final class RouterMetrics {
         cancelled.increment();
     }
 
-    void fallback(Placement.SkipKind kind) {
+    void fallback(PlacementDecision.SkipKind kind) {
         fallbacks.labelValues(kind.name().toLowerCase(Locale.ROOT)).inc();
     }
 

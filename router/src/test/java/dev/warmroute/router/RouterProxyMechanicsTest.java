@@ -105,7 +105,7 @@ class RouterProxyMechanicsTest {
                     Duration.ofSeconds(5));
             registrations.put(id, r);
         }
-        await(() -> router.directory().views().stream().filter(Placement.WorkerView::serving).count() == 4,
+        await(() -> router.directory().views().stream().filter(WorkerView::serving).count() == 4,
                 "4 serving workers in the router's directory");
     }
 
