@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.warmroute.api.v1.CacheStatus;
 import dev.warmroute.api.v1.GetSessionRequest;
 import dev.warmroute.api.v1.Session;
+import dev.warmroute.cluster.launch.InProcessCluster;
+import dev.warmroute.testing.ChatClient;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,17 +21,25 @@ import org.junit.jupiter.api.Test;
 class CancelAndOrderingTest extends OnTwoWorkers {
 
     private static Session session(String id) {
-        return toA.blocking.getSession(GetSessionRequest.newBuilder().setSessionId(id).build());
+        return toA.blocking().getSession(GetSessionRequest.newBuilder().setSessionId(id).build());
     }
 
+    /** On workers of its own: it checks every cache on the worker, which the class's other tests would fill. */
     @Test
     void aCancelMidStreamWritesNothingAndLeavesTheCacheConsistent() throws Exception {
+        try (TwoWorkers own = TwoWorkers.start()) {
+            aCancelMidStreamWritesNothingAndLeavesTheCacheConsistent(own.a(), own.toA());
+        }
+    }
+
+    private static void aCancelMidStreamWritesNothingAndLeavesTheCacheConsistent(WorkerServer a, ChatClient toA)
+            throws Exception {
         toA.create("cancel-1", "", ChatClient.greedy(400));
         ChatClient.Turn first = toA.ok(ChatClient.message("cancel-1", "c1", "Once upon a time"));
         int afterFirst = first.complete().getUsage().getPromptTokens() + first.complete().getUsage()
                 .getGeneratedTokens();
 
-        ChatClient.Turn cancelled = toA.send(ChatClient.message("cancel-1", "c2", "Tell me more."), 120_000,
+        ChatClient.Turn cancelled = toA.send(ChatClient.message("cancel-1", "c2", "Tell me more."), ChatClient.TURN_DEADLINE,
                 (deltas, cancel) -> {
                     if (deltas == 3) {
                         cancel.run();
@@ -39,7 +49,8 @@ class CancelAndOrderingTest extends OnTwoWorkers {
         assertTrue(cancelled.deltas().size() >= 3);
         // The worker notices, stops and cuts its cache back: wait until the turn is over there.
         awaitIdle(a);
-        assertEquals(1, session("cancel-1").getVersion(), "nothing written");
+        assertEquals(1, toA.blocking().getSession(GetSessionRequest.newBuilder().setSessionId("cancel-1").build())
+                .getVersion(), "nothing written");
         assertEquals(afterFirst, a.caches().stats().getTokens(), "cache cut back to the committed history");
 
         ChatClient.Turn retry = toA.ok(ChatClient.message("cancel-1", "c2", "Tell me more."));
@@ -97,13 +108,14 @@ class CancelAndOrderingTest extends OnTwoWorkers {
 
     @Test
     void aSecondTurnThatWaitsTooLongIsAborted() throws Exception {
-        try (WorkerServer impatient = TestWorkers.start(workers.cluster(), List.of(a.hazelcastAddress()),
-                config -> config.sessionWait(Duration.ofMillis(1)).capacity(1));
+        try (InProcessCluster<WorkerServer> own = TestWorkers.cluster();
+             WorkerServer impatient = TestWorkers.add(own, config -> config.sessionWait(Duration.ofMillis(1))
+                     .capacity(1));
              ChatClient c = new ChatClient(impatient.address())) {
             c.create("order-3", "", ChatClient.greedy(300));
             AtomicBoolean secondSent = new AtomicBoolean();
             CompletableFuture<ChatClient.Turn> second = new CompletableFuture<>();
-            ChatClient.Turn first = c.send(ChatClient.message("order-3", "x1", "A long story please."), 120_000,
+            ChatClient.Turn first = c.send(ChatClient.message("order-3", "x1", "A long story please."), ChatClient.TURN_DEADLINE,
                     (deltas, cancel) -> {
                         if (deltas == 1 && secondSent.compareAndSet(false, true)) {
                             CompletableFuture.runAsync(() -> second.complete(
@@ -115,7 +127,8 @@ class CancelAndOrderingTest extends OnTwoWorkers {
             assertEquals(Status.Code.ABORTED, t2.status().getCode(), t2.toString());
             assertTrue(t2.status().getDescription().contains("previous turn of this session"), t2.toString());
             assertNotEquals(0, c.stats().getTurns().getAborted());
-            assertEquals(1, session("order-3").getTurnCount());
+            assertEquals(1, c.blocking().getSession(GetSessionRequest.newBuilder().setSessionId("order-3").build())
+                    .getTurnCount());
         }
     }
 

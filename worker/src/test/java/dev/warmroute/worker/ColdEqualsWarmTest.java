@@ -9,6 +9,7 @@ import dev.warmroute.api.v1.CacheStatus;
 import dev.warmroute.api.v1.DeleteSessionRequest;
 import dev.warmroute.api.v1.SamplingParams;
 import dev.warmroute.api.v1.SessionSettings;
+import dev.warmroute.testing.ChatClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,7 +44,7 @@ class ColdEqualsWarmTest extends OnTwoWorkers {
             }
         }
 
-        toA.blocking.deleteSession(DeleteSessionRequest.newBuilder().setSessionId(session).build());
+        toA.blocking().deleteSession(DeleteSessionRequest.newBuilder().setSessionId(session).build());
         awaitDropped(session);
         toA.create(session, "You are a storyteller.", settings);
         // Turn 0 on A, then alternate: B has no cache (cold), A's cache is a turn behind (partial), and so on.

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.warmroute.api.v1.CacheStatus;
 import dev.warmroute.api.v1.GetSessionRequest;
 import dev.warmroute.api.v1.Session;
+import dev.warmroute.testing.ChatClient;
 import io.grpc.Status;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class IdempotencyTest extends OnTwoWorkers {
 
     private static Session session(String id) {
-        return toA.blocking.getSession(GetSessionRequest.newBuilder().setSessionId(id).setIncludeMessages(true)
+        return toA.blocking().getSession(GetSessionRequest.newBuilder().setSessionId(id).setIncludeMessages(true)
                 .build());
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.warmroute.engine.KvBlockPool;
+import dev.warmroute.testing.TestModel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import org.junit.jupiter.api.AfterAll;
@@ -19,7 +20,7 @@ class KvCacheManagerTest {
 
     @BeforeAll
     static void load() {
-        model = EngineModel.load(TestWorkers.referenceModelOrSkip(), 1);
+        model = EngineModel.load(TestModel.path(), 1);
     }
 
     @AfterAll

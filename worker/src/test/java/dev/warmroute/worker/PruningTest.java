@@ -11,13 +11,14 @@ import dev.warmroute.api.v1.PruningPolicy;
 import dev.warmroute.api.v1.SamplingParams;
 import dev.warmroute.api.v1.Session;
 import dev.warmroute.api.v1.SessionSettings;
+import dev.warmroute.testing.ChatClient;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * Pruning with the real template and tokenizer: cuts are reported and stored, the turn after a cut is warm again,
@@ -58,7 +59,7 @@ class PruningTest extends OnTwoWorkers {
                     assertTrue(t.complete().getUsage().getPromptTokens() <= (320 - 16) * 60 / 100,
                             "cut down to the low watermark: " + t.complete().getUsage());
                 }
-                Session s = toA.blocking.getSession(GetSessionRequest.newBuilder().setSessionId(id)
+                Session s = toA.blocking().getSession(GetSessionRequest.newBuilder().setSessionId(id)
                         .setIncludeMessages(true).build());
                 assertEquals(window.getWindowStart(), s.getWindowStart(), "the cut is stored");
                 assertTrue(!s.getMessages(1).getInWindow(), "pruned turns stay in the history, out of the window");
@@ -70,7 +71,7 @@ class PruningTest extends OnTwoWorkers {
         assertTrue(cuts >= 1, "the conversation outgrew the budget");
 
         // The same conversation, alternating workers: cold and partial turns cut at the same turns, same answers.
-        toA.blocking.deleteSession(DeleteSessionRequest.newBuilder().setSessionId(id).build());
+        toA.blocking().deleteSession(DeleteSessionRequest.newBuilder().setSessionId(id).build());
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (a.caches().holds(id) || b.caches().holds(id)) {
             assertTrue(System.nanoTime() < deadline);
@@ -102,7 +103,7 @@ class PruningTest extends OnTwoWorkers {
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, status.getCode());
         assertTrue(status.getDescription().startsWith("context full:"), status.toString());
         assertTrue(status.getDescription().contains("pruning policy is NONE"));
-        assertEquals(committed, toA.blocking.getSession(GetSessionRequest.newBuilder().setSessionId("prune-none")
+        assertEquals(committed, toA.blocking().getSession(GetSessionRequest.newBuilder().setSessionId("prune-none")
                 .build()).getTurnCount(), "the refused turn wrote nothing");
     }
 }

@@ -12,6 +12,7 @@ import dev.warmroute.api.v1.SendMessageRequest;
 import dev.warmroute.api.v1.Session;
 import dev.warmroute.api.v1.SessionSettings;
 import dev.warmroute.cluster.InternalCredential;
+import dev.warmroute.testing.ChatClient;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import java.time.Duration;
@@ -43,11 +44,13 @@ class ResumeTest extends OnTwoWorkers {
 
     @AfterAll
     static void stopInternalClient() {
-        TestWorkers.closeQuietly(internalToB);
+        if (internalToB != null) {
+            internalToB.close();
+        }
     }
 
     private static Session session(String id) {
-        return toA.blocking.getSession(GetSessionRequest.newBuilder().setSessionId(id).setIncludeMessages(true)
+        return toA.blocking().getSession(GetSessionRequest.newBuilder().setSessionId(id).setIncludeMessages(true)
                 .build());
     }
 
@@ -60,7 +63,7 @@ class ResumeTest extends OnTwoWorkers {
         SendMessageRequest turn = ChatClient.message("resume-1", "t1", "Tell me about the moon.").toBuilder()
                 .setSampling(SETTINGS.getSampling().toBuilder().setMaxTokens(LONG_ANSWER)).build();
 
-        ChatClient.Turn interrupted = toA.send(turn, 120_000, (deltas, cancel) -> {
+        ChatClient.Turn interrupted = toA.send(turn, ChatClient.TURN_DEADLINE, (deltas, cancel) -> {
             if (deltas == 10) {
                 cancel.run();
             }
@@ -89,7 +92,7 @@ class ResumeTest extends OnTwoWorkers {
         assertEquals(whole.size(), s.getMessages(4).getTokenCount());
 
         // The same turn uninterrupted (same session id and seed, so the same draws) gives the same tokens.
-        toA.blocking.deleteSession(DeleteSessionRequest.newBuilder().setSessionId("resume-1").build());
+        toA.blocking().deleteSession(DeleteSessionRequest.newBuilder().setSessionId("resume-1").build());
         awaitDropped("resume-1");
         toA.create("resume-1", "You tell tales.", SETTINGS);
         toA.ok(ChatClient.message("resume-1", "t0", "Hello."));

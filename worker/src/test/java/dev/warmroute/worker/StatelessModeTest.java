@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.warmroute.api.v1.CacheReason;
 import dev.warmroute.api.v1.CacheStatus;
-import java.util.List;
+import dev.warmroute.cluster.launch.InProcessCluster;
+import dev.warmroute.testing.ChatClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 class StatelessModeTest {
 
+    private static InProcessCluster<WorkerServer> cluster;
     private static WorkerServer normal;
     private static WorkerServer stateless;
     private static ChatClient toNormal;
@@ -23,23 +25,22 @@ class StatelessModeTest {
 
     @BeforeAll
     static void start() throws Exception {
-        String cluster = TestWorkers.clusterName();
-        normal = TestWorkers.start(cluster, List.of());
-        stateless = TestWorkers.start(cluster, List.of(normal.hazelcastAddress()), b -> b.stateless(true));
+        cluster = TestWorkers.cluster();
+        normal = TestWorkers.add(cluster);
+        stateless = TestWorkers.add(cluster, b -> b.stateless(true));
         toNormal = new ChatClient(normal.address());
         toStateless = new ChatClient(stateless.address());
     }
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {toNormal, toStateless, stateless, normal}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception ignored) {
-                // closing
+        for (ChatClient c : new ChatClient[] {toNormal, toStateless}) {
+            if (c != null) {
+                c.close();
             }
+        }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 

@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.warmroute.api.v1.CacheReason;
 import dev.warmroute.api.v1.CacheStatus;
-import java.util.List;
+import dev.warmroute.cluster.launch.InProcessCluster;
+import dev.warmroute.testing.ChatClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -13,12 +14,14 @@ import org.junit.jupiter.api.Test;
 /** One real worker on the reference model: turns after the first compute only their new tokens. */
 class WarmPathTest {
 
+    private static InProcessCluster<WorkerServer> cluster;
     private static WorkerServer worker;
     private static ChatClient client;
 
     @BeforeAll
     static void start() throws Exception {
-        worker = TestWorkers.start(TestWorkers.clusterName(), List.of());
+        cluster = TestWorkers.cluster();
+        worker = TestWorkers.add(cluster);
         client = new ChatClient(worker.address());
     }
 
@@ -27,8 +30,8 @@ class WarmPathTest {
         if (client != null) {
             client.close();
         }
-        if (worker != null) {
-            worker.close();
+        if (cluster != null) {
+            cluster.close();
         }
     }
 

@@ -4,9 +4,9 @@ import static dev.warmroute.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.warmroute.cli.CliRun;
 import dev.warmroute.cli.CliRun.Result;
 import dev.warmroute.cluster.HazelcastSettings;
+import dev.warmroute.testing.TestModel;
 import dev.warmroute.worker.WorkerConfig;
 import dev.warmroute.worker.WorkerServer;
 import java.nio.file.Path;
@@ -23,7 +23,7 @@ class ChatCommandTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path model = CliRun.referenceModelOrSkip();
+        Path model = TestModel.path();
         worker = WorkerServer.start(WorkerConfig.builder().port(0).model(model).engineThreads(1).kvCacheMb(8)
                 .hazelcast(HazelcastSettings.builder().clusterName("chat-" + UUID.randomUUID().toString()
                         .substring(0, 8)).port(0).build()).build());
