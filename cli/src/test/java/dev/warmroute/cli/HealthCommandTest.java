@@ -4,11 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.warmroute.cluster.GrpcServers;
+import dev.warmroute.testing.Await;
+import io.grpc.ForwardingServerCall;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,11 +26,26 @@ class HealthCommandTest {
 
     private HealthStatusManager health;
     private Server server;
+    /** Health checks the server has answered: the waiting test flips the status once the command has seen it. */
+    private final AtomicInteger checks = new AtomicInteger();
 
     @BeforeEach
     void start() throws Exception {
         health = new HealthStatusManager();
-        server = GrpcServers.start("127.0.0.1", 0, health, List.of(), List.of(), null);
+        ServerInterceptor counting = new ServerInterceptor() {
+            @Override
+            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                    ServerCallHandler<Q, R> next) {
+                return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+                    @Override
+                    public void close(Status status, Metadata trailers) {
+                        super.close(status, trailers);
+                        checks.incrementAndGet();
+                    }
+                }, headers);
+            }
+        };
+        server = GrpcServers.start("127.0.0.1", 0, health, List.of(), List.of(counting), null);
     }
 
     @AfterEach
@@ -63,9 +86,10 @@ class HealthCommandTest {
     @Test
     void waitsUntilServing() throws Exception {
         health.setStatus("", ServingStatus.NOT_SERVING);
+        // SERVING only after the command has been answered NOT_SERVING twice: it must have waited and asked again.
         Thread flip = Thread.ofVirtual().start(() -> {
             try {
-                Thread.sleep(700);
+                Await.until(() -> checks.get() >= 2, "the command asked twice");
             } catch (InterruptedException e) {
                 return;
             }
@@ -74,6 +98,7 @@ class HealthCommandTest {
         CliRun.Result r = CliRun.run("health", "--target", target(), "--wait-seconds", "60");
         flip.join();
         assertEquals(0, r.code(), r.err());
+        assertTrue(checks.get() >= 3, "answered NOT_SERVING, then SERVING: " + checks.get() + " checks");
     }
 
     @Test
