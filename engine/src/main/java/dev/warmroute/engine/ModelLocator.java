@@ -82,6 +82,20 @@ public final class ModelLocator {
                 + ". Pass --model FILE.gguf or put the file in $WARMROUTE_SHARED/models/"));
     }
 
+    /** What to do when the reference model is missing: where to put it, and where it was looked for. */
+    public static String whereToPutReferenceModel(Map<String, String> env) {
+        Path dir = sharedDirs(env).stream().findFirst().orElse(Path.of("..", "shared").toAbsolutePath().normalize());
+        return "reference model " + REFERENCE_MODEL + " not found; put it into " + dir.resolve("models")
+                + " (or set WARMROUTE_SHARED); looked at " + candidates(env);
+    }
+
+    /** What to do when a reference output is missing. */
+    public static String whereToPutReferenceFile(String name, Map<String, String> env) {
+        Path dir = sharedDirs(env).stream().findFirst().orElse(Path.of("..", "shared").toAbsolutePath().normalize());
+        return "reference output " + name + " not found; put it into " + dir.resolve("reference")
+                + " (looked in " + sharedDirs(env) + ")";
+    }
+
     /** A reference output ({@code reference/NAME} in the first shared folder that has it), if any. */
     public static Optional<Path> findReferenceFile(String name, Map<String, String> env) {
         return sharedDirs(env).stream().map(d -> d.resolve("reference").resolve(name)).filter(Files::isRegularFile)

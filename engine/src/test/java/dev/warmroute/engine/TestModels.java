@@ -15,16 +15,15 @@ public final class TestModels {
 
     public static Path referenceModelOrSkip() {
         Optional<Path> p = ModelLocator.findReferenceModel(System.getenv());
-        Assumptions.assumeTrue(p.isPresent(), () -> "golden test: reference model " + ModelLocator.REFERENCE_MODEL
-                + " absent; put it into models/ of the shared folder (or set WARMROUTE_SHARED); looked at "
-                + ModelLocator.candidates(System.getenv()));
+        Assumptions.assumeTrue(p.isPresent(), () -> "golden test: "
+                + ModelLocator.whereToPutReferenceModel(System.getenv()));
         return p.get();
     }
 
     public static Path referenceFileOrSkip(String name) {
         Optional<Path> p = ModelLocator.findReferenceFile(name, System.getenv());
-        Assumptions.assumeTrue(p.isPresent(), () -> "golden test: reference output " + name + " absent; put it into "
-                + "reference/ of the shared folder (looked in " + ModelLocator.sharedDirs(System.getenv()) + ")");
+        Assumptions.assumeTrue(p.isPresent(), () -> "golden test: "
+                + ModelLocator.whereToPutReferenceFile(name, System.getenv()));
         return p.get();
     }
 }

@@ -49,6 +49,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -341,6 +342,7 @@ class RouterProxyMechanicsTest {
         int total = 3500;
         String chunk = "x".repeat(1024);
         AtomicInteger sent = new AtomicInteger();
+        AtomicBoolean blocked = new AtomicBoolean();
         a.script = (r, h, out) -> {
             out.onNext(ScriptedWorker.started(r, "A", 0));
             for (int i = 0; i < total; i++) {
@@ -348,8 +350,10 @@ class RouterProxyMechanicsTest {
                     if (out.isCancelled()) {
                         return;
                     }
+                    blocked.set(true);
                     Thread.sleep(1); // the worker respects flow control like a real one
                 }
+                blocked.set(false);
                 out.onNext(ScriptedWorker.delta(i, chunk, 7));
                 sent.incrementAndGet();
             }
@@ -385,9 +389,10 @@ class RouterProxyMechanicsTest {
                             done.countDown();
                         }
                     });
-            // Wait until the worker is stuck: no progress for a while.
+            // Wait until the worker is stuck: held by flow control (not merely slow on a busy machine), with no
+            // progress since the last look.
             int last = -1;
-            while (sent.get() != last) {
+            while (!(blocked.get() && sent.get() == last)) {
                 last = sent.get();
                 Thread.sleep(700);
             }

@@ -15,8 +15,9 @@ import java.util.function.UnaryOperator;
 /**
  * Real workers and routers for a test, each in its own JVM on 127.0.0.1: the {@link LocalCluster} that {@code cluster
  * up} and the drills run, with test settings (every port 0, a cluster name of its own, {@link TestModel#path()}, one
- * compute thread, small heaps). {@link #start} returns once every router sees every worker SERVING and the cluster
- * safe. Each child watches this JVM's pid, so a crashed test run leaves no process behind.
+ * compute thread, small heaps, 300 s for a child to get ready: a bound for a broken start, generous because a 2-core
+ * machine shared with other builds can take minutes). {@link #start} returns once every router sees every worker
+ * SERVING and the cluster safe. Each child watches this JVM's pid, so a crashed test run leaves no process behind.
  *
  * <p>Start one per test (it is cheap next to what a test of failover does) and let the test change it: kill, restart
  * and add workers. {@link #close()} kills what is left (kill -9: nothing here tests a graceful stop) and keeps the
@@ -39,7 +40,7 @@ public final class TestCluster implements AutoCloseable {
             throws IOException, InterruptedException {
         LocalClusterOptions.Builder b = LocalClusterOptions.builder(TestModel.path(), dir).workers(workers)
                 .clusterName(InProcessCluster.freshName("test")).routerPort(0).workerThreads(1).kvCacheMb(16)
-                .capacity(2).queue(16).shutdownGrace(Duration.ofSeconds(5)).readyTimeout(Duration.ofSeconds(120))
+                .capacity(2).queue(16).shutdownGrace(Duration.ofSeconds(5)).readyTimeout(Duration.ofSeconds(300))
                 .workerJvmFlags(List.of("-Xmx256m", "-XX:+UseSerialGC"))
                 .routerJvmFlags(List.of("-Xmx192m", "-XX:+UseSerialGC"));
         return new TestCluster(LocalCluster.start(options.apply(b).build(), line -> { }));

@@ -67,8 +67,7 @@ public final class TestModel {
     public static Path referenceFileOrSkip(String name) {
         referenceOrSkip();
         Optional<Path> p = ModelLocator.findReferenceFile(name, System.getenv());
-        assumeTrue(p.isPresent(), () -> "golden test: reference output " + name + " absent; put it into reference/ of "
-                + "the shared folder (looked in " + ModelLocator.sharedDirs(System.getenv()) + ")");
+        assumeTrue(p.isPresent(), () -> "golden test: " + ModelLocator.whereToPutReferenceFile(name, System.getenv()));
         return p.get();
     }
 
@@ -90,10 +89,7 @@ public final class TestModel {
     }
 
     private static String missing() {
-        return "reference model " + ModelLocator.REFERENCE_MODEL + " not found; put it into "
-                + ModelLocator.sharedDirs(System.getenv()).stream().findFirst().map(d -> d.resolve("models").toString())
-                        .orElse("../shared/models") + " (or set WARMROUTE_SHARED); looked at "
-                + ModelLocator.candidates(System.getenv());
+        return ModelLocator.whereToPutReferenceModel(System.getenv());
     }
 
     private static String mode() {

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The cache manager over the engine's real block pool (reference model: 16 positions x 1280 bytes per block). */
+/** The cache manager over the engine's real block pool (blocks of 16 positions of the tests' model). */
 class KvCacheManagerTest {
 
     private static EngineModel model;

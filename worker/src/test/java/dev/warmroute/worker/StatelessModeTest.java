@@ -12,7 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A worker in stateless mode next to a normal one (one cluster, the reference model): the stateless worker computes
+ * A worker in stateless mode next to a normal one (one cluster, the tests' model): the stateless worker computes
  * every prompt whole and says so, keeps no cache, and gives the same answers as the normal worker's warm path.
  */
 class StatelessModeTest {

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** One real worker on the reference model: turns after the first compute only their new tokens. */
+/** One real worker on the tests' model: turns after the first compute only their new tokens. */
 class WarmPathTest {
 
     private static InProcessCluster<WorkerServer> cluster;

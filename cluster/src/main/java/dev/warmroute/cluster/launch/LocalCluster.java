@@ -129,9 +129,9 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * Starts the workers (the first alone, as the seed; the others together), then the routers (together), and waits
-     * until every router reports every worker SERVING and the cluster safe. On failure everything started is stopped
-     * and the IOException names the child and the end of its log.
+     * Starts the first worker alone (the seed), then the other workers and the routers together, and waits until
+     * every router reports every worker SERVING and the cluster safe (without routers: until every worker is ready).
+     * On failure everything started is stopped and the IOException names the child and the end of its log.
      */
     public void start() throws IOException, InterruptedException {
         try {
