@@ -11,9 +11,12 @@ import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,26 +29,11 @@ class HealthCommandTest {
 
     private HealthStatusManager health;
     private Server server;
-    /** Health checks the server has answered: the waiting test flips the status once the command has seen it. */
-    private final AtomicInteger checks = new AtomicInteger();
 
     @BeforeEach
     void start() throws Exception {
         health = new HealthStatusManager();
-        ServerInterceptor counting = new ServerInterceptor() {
-            @Override
-            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-                    ServerCallHandler<Q, R> next) {
-                return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
-                    @Override
-                    public void close(Status status, Metadata trailers) {
-                        super.close(status, trailers);
-                        checks.incrementAndGet();
-                    }
-                }, headers);
-            }
-        };
-        server = GrpcServers.start("127.0.0.1", 0, health, List.of(), List.of(counting), null);
+        server = GrpcServers.start("127.0.0.1", 0, health, List.of(), List.of(), null);
     }
 
     @AfterEach
@@ -85,20 +73,42 @@ class HealthCommandTest {
 
     @Test
     void waitsUntilServing() throws Exception {
-        health.setStatus("", ServingStatus.NOT_SERVING);
-        // SERVING only after the command has been answered NOT_SERVING twice: it must have waited and asked again.
-        Thread flip = Thread.ofVirtual().start(() -> {
-            try {
-                Await.until(() -> checks.get() >= 2, "the command asked twice");
-            } catch (InterruptedException e) {
-                return;
+        // A health service of its own that counts the checks it answered: SERVING only after the command has been
+        // answered NOT_SERVING twice, so it must have waited and asked again.
+        HealthStatusManager counted = new HealthStatusManager();
+        AtomicInteger checks = new AtomicInteger();
+        ServerInterceptor counting = new ServerInterceptor() {
+            @Override
+            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                    ServerCallHandler<Q, R> next) {
+                return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+                    @Override
+                    public void close(Status status, Metadata trailers) {
+                        super.close(status, trailers);
+                        checks.incrementAndGet();
+                    }
+                }, headers);
             }
-            health.setStatus("", ServingStatus.SERVING);
-        });
-        CliRun.Result r = CliRun.run("health", "--target", target(), "--wait-seconds", "60");
-        flip.join();
-        assertEquals(0, r.code(), r.err());
-        assertTrue(checks.get() >= 3, "answered NOT_SERVING, then SERVING: " + checks.get() + " checks");
+        };
+        Server own = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(ServerInterceptors.intercept(counted.getHealthService(), counting)).build().start();
+        try {
+            counted.setStatus("", ServingStatus.NOT_SERVING);
+            Thread flip = Thread.ofVirtual().start(() -> {
+                try {
+                    Await.until(() -> checks.get() >= 2, "the command asked twice");
+                } catch (InterruptedException e) {
+                    return;
+                }
+                counted.setStatus("", ServingStatus.SERVING);
+            });
+            CliRun.Result r = CliRun.run("health", "--target", "127.0.0.1:" + own.getPort(), "--wait-seconds", "60");
+            flip.join();
+            assertEquals(0, r.code(), r.err());
+            assertTrue(checks.get() >= 3, "answered NOT_SERVING, then SERVING: " + checks.get() + " checks");
+        } finally {
+            own.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
     }
 
     @Test
