@@ -232,7 +232,7 @@ public record LocalClusterOptions(
 
         /** No router: the workers alone. */
         public Builder noRouter() {
-            routers = List.of();
+            routers = new java.util.ArrayList<>();
             routersGiven = true;
             return this;
         }
