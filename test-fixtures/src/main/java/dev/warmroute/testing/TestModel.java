@@ -41,16 +41,6 @@ public final class TestModel {
         };
     }
 
-    /** True when {@link #path()} is the reference model: tests that know its answers may check them. */
-    public static boolean isReference() {
-        return !mode().equals("synthetic") && reference().isPresent();
-    }
-
-    /** One line for logs and assertion messages: which model this run uses. */
-    public static String describe() {
-        return isReference() ? "reference model " + path() : "synthetic model " + path() + " (" + missing() + ")";
-    }
-
     /**
      * The reference model, for a golden test; skips the test (with where to put the file) when it is absent or when
      * the run is on the synthetic model.
