@@ -163,7 +163,7 @@ public final class RouterServer implements ServiceProcess.Server {
         return new RouterServer(config, new PrometheusRegistry());
     }
 
-    /** Starts a router whose metrics go to {@code registry} (the process's default one in {@link RouterMain}). */
+    /** Starts a router whose metrics go to {@code registry} (the default one in a router JVM). */
     public static RouterServer start(RouterConfig config, PrometheusRegistry registry) throws IOException {
         return new RouterServer(config, registry);
     }
@@ -281,7 +281,7 @@ public final class RouterServer implements ServiceProcess.Server {
         return hz;
     }
 
-    /** Blocks until the gRPC server has stopped (the main thread of {@link RouterMain}). */
+    /** Blocks until the gRPC server has stopped (the main thread of a router JVM, {@link RouterRole}). */
     public void awaitTermination() throws InterruptedException {
         server.awaitTermination();
     }

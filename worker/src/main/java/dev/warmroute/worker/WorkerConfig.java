@@ -110,7 +110,7 @@ public record WorkerConfig(
                 .parentPid(parentPid).stateless(stateless);
     }
 
-    /** Laptop defaults; {@code model} has none (see {@link ModelLocator}). */
+    /** Laptop defaults; {@code model} has none (see {@link dev.warmroute.engine.ModelLocator}). */
     public static final class Builder {
         private String host = "127.0.0.1";
         private int port = 7100;

@@ -14,11 +14,13 @@ import com.hazelcast.nio.serialization.compact.CompactSerializer;
 import dev.warmroute.api.v1.ChatServiceGrpc;
 import dev.warmroute.api.v1.WorkerServiceGrpc;
 import dev.warmroute.api.v1.WorkerStats;
+import dev.warmroute.cluster.CallMetadata;
 import dev.warmroute.cluster.ClusterMaps;
 import dev.warmroute.cluster.GrpcServers;
 import dev.warmroute.cluster.HazelcastFactory;
 import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.cluster.InternalCredential;
+import dev.warmroute.cluster.LenientRequestMarshaller;
 import dev.warmroute.cluster.MetricsServer;
 import dev.warmroute.cluster.ReadyFile;
 import dev.warmroute.cluster.ServiceProcess;
@@ -181,7 +183,7 @@ public final class WorkerServer implements ServiceProcess.Server {
         return new WorkerServer(config, new PrometheusRegistry());
     }
 
-    /** Starts a worker whose metrics go to {@code registry} (the process's default one in {@link WorkerMain}). */
+    /** Starts a worker whose metrics go to {@code registry} (the default one in a worker JVM). */
     public static WorkerServer start(WorkerConfig config, PrometheusRegistry registry) throws IOException {
         return new WorkerServer(config, registry);
     }
@@ -241,7 +243,7 @@ public final class WorkerServer implements ServiceProcess.Server {
                 .setStateless(config.stateless()).build();
     }
 
-    /** Blocks until the gRPC server has stopped (the process's main thread in {@link WorkerMain}). */
+    /** Blocks until the gRPC server has stopped (the main thread of a worker JVM, {@link WorkerRole}). */
     public void awaitTermination() throws InterruptedException {
         server.awaitTermination();
     }

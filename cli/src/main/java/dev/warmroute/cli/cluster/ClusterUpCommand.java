@@ -3,6 +3,8 @@ package dev.warmroute.cli.cluster;
 import dev.warmroute.cli.TextTable;
 import dev.warmroute.cli.UserError;
 import dev.warmroute.cluster.ReadyFile;
+import dev.warmroute.cluster.launch.LocalCluster;
+import dev.warmroute.cluster.launch.LocalClusterOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -13,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -56,22 +59,13 @@ public final class ClusterUpCommand implements Callable<Integer> {
             description = "Hazelcast cluster name (default ${DEFAULT-VALUE}).")
     String clusterName;
 
-    @Option(names = "--threads", defaultValue = "-1",
-            description = "Compute threads per worker; 0 = all cores; default: cores / workers, at least 1.")
-    int threads;
 
-    @Option(names = "--kv-cache-mb", defaultValue = "256", description = "KV cache budget per worker (default ${DEFAULT-VALUE}).")
-    int kvCacheMb;
 
-    @Option(names = "--capacity", defaultValue = "2", description = "Turns each worker computes at once (default ${DEFAULT-VALUE}).")
-    int capacity;
 
-    @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Hazelcast heartbeat (default ${DEFAULT-VALUE}).")
-    long heartbeatMs;
 
-    @Option(names = "--max-no-heartbeat-ms", defaultValue = "5000",
-            description = "A silent member is removed after this (default ${DEFAULT-VALUE}).")
-    long maxNoHeartbeatMs;
+
+    @Mixin
+    LocalClusterFlags cluster = new LocalClusterFlags(-1, 256, 2);
 
     @Option(names = "--ready-timeout-seconds", defaultValue = "180",
             description = "How long each process may take to start (default ${DEFAULT-VALUE}).")
@@ -85,11 +79,9 @@ public final class ClusterUpCommand implements Callable<Integer> {
         LocalClusterOptions options;
         try {
             choice = ModelChoice.resolve(model, runDir, System.getenv());
-            options = LocalClusterOptions.builder(choice.path(), runDir).workers(workers).routerPort(port)
-                    .firstHazelcastPort(hazelcastPort).clusterName(clusterName).workerThreads(threads)
-                    .kvCacheMb(kvCacheMb).capacity(capacity).heartbeat(Duration.ofMillis(heartbeatMs))
-                    .maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs))
-                    .readyTimeout(Duration.ofSeconds(readyTimeoutSeconds)).build();
+            options = cluster.applyTo(LocalClusterOptions.builder(choice.path(), runDir).workers(workers).routerPort(port)
+                    .firstHazelcastPort(hazelcastPort).clusterName(clusterName)
+                    .readyTimeout(Duration.ofSeconds(readyTimeoutSeconds))).build();
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }

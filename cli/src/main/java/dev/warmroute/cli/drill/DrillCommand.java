@@ -9,11 +9,12 @@ import dev.warmroute.api.v1.WorkerHealth;
 import dev.warmroute.api.v1.WorkerStatus;
 import dev.warmroute.cli.UserError;
 import dev.warmroute.cli.chat.ChatClient;
-import dev.warmroute.cli.cluster.AdminClient;
-import dev.warmroute.cli.cluster.LocalCluster;
-import dev.warmroute.cli.cluster.LocalClusterOptions;
+import dev.warmroute.cli.cluster.LocalClusterFlags;
 import dev.warmroute.cli.cluster.ModelChoice;
 import dev.warmroute.cli.cluster.RunDirs;
+import dev.warmroute.cluster.launch.AdminClient;
+import dev.warmroute.cluster.launch.LocalCluster;
+import dev.warmroute.cluster.launch.LocalClusterOptions;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -32,6 +33,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -97,18 +99,12 @@ public final class DrillCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the result as one JSON object instead of a table.")
     boolean json;
 
-    @Option(names = "--threads", defaultValue = "-1", description = "Compute threads per worker (default: cores / workers).")
-    int threads;
 
-    @Option(names = "--kv-cache-mb", defaultValue = "64", description = "KV cache budget per worker (default ${DEFAULT-VALUE}).")
-    int kvCacheMb;
 
-    @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Hazelcast heartbeat (default ${DEFAULT-VALUE}).")
-    long heartbeatMs;
 
-    @Option(names = "--max-no-heartbeat-ms", defaultValue = "5000",
-            description = "A silent member is removed after this (default ${DEFAULT-VALUE}).")
-    long maxNoHeartbeatMs;
+
+    @Mixin
+    LocalClusterFlags cluster = new LocalClusterFlags(-1, 64, 2);
 
     @Option(names = "--worker-arg", paramLabel = "FLAG", description = "Extra flag for every worker (repeatable).")
     List<String> workerArgs = new ArrayList<>();
@@ -136,11 +132,9 @@ public final class DrillCommand implements Callable<Integer> {
             Path clusterDir = outDir.resolve("cluster");
             try {
                 choice = ModelChoice.resolve(model, clusterDir, System.getenv());
-                LocalClusterOptions options = LocalClusterOptions.builder(choice.path(), clusterDir)
-                        .workers(workers).routerPort(0).clusterName("drill-" + runId).workerThreads(threads)
-                        .kvCacheMb(kvCacheMb).heartbeat(Duration.ofMillis(heartbeatMs))
-                        .maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs)).extraWorkerArgs(workerArgs)
-                        .extraRouterArgs(routerArgs).build();
+                LocalClusterOptions options = this.cluster.applyTo(LocalClusterOptions.builder(choice.path(),
+                        clusterDir)).workers(workers).routerPort(0).clusterName("drill-" + runId)
+                        .extraWorkerArgs(workerArgs).extraRouterArgs(routerArgs).build();
                 cluster = new LocalCluster(options, line -> progressLine(err, line));
             } catch (IllegalArgumentException e) {
                 throw new UserError(e.getMessage());

@@ -1,6 +1,6 @@
 package dev.warmroute.cli.drill;
 
-import dev.warmroute.cli.cluster.LocalCluster;
+import dev.warmroute.cluster.launch.LocalCluster;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

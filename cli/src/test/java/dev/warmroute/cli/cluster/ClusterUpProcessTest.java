@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.warmroute.cli.CliRun.Result;
-import dev.warmroute.cli.CliRun;
 import dev.warmroute.cli.Main;
-import dev.warmroute.cluster.JvmLauncher;
+import dev.warmroute.cluster.launch.JvmLauncher;
+import dev.warmroute.testing.TestModel;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +34,7 @@ class ClusterUpProcessTest {
 
     /** Starts {@code cluster up} in its own JVM and waits for its ready file. */
     static JvmLauncher.ChildProcess clusterUp(Path dir, int workers) throws Exception {
-        Path model = CliRun.referenceModelOrSkip();
+        Path model = TestModel.path();
         List<String> args = List.of("cluster", "up", "--workers", String.valueOf(workers), "--port", "0", "--dir",
                 dir.toString(), "--cluster-name", "up-" + UUID.randomUUID().toString().substring(0, 8), "--model",
                 model.toString(), "--threads", "1", "--kv-cache-mb", "16");
@@ -73,7 +73,7 @@ class ClusterUpProcessTest {
             assertEquals(4, pids.size());
             String target = ready.get("router_address");
             String log = Files.readString(up.log());
-            assertTrue(log.contains("model: " + CliRun.referenceModelOrSkip() + " (given with --model)"), log);
+            assertTrue(log.contains("model: " + TestModel.path() + " (given with --model)"), log);
             for (String column : List.of("role", "gRPC", "Hazelcast", "pid", "log", "router", "w1", "w2", "w3")) {
                 assertTrue(log.contains(column), "endpoint table lacks " + column + ":\n" + log);
             }

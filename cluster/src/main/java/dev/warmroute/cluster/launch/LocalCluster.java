@@ -1,11 +1,9 @@
-package dev.warmroute.cli.cluster;
+package dev.warmroute.cluster.launch;
 
 import dev.warmroute.api.v1.ClusterStatus;
 import dev.warmroute.api.v1.WorkerHealth;
 import dev.warmroute.api.v1.WorkerStatus;
-import dev.warmroute.cluster.JvmLauncher;
-import dev.warmroute.router.RouterMain;
-import dev.warmroute.worker.WorkerMain;
+import dev.warmroute.cluster.ServerMain;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,8 +21,11 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
- * A router and N workers on 127.0.0.1, each in its own JVM ({@link JvmLauncher}), forming one embedded Hazelcast
- * cluster: what {@code warmroute cluster up} runs, and what the drills start, break and repair.
+ * N workers and their routers (usually one) on 127.0.0.1, each in its own JVM ({@link JvmLauncher}), forming one
+ * embedded Hazelcast cluster: what {@code warmroute cluster up} runs, what the drills and benchmarks start, break and
+ * repair, and what the tests' cluster harness (test-fixtures' {@code TestCluster}) starts with test settings. It lives
+ * here, below the worker and the router, so that each of their own test suites can use it: every child runs
+ * {@link ServerMain} with the role's name ("worker", "router"), whose module must be on the classpath.
  *
  * <p>Ports are either all picked by the OS ({@code routerPort = 0}: tests, drills, benchmarks — no clash with a
  * running cluster) or fixed and derived from the router's port (worker i serves gRPC on routerPort + i and Hazelcast
@@ -36,6 +37,7 @@ import java.util.function.Predicate;
  * (same id and ports), {@link #addWorker} (a newcomer joins).
  */
 public final class LocalCluster implements AutoCloseable {
+
 
     /** One child process: its launch arguments (kept for a restart) and what its ready file said. */
     public static final class Node {
@@ -109,7 +111,7 @@ public final class LocalCluster implements AutoCloseable {
     private final LocalClusterOptions options;
     private final Consumer<String> progress;
     private final Map<String, Node> workers = Collections.synchronizedMap(new LinkedHashMap<>());
-    private volatile Node router;
+    private final Map<String, Node> routers = Collections.synchronizedMap(new LinkedHashMap<>());
     private volatile boolean closed;
 
     /** A cluster not started yet: {@link #start()} starts it; {@link #stopAll()} may run at any time (Ctrl-C). */
@@ -127,19 +129,25 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * Starts the workers (the first alone, as the seed; the others together), then the router, and waits until the
-     * router reports every worker SERVING and the cluster safe. On failure everything started is stopped and the
-     * IOException names the child and the end of its log.
+     * Starts the first worker alone (the seed), then the other workers and the routers together, and waits until
+     * every router reports every worker SERVING and the cluster safe (without routers: until every worker is ready).
+     * On failure everything started is stopped and the IOException names the child and the end of its log.
      */
     public void start() throws IOException, InterruptedException {
         try {
             Files.createDirectories(options.dir());
-            startWorkers();
+            List<CompletableFuture<Node>> workersStarting = startWorkers();
             if (closed) {
                 throw new IOException("stopped while starting");
             }
-            startRouter();
-            awaitHealthy(options.workers(), options.readyTimeout());
+            // The routers need one member to connect to (the seed, up by now): they start while the other workers
+            // still do, and learn the members from the cluster.
+            List<CompletableFuture<Node>> routersStarting = startRouters();
+            await(workersStarting);
+            await(routersStarting);
+            for (Node r : routers()) {
+                awaitHealthy(r, options.workers(), options.readyTimeout());
+            }
         } catch (IOException | InterruptedException | RuntimeException e) {
             close();
             throw e;
@@ -150,8 +158,29 @@ public final class LocalCluster implements AutoCloseable {
         return options;
     }
 
+    /** The first router (the only one of {@code cluster up}). */
     public Node router() {
-        return router;
+        synchronized (routers) {
+            if (routers.isEmpty()) {
+                throw new IllegalStateException("this cluster has no router");
+            }
+            return routers.values().iterator().next();
+        }
+    }
+
+    /** The routers, in the order of the options. */
+    public List<Node> routers() {
+        synchronized (routers) {
+            return List.copyOf(routers.values());
+        }
+    }
+
+    public Node router(String id) {
+        Node n = routers.get(id);
+        if (n == null) {
+            throw new IllegalArgumentException("no router " + id + "; routers are " + routers.keySet());
+        }
+        return n;
     }
 
     /** The workers started so far, in start order (dead ones included). */
@@ -169,16 +198,18 @@ public final class LocalCluster implements AutoCloseable {
         return n;
     }
 
-    /** Router's gRPC address: what clients talk to. */
+    /** The first router's gRPC address: what clients talk to. */
     public String target() {
-        return router.grpcAddress();
+        return router().grpcAddress();
     }
 
-    /** Every pid started, router first. */
+    /** Every pid started, routers first. */
     public List<Long> pids() {
         List<Long> out = new ArrayList<>();
-        if (router != null && router.process != null) {
-            out.add(router.pid());
+        for (Node n : routers()) {
+            if (n.process != null) {
+                out.add(n.pid());
+            }
         }
         for (Node n : workers()) {
             if (n.process != null) {
@@ -188,13 +219,14 @@ public final class LocalCluster implements AutoCloseable {
         return out;
     }
 
-    private void startWorkers() throws IOException, InterruptedException {
+    /** Starts the seed and waits for it; starts the other workers, which it returns still starting. */
+    private List<CompletableFuture<Node>> startWorkers() throws IOException {
         List<Node> nodes = new ArrayList<>();
         for (int i = 1; i <= options.workers(); i++) {
             nodes.add(newWorker(i));
         }
         progress.accept("starting worker " + nodes.getFirst().id + " (the Hazelcast seed) ...");
-        launch(nodes.getFirst(), List.of()).join();
+        await(List.of(launch(nodes.getFirst(), List.of())));
         List<CompletableFuture<Node>> rest = new ArrayList<>();
         if (nodes.size() > 1) {
             progress.accept("starting workers " + String.join(", ", nodes.subList(1, nodes.size()).stream()
@@ -203,7 +235,7 @@ public final class LocalCluster implements AutoCloseable {
         for (Node n : nodes.subList(1, nodes.size())) {
             rest.add(launch(n, seeds()));
         }
-        await(rest);
+        return rest;
     }
 
     private Node newWorker(int index) {
@@ -233,18 +265,24 @@ public final class LocalCluster implements AutoCloseable {
         return a;
     }
 
-    private void startRouter() throws IOException, InterruptedException {
-        Node n = new Node("router", "router", options.dir().resolve("router.ready"));
-        n.args = new ArrayList<>(List.of("--router-id", "router", "--port", String.valueOf(options.routerPort()),
-                "--cluster-name", options.clusterName(), "--heartbeat-ms",
-                String.valueOf(options.heartbeat().toMillis()), "--max-no-heartbeat-ms",
-                String.valueOf(options.maxNoHeartbeat().toMillis()), "--shutdown-grace-seconds",
-                String.valueOf(options.shutdownGrace().toSeconds()), "--ready-file", n.readyFile.toString(),
-                "--parent-pid", String.valueOf(options.parentPid()), "--placement", options.placement().flag()));
-        n.args.addAll(options.extraRouterArgs());
-        router = n;
-        progress.accept("starting the router ...");
-        launch(n, seeds()).join();
+    private List<CompletableFuture<Node>> startRouters() throws IOException {
+        List<CompletableFuture<Node>> started = new ArrayList<>();
+        for (LocalClusterOptions.RouterSpec spec : options.routers()) {
+            Node n = new Node("router", spec.id(), options.dir().resolve(spec.id() + ".ready"));
+            n.args = new ArrayList<>(List.of("--router-id", spec.id(), "--port", String.valueOf(options.routerPort()),
+                    "--cluster-name", options.clusterName(), "--heartbeat-ms",
+                    String.valueOf(options.heartbeat().toMillis()), "--max-no-heartbeat-ms",
+                    String.valueOf(options.maxNoHeartbeat().toMillis()), "--shutdown-grace-seconds",
+                    String.valueOf(options.shutdownGrace().toSeconds()), "--ready-file", n.readyFile.toString(),
+                    "--parent-pid", String.valueOf(options.parentPid()), "--placement", options.placement()));
+            n.args.addAll(options.extraRouterArgs());
+            n.args.addAll(spec.extraArgs());
+            routers.put(spec.id(), n);
+            progress.accept(options.routers().size() == 1 ? "starting the router ..." : "starting router " + spec.id()
+                    + " ...");
+            started.add(launch(n, seeds()));
+        }
+        return started;
     }
 
     /** Hazelcast addresses of the live workers. */
@@ -263,16 +301,16 @@ public final class LocalCluster implements AutoCloseable {
         if (closed) {
             throw new IOException("cluster stopped; not starting " + n.id);
         }
-        List<String> args = new ArrayList<>(n.args);
+        List<String> args = new ArrayList<>(List.of(n.role));
+        args.addAll(n.args);
         if (!members.isEmpty()) {
             args.addAll(List.of("--members", String.join(",", members)));
         }
         Files.deleteIfExists(n.readyFile);
         String logName = n.id + (n.launches == 0 ? "" : "-" + (n.launches + 1)) + ".log";
         n.launches++;
-        String main = n.role.equals("router") ? RouterMain.class.getName() : WorkerMain.class.getName();
         List<String> jvm = n.role.equals("router") ? options.routerJvmFlags() : options.workerJvmFlags();
-        JvmLauncher.ChildProcess p = JvmLauncher.start(n.id, main, args, jvm, Map.of(),
+        JvmLauncher.ChildProcess p = JvmLauncher.start(n.id, ServerMain.class.getName(), args, jvm, Map.of(),
                 options.dir().resolve(logName));
         n.process = p;
         n.paused = false;
@@ -303,26 +341,41 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * Waits until the router lists {@code expected} workers, all SERVING, and the cluster is safe (every backup in
-     * place).
+     * Waits until the first router lists {@code expected} workers, all SERVING, and the cluster is safe (every backup
+     * in place).
      */
     public ClusterStatus awaitHealthy(int expected, Duration within) throws IOException, InterruptedException {
-        return awaitStatus(s -> s.getWorkersCount() == expected && s.getClusterSafe()
+        return awaitHealthy(router(), expected, within);
+    }
+
+    /** Waits until {@code router} lists {@code expected} workers, all SERVING, and the cluster is safe. */
+    public ClusterStatus awaitHealthy(Node router, int expected, Duration within)
+            throws IOException, InterruptedException {
+        return awaitStatus(router, s -> s.getWorkersCount() == expected && s.getClusterSafe()
                 && s.getWorkersList().stream().allMatch(w -> w.getHealth() == WorkerHealth.WORKER_HEALTH_SERVING),
                 within, expected + " workers serving and the cluster safe");
     }
 
-    /** Waits until the router says the cluster is safe (every partition's backups in place). */
+    /** Waits until the first router says the cluster is safe (every partition's backups in place). */
     public ClusterStatus awaitSafe(Duration within) throws IOException, InterruptedException {
-        return awaitStatus(ClusterStatus::getClusterSafe, within, "the cluster safe");
+        return awaitStatus(router(), ClusterStatus::getClusterSafe, within, "the cluster safe");
     }
 
-    /** Polls the router's status (each call with a short deadline) until {@code condition} holds. */
+    /** Polls the first router's status until {@code condition} holds. */
     public ClusterStatus awaitStatus(Predicate<ClusterStatus> condition, Duration within, String what)
+            throws IOException, InterruptedException {
+        return awaitStatus(router(), condition, within, what);
+    }
+
+    /**
+     * Polls {@code router}'s status (each call with a short deadline) until {@code condition} holds; IOException
+     * with the last status seen when it does not within the time, or at once when the router exits.
+     */
+    public ClusterStatus awaitStatus(Node router, Predicate<ClusterStatus> condition, Duration within, String what)
             throws IOException, InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
         String last = "no answer yet";
-        try (AdminClient admin = new AdminClient(target())) {
+        try (AdminClient admin = new AdminClient(router.grpcAddress())) {
             while (System.nanoTime() < deadline) {
                 if (!router.isAlive()) {
                     throw new IOException("router exited; last lines of " + router.log() + ":\n"
@@ -340,7 +393,8 @@ public final class LocalCluster implements AutoCloseable {
                 Thread.sleep(100);
             }
         }
-        throw new IOException("waited " + within.toSeconds() + " s for " + what + "; last status: " + last);
+        throw new IOException("waited " + within.toSeconds() + " s for " + what + " (router " + router.id()
+                + "); last status: " + last);
     }
 
     private static String describe(ClusterStatus s) {
@@ -393,12 +447,20 @@ public final class LocalCluster implements AutoCloseable {
      * returns when it is ready (serving and registered).
      */
     public Node restart(String workerId) throws IOException, InterruptedException {
+        return restart(workerId, true);
+    }
+
+    /**
+     * Starts a dead worker again with the same id, on its old ports ({@code samePorts}: a machine coming back, as the
+     * restart drill does) or on ports picked by the OS (tests: no port is taken twice on a busy machine).
+     */
+    public Node restart(String workerId, boolean samePorts) throws IOException, InterruptedException {
         Node n = worker(workerId);
         if (n.isAlive()) {
             throw new IllegalStateException(workerId + " is still running (pid " + n.pid() + ")");
         }
-        int grpc = n.grpcPort();
-        int hz = n.hazelcastPort();
+        int grpc = samePorts ? n.grpcPort() : 0;
+        int hz = samePorts ? n.hazelcastPort() : 0;
         n.args = workerArgs(n.id, grpc, hz, n.readyFile);
         await(List.of(launch(n, seeds())));
         return n;
@@ -421,10 +483,7 @@ public final class LocalCluster implements AutoCloseable {
      */
     public List<Long> stopAll() {
         closed = true;
-        List<Node> all = new ArrayList<>();
-        if (router != null) {
-            all.add(router);
-        }
+        List<Node> all = new ArrayList<>(routers());
         all.addAll(workers());
         for (Node n : all) {
             if (n.isAlive() && n.paused) {

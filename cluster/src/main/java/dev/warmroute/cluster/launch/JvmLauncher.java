@@ -1,5 +1,6 @@
-package dev.warmroute.cluster;
+package dev.warmroute.cluster.launch;
 
+import dev.warmroute.cluster.ReadyFile;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;

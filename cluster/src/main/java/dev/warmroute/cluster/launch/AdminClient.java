@@ -1,4 +1,4 @@
-package dev.warmroute.cli.cluster;
+package dev.warmroute.cluster.launch;
 
 import dev.warmroute.api.v1.AdminServiceGrpc;
 import dev.warmroute.api.v1.ClusterStatus;

@@ -1,6 +1,5 @@
-package dev.warmroute.cli.cluster;
+package dev.warmroute.cluster.launch;
 
-import dev.warmroute.router.PlacementMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,7 +23,10 @@ import java.util.Objects;
  * @param capacity           turns each worker computes at once
  * @param queue              turns waiting for a slot on each worker before RESOURCE_EXHAUSTED
  * @param statelessWorkers   workers keep no KV cache between turns ({@code --stateless}: a baseline for benchmarks)
- * @param placement          how the router picks workers ({@code --placement}; the baselines are for benchmarks)
+ * @param placement          how the routers pick workers (the router's {@code --placement} value: hybrid, hash,
+ *                           round-robin; the baselines are for benchmarks)
+ * @param routers            the routers to start (none: a cluster of workers only, as failover tests of the
+ *                           workers use); each with its id and flags of its own
  * @param heartbeat          Hazelcast heartbeat of members and the router's client
  * @param maxNoHeartbeat     a member silent this long is removed
  * @param shutdownGrace      how long running turns may finish on SIGTERM
@@ -48,7 +50,8 @@ public record LocalClusterOptions(
         int capacity,
         int queue,
         boolean statelessWorkers,
-        PlacementMode placement,
+        String placement,
+        List<RouterSpec> routers,
         Duration heartbeat,
         Duration maxNoHeartbeat,
         Duration shutdownGrace,
@@ -90,12 +93,35 @@ public record LocalClusterOptions(
         if (queue < 0) {
             throw new IllegalArgumentException("queue: 0 or more, got " + queue);
         }
-        Objects.requireNonNull(placement, "placement");
+        if (placement == null || placement.isBlank()) {
+            throw new IllegalArgumentException("placement: hybrid, hash or round-robin, got '" + placement + "'");
+        }
+        routers = List.copyOf(routers);
+        if (routers.stream().map(RouterSpec::id).distinct().count() != routers.size()) {
+            throw new IllegalArgumentException("routers: ids must differ, got " + routers);
+        }
+        if (routerPort != 0 && routers.size() > 1) {
+            throw new IllegalArgumentException("routers: more than one router needs port 0 (picked by the OS), got "
+                    + "port " + routerPort);
+        }
         extraWorkerArgs = List.copyOf(extraWorkerArgs);
         extraRouterArgs = List.copyOf(extraRouterArgs);
         workerJvmFlags = List.copyOf(workerJvmFlags);
         routerJvmFlags = List.copyOf(routerJvmFlags);
     }
+
+    /** A router to start: its id ({@code --router-id}, also the name of its log) and flags of its own. */
+    public record RouterSpec(String id, List<String> extraArgs) {
+        public RouterSpec {
+            if (id == null || id.isBlank()) {
+                throw new IllegalArgumentException("router id: must not be blank");
+            }
+            extraArgs = List.copyOf(extraArgs);
+        }
+    }
+
+    /** The first router's id: what {@link LocalCluster#router()} returns. */
+    public static final String DEFAULT_ROUTER = "router";
 
     public static Builder builder(Path model, Path dir) {
         return new Builder(model, dir);
@@ -115,7 +141,9 @@ public record LocalClusterOptions(
         private int capacity = 2;
         private int queue = 16;
         private boolean statelessWorkers = false;
-        private PlacementMode placement = PlacementMode.HYBRID;
+        private String placement = "hybrid";
+        private List<RouterSpec> routers = List.of(new RouterSpec(DEFAULT_ROUTER, List.of()));
+        private boolean routersGiven;
         private Duration heartbeat = Duration.ofSeconds(1);
         private Duration maxNoHeartbeat = Duration.ofSeconds(5);
         private Duration shutdownGrace = Duration.ofSeconds(10);
@@ -183,8 +211,29 @@ public record LocalClusterOptions(
             return this;
         }
 
-        public Builder placement(PlacementMode v) {
+        /** The routers' {@code --placement} value (hybrid, hash, round-robin). */
+        public Builder placement(String v) {
             placement = v;
+            return this;
+        }
+
+        /**
+         * Adds a router (the first call replaces the default single router {@value LocalClusterOptions#DEFAULT_ROUTER}); several
+         * routers need {@code routerPort(0)}.
+         */
+        public Builder router(String id, String... extraArgs) {
+            if (!routersGiven) {
+                routers = new java.util.ArrayList<>();
+                routersGiven = true;
+            }
+            routers.add(new RouterSpec(id, List.of(extraArgs)));
+            return this;
+        }
+
+        /** No router: the workers alone. */
+        public Builder noRouter() {
+            routers = new java.util.ArrayList<>();
+            routersGiven = true;
             return this;
         }
 
@@ -238,8 +287,8 @@ public record LocalClusterOptions(
                     : Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
             int workerPort = firstWorkerPort >= 0 ? firstWorkerPort : routerPort + 1;
             return new LocalClusterOptions(workers, model, dir, clusterName, routerPort, workerPort,
-                    firstHazelcastPort, threads, kvCacheMb, capacity, queue, statelessWorkers, placement, heartbeat, maxNoHeartbeat, shutdownGrace,
-                    readyTimeout, parentPid, extraWorkerArgs, extraRouterArgs, workerJvmFlags, routerJvmFlags);
+                    firstHazelcastPort, threads, kvCacheMb, capacity, queue, statelessWorkers, placement, routers, heartbeat,
+                    maxNoHeartbeat, shutdownGrace, readyTimeout, parentPid, extraWorkerArgs, extraRouterArgs, workerJvmFlags, routerJvmFlags);
         }
     }
 }
