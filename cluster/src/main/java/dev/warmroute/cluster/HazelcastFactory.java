@@ -77,14 +77,14 @@ public final class HazelcastFactory {
         // A killed peer is noticed through refused connections; fail fast on them instead of retrying for seconds.
         config.setProperty("hazelcast.connection.monitor.interval", "100");
         config.setProperty("hazelcast.connection.monitor.max.faults", "2");
-        // A write whose backup sits on a hung member waits this long (default 5 s) for the backup's ack. Hazelcast's
-        // default then acknowledges the write anyway, in one copy only; failing instead (the caller sees
-        // IndeterminateOperationStateException: UNAVAILABLE, retry with the same request id, which replays or redoes
-        // the turn) keeps "acknowledged = in two places". A write whose primary leaves mid-call fails the same way
-        // rather than being retried blindly.
+        // A write whose backup sits on a hung member waits this long (default 5 s) for the backup's ack, and is then
+        // acknowledged anyway, in one copy. With a store behind the sessions map that cannot make an acknowledged turn
+        // single-copy: the write-through store() runs on the primary before it answers, so the database is the second
+        // place. Hazelcast's fail.on.indeterminate.state would fail such writes instead, but it is cluster-wide and
+        // also fails internal operations (an index or a proxy being set up during a migration), so it stays off; run
+        // with a store (cluster up and the drills do) for "acknowledged = in two places".
         config.setProperty("hazelcast.operation.backup.timeout.millis",
                 String.valueOf(Math.max(1000, settings.maxNoHeartbeat().toMillis() / 2)));
-        config.setProperty("hazelcast.operation.fail.on.indeterminate.state", "true");
         // A member that was frozen and comes back merges after this delay (default 300 s).
         config.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
         config.setProperty("hazelcast.merge.next.run.delay.seconds", "5");

@@ -209,7 +209,8 @@ final class TurnRunner {
                     answerText, answerIds, finish.getNumber(), workerId, window.tokens().length,
                     System.currentTimeMillis());
             CommitResult result = store.commit(t.sessionId(),
-                    new CommitTurn(record.version(), window.windowStart(), turn.createTimeMs(), turn));
+                    new CommitTurn(record.version(), window.windowStart(), turn.createTimeMs(), turn,
+                            record.incarnation()));
             clock.commitMs = ms(System.nanoTime() - commitStart);
             Turn stored = turn;
             boolean replayed = false;
@@ -225,7 +226,8 @@ final class TurnRunner {
                         + "committed while this one ran (built on version " + record.version() + ", now "
                         + result.version() + "); nothing written, retry the turn");
                 case MISSING -> throw Status.NOT_FOUND.withDescription("session '" + t.sessionId()
-                        + "' was deleted while the turn ran; nothing written").asRuntimeException();
+                        + "' was deleted (or deleted and created again) while the turn ran; nothing written")
+                        .asRuntimeException();
             }
             // Committed: from here on nothing may turn the turn into a failure; a client that went away gets its
             // answer by retrying with the same request id (a replay).

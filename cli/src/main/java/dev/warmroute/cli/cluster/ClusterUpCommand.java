@@ -28,7 +28,9 @@ import picocli.CommandLine.Spec;
         "no process is left behind, also when this command is killed). Model: --model, else the reference model",
         "(../shared/models, $WARMROUTE_SHARED/models, models/), else a synthetic one written to the run directory.",
         "Ports: router --port, worker i gRPC --port + i, Hazelcast --hazelcast-port + i - 1; --port 0 lets the OS",
-        "pick every port."})
+        "pick every port. History: an H2 database in --data (default runs/data), served to the workers by a store",
+        "process; every start with the same --data finds it again (also after kill -9). --store jdbc:postgresql://...",
+        "uses an external database instead; --no-store keeps history in memory only."})
 public final class ClusterUpCommand implements Callable<Integer> {
 
     @Spec
@@ -73,6 +75,24 @@ public final class ClusterUpCommand implements Callable<Integer> {
             description = "A silent member is removed after this (default ${DEFAULT-VALUE}).")
     long maxNoHeartbeatMs;
 
+    @Option(names = "--data", paramLabel = "DIR",
+            description = "Data folder of the history store (H2), found again by every start (default: runs/data).")
+    Path data;
+
+    @Option(names = "--store", defaultValue = "", paramLabel = "JDBC-URL",
+            description = "An external history store instead of --data, e.g. jdbc:postgresql://db:5432/warmroute.")
+    String store;
+
+    @Option(names = "--store-user", defaultValue = "", description = "Database user of --store.")
+    String storeUser;
+
+    @Option(names = "--store-password-file", paramLabel = "FILE",
+            description = "File whose first line is the password of --store.")
+    Path storePasswordFile;
+
+    @Option(names = "--no-store", description = "Keep history in memory only (lost when the cluster stops).")
+    boolean noStore;
+
     @Option(names = "--ready-timeout-seconds", defaultValue = "180",
             description = "How long each process may take to start (default ${DEFAULT-VALUE}).")
     long readyTimeoutSeconds;
@@ -85,16 +105,31 @@ public final class ClusterUpCommand implements Callable<Integer> {
         LocalClusterOptions options;
         try {
             choice = ModelChoice.resolve(model, runDir, System.getenv());
-            options = LocalClusterOptions.builder(choice.path(), runDir).workers(workers).routerPort(port)
-                    .firstHazelcastPort(hazelcastPort).clusterName(clusterName).workerThreads(threads)
-                    .kvCacheMb(kvCacheMb).capacity(capacity).heartbeat(Duration.ofMillis(heartbeatMs))
-                    .maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs))
-                    .readyTimeout(Duration.ofSeconds(readyTimeoutSeconds)).build();
+            LocalClusterOptions.Builder b = LocalClusterOptions.builder(choice.path(), runDir).workers(workers)
+                    .routerPort(port).firstHazelcastPort(hazelcastPort).clusterName(clusterName)
+                    .workerThreads(threads).kvCacheMb(kvCacheMb).capacity(capacity)
+                    .heartbeat(Duration.ofMillis(heartbeatMs)).maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs))
+                    .readyTimeout(Duration.ofSeconds(readyTimeoutSeconds));
+            if (noStore && (data != null || !store.isBlank())) {
+                throw new IllegalArgumentException("--no-store: not with --data or --store");
+            }
+            if (!store.isBlank()) {
+                if (data != null) {
+                    throw new IllegalArgumentException("--store: not with --data (one history store)");
+                }
+                b.store(store, storeUser, storePasswordFile);
+            } else if (!noStore) {
+                b.data(data != null ? data.toAbsolutePath().normalize() : RunDirs.data());
+            }
+            options = b.build();
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
         out.println("run directory: " + runDir);
         out.println(choice.description());
+        out.println(options.data() != null ? "history: H2 store in " + options.data() + " (kept across restarts)"
+                : !options.store().isEmpty() ? "history: external store " + options.store()
+                : "history: in memory only (--no-store): lost when the cluster stops");
         out.flush();
 
         LocalCluster cluster = new LocalCluster(options, line -> {
@@ -131,6 +166,10 @@ public final class ClusterUpCommand implements Callable<Integer> {
         for (LocalCluster.Node w : cluster.workers()) {
             t.row("worker", w.id(), w.grpcAddress(), w.hazelcastAddress(), w.pid(), w.log());
         }
+        if (cluster.store() != null) {
+            LocalCluster.Node st = cluster.store();
+            t.row("store", st.id(), "127.0.0.1:" + st.ready().get("port"), "-", st.pid(), st.log());
+        }
         t.print(out, "  ");
         out.println();
         String bin = RunDirs.launcher();
@@ -157,6 +196,8 @@ public final class ClusterUpCommand implements Callable<Integer> {
         v.put("worker_pids", cluster.workers().stream().map(w -> String.valueOf(w.pid()))
                 .collect(Collectors.joining(",")));
         v.put("dir", cluster.options().dir().toString());
+        v.put("store_pid", cluster.store() == null ? "" : String.valueOf(cluster.store().pid()));
+        v.put("data", cluster.options().data() == null ? "" : cluster.options().data().toString());
         ReadyFile.write(file, v);
     }
 

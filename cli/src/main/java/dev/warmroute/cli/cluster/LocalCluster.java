@@ -33,7 +33,12 @@ import java.util.function.Predicate;
  *
  * <p>Faults (for drills) act on a worker by id: {@link #kill} (SIGKILL), {@link #stop} (SIGTERM, graceful),
  * {@link #pause}/{@link #resume} (SIGSTOP/SIGCONT: a process that is alive but answers nothing), {@link #restart}
- * (same id and ports), {@link #addWorker} (a newcomer joins).
+ * (same id and ports), {@link #addWorker} (a newcomer joins), {@link #killAll} and {@link #startAgain} (a full
+ * restart: only the history store keeps anything).
+ *
+ * <p>With a data folder ({@code --data}), history lives in an H2 database there, served to the workers by a store
+ * process of its own ({@link StoreServerMain}) that starts first and stops last; with {@code --store} the workers use
+ * an external database. Workers get {@code --cluster-size} = the number of workers, so a minority refuses writes.
  */
 public final class LocalCluster implements AutoCloseable {
 
@@ -110,6 +115,7 @@ public final class LocalCluster implements AutoCloseable {
     private final Consumer<String> progress;
     private final Map<String, Node> workers = Collections.synchronizedMap(new LinkedHashMap<>());
     private volatile Node router;
+    private volatile Node store;
     private volatile boolean closed;
 
     /** A cluster not started yet: {@link #start()} starts it; {@link #stopAll()} may run at any time (Ctrl-C). */
@@ -134,6 +140,7 @@ public final class LocalCluster implements AutoCloseable {
     public void start() throws IOException, InterruptedException {
         try {
             Files.createDirectories(options.dir());
+            startStore();
             startWorkers();
             if (closed) {
                 throw new IOException("stopped while starting");
@@ -174,7 +181,12 @@ public final class LocalCluster implements AutoCloseable {
         return router.grpcAddress();
     }
 
-    /** Every pid started, router first. */
+    /** The store process (null without a data folder). */
+    public Node store() {
+        return store;
+    }
+
+    /** Every pid started, router first, the store process last. */
     public List<Long> pids() {
         List<Long> out = new ArrayList<>();
         if (router != null && router.process != null) {
@@ -185,7 +197,46 @@ public final class LocalCluster implements AutoCloseable {
                 out.add(n.pid());
             }
         }
+        if (store != null && store.process != null) {
+            out.add(store.pid());
+        }
         return out;
+    }
+
+    /** Starts (or starts again) the H2 store process over the data folder, when there is one. */
+    private void startStore() throws IOException {
+        if (options.data() == null) {
+            return;
+        }
+        Files.createDirectories(options.data());
+        if (store == null) {
+            Node n = new Node("store", "store", options.dir().resolve("store.ready"));
+            n.args = List.of("--data", options.data().toAbsolutePath().normalize().toString(), "--port", "0",
+                    "--ready-file", n.readyFile.toString(), "--parent-pid", String.valueOf(options.parentPid()));
+            store = n;
+        }
+        progress.accept("starting the history store (H2 in " + options.data().toAbsolutePath().normalize() + ") ...");
+        await(List.of(launch(store, List.of())));
+    }
+
+    /** The store flags of every worker. */
+    private List<String> storeArgs() {
+        if (store != null) {
+            Map<String, String> r = store.ready;
+            return List.of("--store", r.get("url"), "--store-user", r.get("user"), "--store-password-file",
+                    r.get("password_file"));
+        }
+        if (!options.store().isEmpty()) {
+            List<String> a = new ArrayList<>(List.of("--store", options.store()));
+            if (!options.storeUser().isEmpty()) {
+                a.addAll(List.of("--store-user", options.storeUser()));
+            }
+            if (options.storePasswordFile() != null) {
+                a.addAll(List.of("--store-password-file", options.storePasswordFile().toString()));
+            }
+            return a;
+        }
+        return List.of();
     }
 
     private void startWorkers() throws IOException, InterruptedException {
@@ -225,7 +276,8 @@ public final class LocalCluster implements AutoCloseable {
                 "--max-no-heartbeat-ms", String.valueOf(options.maxNoHeartbeat().toMillis()),
                 "--shutdown-grace-seconds", String.valueOf(options.shutdownGrace().toSeconds()),
                 "--ready-file", ready.toString(), "--parent-pid", String.valueOf(options.parentPid()),
-                "--queue", String.valueOf(options.queue())));
+                "--queue", String.valueOf(options.queue()), "--cluster-size", String.valueOf(options.workers())));
+        a.addAll(storeArgs());
         if (options.statelessWorkers()) {
             a.add("--stateless");
         }
@@ -235,16 +287,21 @@ public final class LocalCluster implements AutoCloseable {
 
     private void startRouter() throws IOException, InterruptedException {
         Node n = new Node("router", "router", options.dir().resolve("router.ready"));
-        n.args = new ArrayList<>(List.of("--router-id", "router", "--port", String.valueOf(options.routerPort()),
+        n.args = routerArgs(n, options.routerPort());
+        router = n;
+        progress.accept("starting the router ...");
+        launch(n, seeds()).join();
+    }
+
+    private List<String> routerArgs(Node n, int port) {
+        List<String> a = new ArrayList<>(List.of("--router-id", "router", "--port", String.valueOf(port),
                 "--cluster-name", options.clusterName(), "--heartbeat-ms",
                 String.valueOf(options.heartbeat().toMillis()), "--max-no-heartbeat-ms",
                 String.valueOf(options.maxNoHeartbeat().toMillis()), "--shutdown-grace-seconds",
                 String.valueOf(options.shutdownGrace().toSeconds()), "--ready-file", n.readyFile.toString(),
                 "--parent-pid", String.valueOf(options.parentPid()), "--placement", options.placement().flag()));
-        n.args.addAll(options.extraRouterArgs());
-        router = n;
-        progress.accept("starting the router ...");
-        launch(n, seeds()).join();
+        a.addAll(options.extraRouterArgs());
+        return a;
     }
 
     /** Hazelcast addresses of the live workers. */
@@ -270,8 +327,12 @@ public final class LocalCluster implements AutoCloseable {
         Files.deleteIfExists(n.readyFile);
         String logName = n.id + (n.launches == 0 ? "" : "-" + (n.launches + 1)) + ".log";
         n.launches++;
-        String main = n.role.equals("router") ? RouterMain.class.getName() : WorkerMain.class.getName();
-        List<String> jvm = n.role.equals("router") ? options.routerJvmFlags() : options.workerJvmFlags();
+        String main = switch (n.role) {
+            case "router" -> RouterMain.class.getName();
+            case "store" -> StoreServerMain.class.getName();
+            default -> WorkerMain.class.getName();
+        };
+        List<String> jvm = n.role.equals("worker") ? options.workerJvmFlags() : options.routerJvmFlags();
         JvmLauncher.ChildProcess p = JvmLauncher.start(n.id, main, args, jvm, Map.of(),
                 options.dir().resolve(logName));
         n.process = p;
@@ -456,13 +517,95 @@ public final class LocalCluster implements AutoCloseable {
                 n.process.process().destroyForcibly();
             }
         }
+        // The store goes last: turns that were finishing needed it.
+        if (store != null && store.isAlive()) {
+            try {
+                store.process.stop(Duration.ofSeconds(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                store.process.process().destroyForcibly();
+            }
+        }
         List<Long> alive = new ArrayList<>();
         for (Node n : all) {
             if (n.isAlive()) {
                 alive.add(n.pid());
             }
         }
+        if (store != null && store.isAlive()) {
+            alive.add(store.pid());
+        }
         return alive;
+    }
+
+    /**
+     * kill -9 of every process at once (router, workers, store): what a power cut does. Only what the store wrote
+     * survives; {@link #startAgain} brings the cluster back on the same data.
+     */
+    public void killAll() throws InterruptedException {
+        List<Node> all = new ArrayList<>();
+        if (router != null) {
+            all.add(router);
+        }
+        all.addAll(workers());
+        if (store != null) {
+            all.add(store);
+        }
+        for (Node n : all) {
+            if (n.process != null && n.isAlive()) {
+                n.process.process().destroyForcibly();
+            }
+        }
+        for (Node n : all) {
+            if (n.process != null) {
+                n.process.process().waitFor();
+            }
+            n.paused = false;
+        }
+    }
+
+    /**
+     * Starts every process again after {@link #killAll}: the store, the workers and the router with the same ids and
+     * the same ports as before (clients reconnect to the same router address); waits until healthy.
+     */
+    public void startAgain() throws IOException, InterruptedException {
+        List<Node> running = pidsAlive();
+        if (!running.isEmpty()) {
+            throw new IllegalStateException(running.getFirst().id + " is still running (pid "
+                    + running.getFirst().pid() + "); killAll first");
+        }
+        startStore();
+        List<Node> nodes = workers();
+        for (Node n : nodes) {
+            n.args = workerArgs(n.id, n.grpcPort(), n.hazelcastPort(), n.readyFile);
+        }
+        progress.accept("starting worker " + nodes.getFirst().id + " (the Hazelcast seed) again ...");
+        await(List.of(launch(nodes.getFirst(), List.of())));
+        List<CompletableFuture<Node>> rest = new ArrayList<>();
+        for (Node n : nodes.subList(1, nodes.size())) {
+            rest.add(launch(n, seeds()));
+        }
+        await(rest);
+        progress.accept("starting the router again ...");
+        router.args = routerArgs(router, router.grpcPort());
+        await(List.of(launch(router, seeds())));
+        awaitHealthy(nodes.size(), options.readyTimeout());
+    }
+
+    private List<Node> pidsAlive() {
+        List<Node> out = new ArrayList<>();
+        if (router != null && router.isAlive()) {
+            out.add(router);
+        }
+        for (Node n : workers()) {
+            if (n.isAlive()) {
+                out.add(n);
+            }
+        }
+        if (store != null && store.isAlive()) {
+            out.add(store);
+        }
+        return out;
     }
 
     public boolean isClosed() {

@@ -48,7 +48,9 @@ import picocli.CommandLine.Spec;
         "Failover drill: start a cluster (or use --target), run a multi-session chat load, inject a fault in the",
         "middle against the worker holding the most sessions, and check every stored history against what the",
         "clients saw. Scenarios: kill (kill -9), stop (SIGTERM, graceful), restart (kill -9, then the same worker",
-        "again), join (a new worker), freeze (SIGSTOP, then SIGCONT: noticed only through heartbeats), none.",
+        "again), join (a new worker), freeze (SIGSTOP, then SIGCONT: noticed only through heartbeats),",
+        "restart-all (kill -9 of every process, the store's too, then all again on the same data), none.",
+        "History is kept in an H2 store process under --out unless --store (PostgreSQL) or --no-store.",
         "Faults need the workers' pids: only on the drill's own cluster; --target allows --scenario none.",
         "Prints a table (or --json); writes drill.json, turns.jsonl, chart.svg and the cluster's logs to --out.",
         "Exit code 1 when a client saw an error or a turn was lost, duplicated or stored with another answer."})
@@ -57,9 +59,23 @@ public final class DrillCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--scenario", required = true, paramLabel = "kill|stop|restart|join|freeze|none",
-            description = "The fault to inject.")
+    @Option(names = "--scenario", required = true, paramLabel = "kill|stop|restart|join|freeze|restart-all|none",
+            converter = Fault.Converter.class, description = "The fault to inject.")
     Fault scenario;
+
+    @Option(names = "--store", defaultValue = "", paramLabel = "JDBC-URL",
+            description = "History store of the drill's cluster: an external database (jdbc:postgresql://...);"
+                    + " default: an H2 store process over <out>/cluster/data.")
+    String store;
+
+    @Option(names = "--store-user", defaultValue = "", description = "Database user of --store.")
+    String storeUser;
+
+    @Option(names = "--store-password-file", paramLabel = "FILE", description = "File with the password of --store.")
+    Path storePasswordFile;
+
+    @Option(names = "--no-store", description = "History in memory only (for comparison; restart-all then loses it).")
+    boolean noStore;
 
     @Option(names = "--workers", defaultValue = "3", description = "Workers of the drill's cluster (default ${DEFAULT-VALUE}).")
     int workers;
@@ -136,11 +152,17 @@ public final class DrillCommand implements Callable<Integer> {
             Path clusterDir = outDir.resolve("cluster");
             try {
                 choice = ModelChoice.resolve(model, clusterDir, System.getenv());
-                LocalClusterOptions options = LocalClusterOptions.builder(choice.path(), clusterDir)
+                LocalClusterOptions.Builder builder = LocalClusterOptions.builder(choice.path(), clusterDir)
                         .workers(workers).routerPort(0).clusterName("drill-" + runId).workerThreads(threads)
                         .kvCacheMb(kvCacheMb).heartbeat(Duration.ofMillis(heartbeatMs))
                         .maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs)).extraWorkerArgs(workerArgs)
-                        .extraRouterArgs(routerArgs).build();
+                        .extraRouterArgs(routerArgs);
+                if (!store.isBlank()) {
+                    builder.store(store, storeUser, storePasswordFile);
+                } else if (!noStore) {
+                    builder.data(clusterDir.resolve("data"));
+                }
+                LocalClusterOptions options = builder.build();
                 cluster = new LocalCluster(options, line -> progressLine(err, line));
             } catch (IllegalArgumentException e) {
                 throw new UserError(e.getMessage());
@@ -217,7 +239,7 @@ public final class DrillCommand implements Callable<Integer> {
     /** Everything measured: the report, the fault's timeline, the victim, the cold yardstick. */
     record Result(DrillReport report, List<TurnRecord> turns, Fault.Timeline timeline, String victim,
             int victimSessions, ColdBaseline.Result cold, String modelId, boolean synthetic,
-            Map<String, TurnComplete> completes) {}
+            Map<String, TurnComplete> completes, int clientRetries) {}
 
     private Result run(LocalCluster cluster, String routerAddress, String runId, PrintWriter err) throws Exception {
         ChatLoad.Settings settings = new ChatLoad.Settings(runId, sessions, turns, maxTokens,
@@ -236,6 +258,9 @@ public final class DrillCommand implements Callable<Integer> {
             }
             long t0 = System.nanoTime();
             ChatLoad load = new ChatLoad(client, settings, t0);
+            if (scenario.clientsRetry()) {
+                load.retryUnavailable(Duration.ofSeconds(180));
+            }
             String[] phase = {"load running"};
             ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "drill-progress");
@@ -321,7 +346,7 @@ public final class DrillCommand implements Callable<Integer> {
                 }
             }
             return new Result(report, records, timeline, victim, victimSessions, cold, modelId, synthetic,
-                    completes);
+                    completes, load.retries());
         }
     }
 

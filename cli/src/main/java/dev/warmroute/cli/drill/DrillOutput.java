@@ -129,6 +129,8 @@ final class DrillOutput {
             double expected = expectedJoinShare();
             t.put("moved_share_about_1_over_n_plus_1",
                     Math.abs(joinShare() - expected) <= JOIN_SHARE_TOLERANCE * expected);
+        } else if (scenario == Fault.RESTART_ALL) {
+            t.put("every_session_continued_after_restart", sessionsContinued() == sessionCount());
         } else if (scenario != Fault.NONE) {
             t.put("ttft_p99_during_within_cold_plus_1s", !Double.isNaN(report.during().ttftP99Ms())
                     && !Double.isNaN(r.cold().p50())
@@ -165,6 +167,22 @@ final class DrillOutput {
         return out;
     }
 
+    /**
+     * Sessions whose history went on after the fault: an acknowledged turn that started after it, whose version is
+     * its turn number + 1 (the stored history was all there: nothing before it lost, no new session begun).
+     */
+    int sessionsContinued() {
+        double fault = r.timeline().faultAtMs();
+        Set<String> continued = new java.util.HashSet<>();
+        for (TurnRecord t : r.turns()) {
+            TurnComplete c = r.completes().get(t.requestId());
+            if (t.ok() && t.startMs() >= fault && c != null && c.getVersion() == t.turn() + 1L) {
+                continued.add(t.sessionId());
+            }
+        }
+        return continued.size();
+    }
+
     String json() {
         Json j = Json.object().put("scenario", scenario.label()).put("settings", settings)
                 .put("model", r.modelId()).put("model_synthetic", r.synthetic())
@@ -179,7 +197,11 @@ final class DrillOutput {
         j.put("events", events).put("turns_total", report.turns()).put("client_errors", report.clientErrors())
                 .put("lost_turns", report.audit().lost()).put("duplicate_turns", report.audit().duplicated())
                 .put("answer_mismatches", report.audit().answerMismatches())
-                .put("unacknowledged_commits", report.audit().unacknowledgedCommits());
+                .put("unacknowledged_commits", report.audit().unacknowledgedCommits())
+                .put("client_retries", r.clientRetries());
+        if (scenario == Fault.RESTART_ALL) {
+            j.put("sessions_continued", sessionsContinued()).put("sessions", sessionCount());
+        }
         for (DrillReport.Window w : List.of(report.before(), report.during(), report.after())) {
             j.put("turns_" + w.name(), w.turns()).put("ttft_p50_ms_" + w.name(), w.ttftP50Ms())
                     .put("ttft_p99_ms_" + w.name(), w.ttftP99Ms()).put("warm_hit_rate_" + w.name(), w.warmHitRate())

@@ -21,11 +21,33 @@ import java.util.function.LongSupplier;
  *   <li>{@code join}: a new worker joins (the victim is not touched);</li>
  *   <li>{@code freeze}: SIGSTOP — alive, sockets open, answering nothing, noticed only through heartbeats — then
  *       SIGCONT after a while;</li>
+ *   <li>{@code restart-all}: kill -9 of every process (router, workers, the history store's process), then all of
+ *       them start again on the same data: only the store keeps anything. Clients retry UNAVAILABLE meanwhile with
+ *       the same request ids, as a real client must when nothing serves;</li>
  *   <li>{@code none}: no fault (load and history audit only; the only scenario possible against --target).</li>
  * </ul>
  */
 public enum Fault {
-    KILL, STOP, RESTART, JOIN, FREEZE, NONE;
+    KILL, STOP, RESTART, JOIN, FREEZE, RESTART_ALL, NONE;
+
+    /** Parses {@code restart-all} as well as {@code RESTART_ALL} (the command line's spelling). */
+    public static final class Converter implements picocli.CommandLine.ITypeConverter<Fault> {
+        @Override
+        public Fault convert(String value) {
+            for (Fault f : values()) {
+                if (f.label().equalsIgnoreCase(value) || f.name().equalsIgnoreCase(value)) {
+                    return f;
+                }
+            }
+            throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not a scenario: "
+                    + java.util.Arrays.stream(values()).map(Fault::label).toList());
+        }
+    }
+
+    /** Whether clients must retry UNAVAILABLE themselves (nothing serves for a while). */
+    public boolean clientsRetry() {
+        return this == RESTART_ALL;
+    }
 
     /** Something that happened, at ms since the drill started. */
     public record Event(double atMs, String label) {}
@@ -56,7 +78,7 @@ public enum Fault {
     }
 
     public String label() {
-        return name().toLowerCase(Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     /** Whether the scenario needs processes the drill started (their pids, their launch arguments). */
@@ -140,6 +162,14 @@ public enum Fault {
                 } catch (IOException e) {
                     t.add(now.getAsDouble(), victim + " not back within 60 s");
                 }
+            }
+            case RESTART_ALL -> {
+                t.faultAtMs = now.getAsDouble();
+                cluster.killAll();
+                t.add(t.faultAtMs, "kill -9 of every process (" + cluster.pids().size() + ")");
+                progress.accept("killed every process; starting the cluster again on the same data");
+                cluster.startAgain();
+                t.add(now.getAsDouble(), "cluster back");
             }
             case NONE -> {
                 return t;
