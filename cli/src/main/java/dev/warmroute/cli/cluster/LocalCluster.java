@@ -579,16 +579,22 @@ public final class LocalCluster implements AutoCloseable {
         for (Node n : nodes) {
             n.args = workerArgs(n.id, n.grpcPort(), n.hazelcastPort(), n.readyFile);
         }
-        progress.accept("starting worker " + nodes.getFirst().id + " (the Hazelcast seed) again ...");
-        await(List.of(launch(nodes.getFirst(), List.of())));
-        List<CompletableFuture<Node>> rest = new ArrayList<>();
-        for (Node n : nodes.subList(1, nodes.size())) {
-            rest.add(launch(n, seeds()));
+        // Every address is known (the same ports as before), so all start at once, each with the others as seeds:
+        // they find each other as they come up, and the router (a client) connects when the first one serves.
+        List<String> all = new ArrayList<>();
+        for (Node n : nodes) {
+            all.add(n.hazelcastAddress());
         }
-        await(rest);
-        progress.accept("starting the router again ...");
+        progress.accept("starting " + nodes.size() + " workers and the router again (same ports) ...");
+        List<CompletableFuture<Node>> started = new ArrayList<>();
+        for (Node n : nodes) {
+            List<String> others = new ArrayList<>(all);
+            others.remove(n.hazelcastAddress());
+            started.add(launch(n, others));
+        }
         router.args = routerArgs(router, router.grpcPort());
-        await(List.of(launch(router, seeds())));
+        started.add(launch(router, all));
+        await(started);
         awaitHealthy(nodes.size(), options.readyTimeout());
     }
 
