@@ -29,8 +29,11 @@ case "$cmd" in
         || { echo "postgres: initdb failed (see $dir/initdb.log)" >&2; exit 1; }
     fi
     # The same port again when the folder has one (a test stops and restarts the server: clients reconnect there).
-    port=$(cat "$dir/port" 2>/dev/null || python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-    [ -n "$port" ]
+    port=$(cat "$dir/port" 2>/dev/null || true)
+    if [ -z "$port" ]; then
+      port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
+             || shuf -i 20000-59999 -n 1)
+    fi
     mkdir -p "$dir/sock"; [ "$(id -u)" = 0 ] && chown postgres "$dir/sock"
     as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
       -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null \

@@ -139,7 +139,7 @@ public final class SessionStore implements AutoCloseable {
         try {
             return stage.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            throw Status.UNAVAILABLE.withDescription("history store: " + what + " did not complete within "
+            throw Status.UNAVAILABLE.withDescription(dev.warmroute.cluster.store.StoreErrors.STATUS_PREFIX + what + " did not complete within "
                     + timeout.toMillis() + " ms (cluster busy or a member lost); retry with the same request_id")
                     .asRuntimeException();
         } catch (InterruptedException e) {

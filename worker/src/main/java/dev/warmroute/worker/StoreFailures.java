@@ -26,7 +26,7 @@ final class StoreFailures {
     static StatusRuntimeException status(String what, Throwable cause) {
         switch (StoreErrors.kind(cause)) {
             case TRANSIENT -> {
-                return Status.UNAVAILABLE.withDescription("history store: " + what + " failed, "
+                return Status.UNAVAILABLE.withDescription(StoreErrors.STATUS_PREFIX + what + " failed, "
                         + StoreErrors.message(cause) + "; nothing was written, retry with the same request_id")
                         .asRuntimeException();
             }
@@ -40,12 +40,12 @@ final class StoreFailures {
             case NONE -> { }
         }
         if (cause instanceof SplitBrainProtectionException) {
-            return Status.UNAVAILABLE.withDescription("history store: " + what + " refused: this worker is on a side"
+            return Status.UNAVAILABLE.withDescription(StoreErrors.STATUS_PREFIX + what + " refused: this worker is on a side"
                     + " of a network split without a quorum of the cluster (" + cause.getMessage() + "); nothing was"
                     + " written, retry on a worker of the majority").asRuntimeException();
         }
         if (cause instanceof IndeterminateOperationStateException) {
-            return Status.UNAVAILABLE.withDescription("history store: " + what + " may or may not have been applied"
+            return Status.UNAVAILABLE.withDescription(StoreErrors.STATUS_PREFIX + what + " may or may not have been applied"
                     + " (a backup did not acknowledge it in time, or its member left): not acknowledged; retry with"
                     + " the same request_id (a stored turn is replayed, a missing one computed again)")
                     .asRuntimeException();
@@ -56,7 +56,7 @@ final class StoreFailures {
                 || cause instanceof com.hazelcast.client.HazelcastClientOfflineException
                 || cause instanceof com.hazelcast.spi.exception.TargetDisconnectedException
                 || cause instanceof java.io.IOException) {
-            return Status.UNAVAILABLE.withDescription("history store: " + what + " failed: " + cause
+            return Status.UNAVAILABLE.withDescription(StoreErrors.STATUS_PREFIX + what + " failed: " + cause
                     + "; retry with the same request_id").asRuntimeException();
         }
         String errorId = InternalErrors.newId();

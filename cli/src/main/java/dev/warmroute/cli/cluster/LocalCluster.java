@@ -210,13 +210,34 @@ public final class LocalCluster implements AutoCloseable {
         }
         Files.createDirectories(options.data());
         if (store == null) {
-            Node n = new Node("store", "store", options.dir().resolve("store.ready"));
-            n.args = List.of("--data", options.data().toAbsolutePath().normalize().toString(), "--port", "0",
-                    "--ready-file", n.readyFile.toString(), "--parent-pid", String.valueOf(options.parentPid()));
-            store = n;
+            store = new Node("store", "store", options.dir().resolve("store.ready"));
         }
+        // Started again on the port it had: the workers' connections go back to the same URL.
+        String port = store.ready.getOrDefault("port", "0");
+        store.args = List.of("--data", options.data().toAbsolutePath().normalize().toString(), "--port", port,
+                "--ready-file", store.readyFile.toString(), "--parent-pid", String.valueOf(options.parentPid()));
         progress.accept("starting the history store (H2 in " + options.data().toAbsolutePath().normalize() + ") ...");
         await(List.of(launch(store, List.of())));
+    }
+
+    /**
+     * Stops the H2 store process (SIGTERM, or kill -9 with {@code kill}) while everything else runs: a store outage.
+     * {@link #restartStore} brings it back on the same port.
+     */
+    public void stopStore(boolean kill) throws InterruptedException {
+        if (store == null) {
+            throw new IllegalStateException("this cluster has no store process of its own (no --data)");
+        }
+        if (kill) {
+            store.process.kill();
+        } else {
+            store.process.stop(Duration.ofSeconds(20));
+        }
+    }
+
+    /** Starts the H2 store process again after {@link #stopStore}, on the same port and data. */
+    public void restartStore() throws IOException {
+        startStore();
     }
 
     /** The store flags of every worker. */

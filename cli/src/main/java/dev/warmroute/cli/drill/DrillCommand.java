@@ -49,7 +49,8 @@ import picocli.CommandLine.Spec;
         "middle against the worker holding the most sessions, and check every stored history against what the",
         "clients saw. Scenarios: kill (kill -9), stop (SIGTERM, graceful), restart (kill -9, then the same worker",
         "again), join (a new worker), freeze (SIGSTOP, then SIGCONT: noticed only through heartbeats),",
-        "restart-all (kill -9 of every process, the store's too, then all again on the same data), none.",
+        "restart-all (kill -9 of every process, the store's too, then all again on the same data),",
+        "store-outage (the history store down for --outage-seconds under load), none.",
         "History is kept in an H2 store process under --out unless --store (PostgreSQL) or --no-store.",
         "Faults need the workers' pids: only on the drill's own cluster; --target allows --scenario none.",
         "Prints a table (or --json); writes drill.json, turns.jsonl, chart.svg and the cluster's logs to --out.",
@@ -59,7 +60,7 @@ public final class DrillCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--scenario", required = true, paramLabel = "kill|stop|restart|join|freeze|restart-all|none",
+    @Option(names = "--scenario", required = true, paramLabel = "kill|stop|restart|join|freeze|restart-all|store-outage|none",
             converter = Fault.Converter.class, description = "The fault to inject.")
     Fault scenario;
 
@@ -73,6 +74,15 @@ public final class DrillCommand implements Callable<Integer> {
 
     @Option(names = "--store-password-file", paramLabel = "FILE", description = "File with the password of --store.")
     Path storePasswordFile;
+
+    @Option(names = "--store-stop-command", defaultValue = "", paramLabel = "CMD",
+            description = "store-outage with --store: shell command that stops the database (default: the drill's own"
+                    + " H2 store process is stopped).")
+    String storeStopCommand;
+
+    @Option(names = "--store-start-command", defaultValue = "", paramLabel = "CMD",
+            description = "store-outage with --store: shell command that starts the database again.")
+    String storeStartCommand;
 
     @Option(names = "--no-store", description = "History in memory only (for comparison; restart-all then loses it).")
     boolean noStore;
@@ -95,6 +105,10 @@ public final class DrillCommand implements Callable<Integer> {
 
     @Option(names = "--freeze-seconds", defaultValue = "8", description = "How long freeze keeps the worker stopped (default ${DEFAULT-VALUE}).")
     long freezeSeconds;
+
+    @Option(names = "--outage-seconds", defaultValue = "10",
+            description = "store-outage: how long the store stays down (default ${DEFAULT-VALUE}).")
+    long outageSeconds;
 
     @Option(names = "--restart-after-seconds", defaultValue = "3",
             description = "restart: seconds from the kill to the new start (default ${DEFAULT-VALUE}).")
@@ -188,7 +202,9 @@ public final class DrillCommand implements Callable<Integer> {
                 output.printTable(stdout);
             }
             stdout.flush();
-            boolean clean = r.report.clientErrors() == 0 && r.report.audit().lost() == 0
+            boolean clean = scenario == Fault.STORE_OUTAGE ? output.targets().values().stream().allMatch(b -> b)
+                    && r.report.audit().answerMismatches() == 0
+                    : r.report.clientErrors() == 0 && r.report.audit().lost() == 0
                     && r.report.audit().duplicated() == 0 && r.report.audit().answerMismatches() == 0;
             return clean ? 0 : 1;
         } finally {
@@ -222,6 +238,17 @@ public final class DrillCommand implements Callable<Integer> {
         }
         if (maxTokens < 1 || maxTokens > 4096) {
             throw new UserError("--max-tokens: 1 to 4096, got " + maxTokens);
+        }
+        if (scenario == Fault.STORE_OUTAGE && !store.isBlank()
+                && (storeStopCommand.isBlank() || storeStartCommand.isBlank())) {
+            throw new UserError("--scenario store-outage with --store: give --store-stop-command and"
+                    + " --store-start-command (how to stop and start that database)");
+        }
+        if (scenario == Fault.STORE_OUTAGE && noStore) {
+            throw new UserError("--scenario store-outage: not with --no-store");
+        }
+        if (outageSeconds < 1) {
+            throw new UserError("--outage-seconds: at least 1, got " + outageSeconds);
         }
         if (thinkMs < 0 || freezeSeconds < 1 || restartAfterSeconds < 0) {
             throw new UserError("--think-ms >= 0, --freeze-seconds >= 1, --restart-after-seconds >= 0");
@@ -293,8 +320,11 @@ public final class DrillCommand implements Callable<Integer> {
                     }
                     load.holdOpen();
                     try {
-                        timeline = scenario.inject(cluster, victim, Duration.ofSeconds(freezeSeconds),
-                                Duration.ofSeconds(restartAfterSeconds), System::nanoTime, t0, p -> phase[0] = p);
+                        timeline = scenario.inject(cluster, victim, Duration.ofSeconds(
+                                        scenario == Fault.STORE_OUTAGE ? outageSeconds : freezeSeconds),
+                                Duration.ofSeconds(restartAfterSeconds),
+                                new Fault.StoreCommands(storeStopCommand, storeStartCommand), System::nanoTime, t0,
+                                p -> phase[0] = p);
                     } finally {
                         // Every session gets half its turns after the fault's moment, however long the fault took.
                         load.faultAt(timeline.faultAtMs() >= 0 ? timeline.faultAtMs() : Double.NaN,

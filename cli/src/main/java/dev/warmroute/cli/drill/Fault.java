@@ -24,11 +24,30 @@ import java.util.function.LongSupplier;
  *   <li>{@code restart-all}: kill -9 of every process (router, workers, the history store's process), then all of
  *       them start again on the same data: only the store keeps anything. Clients retry UNAVAILABLE meanwhile with
  *       the same request ids, as a real client must when nothing serves;</li>
+ *   <li>{@code store-outage}: the history store stops (the H2 store process, or an external database through
+ *       {@link StoreCommands}) for a while under load, then comes back: turns fail meanwhile with UNAVAILABLE naming
+ *       the store, none is acknowledged without being stored, and the cluster serves again by itself;</li>
  *   <li>{@code none}: no fault (load and history audit only; the only scenario possible against --target).</li>
  * </ul>
  */
 public enum Fault {
-    KILL, STOP, RESTART, JOIN, FREEZE, RESTART_ALL, NONE;
+    KILL, STOP, RESTART, JOIN, FREEZE, RESTART_ALL, STORE_OUTAGE, NONE;
+
+    /**
+     * How {@code store-outage} stops and starts an external store (PostgreSQL): shell commands, e.g. {@code pg_ctl
+     * stop}. Empty: the cluster's own H2 store process is stopped and started.
+     */
+    public record StoreCommands(String stop, String start) {
+        public static final StoreCommands NONE = new StoreCommands("", "");
+
+        void run(String command, String what) throws IOException, InterruptedException {
+            Process p = new ProcessBuilder("sh", "-c", command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).strip();
+            if (p.waitFor() != 0) {
+                throw new IOException(what + " command failed (" + command + "): " + out);
+            }
+        }
+    }
 
     /** Parses {@code restart-all} as well as {@code RESTART_ALL} (the command line's spelling). */
     public static final class Converter implements picocli.CommandLine.ITypeConverter<Fault> {
@@ -57,6 +76,12 @@ public enum Fault {
         private final List<Event> events = new ArrayList<>();
         private volatile double faultAtMs = -1;
         private volatile double safeAgainMs = -1;
+        private volatile double storeBackMs = -1;
+
+        /** store-outage: when the store answered again (-1: not that scenario). */
+        public double storeBackMs() {
+            return storeBackMs;
+        }
 
         synchronized void add(double atMs, String label) {
             events.add(new Event(atMs, label));
@@ -93,7 +118,8 @@ public enum Fault {
      * @param progress the current phase, for the progress line
      */
     public Timeline inject(LocalCluster cluster, String victim, Duration freezeFor, Duration restartAfter,
-            LongSupplier nowNanos, long t0, Consumer<String> progress) throws IOException, InterruptedException {
+            StoreCommands store, LongSupplier nowNanos, long t0, Consumer<String> progress)
+            throws IOException, InterruptedException {
         Timeline t = new Timeline();
         java.util.function.DoubleSupplier now = () -> (nowNanos.getAsLong() - t0) / 1e6;
         Duration safeWithin = Duration.ofSeconds(120);
@@ -170,6 +196,26 @@ public enum Fault {
                 progress.accept("killed every process; starting the cluster again on the same data");
                 cluster.startAgain();
                 t.add(now.getAsDouble(), "cluster back");
+            }
+            case STORE_OUTAGE -> {
+                t.faultAtMs = now.getAsDouble();
+                if (store.stop().isEmpty()) {
+                    cluster.stopStore(false);
+                } else {
+                    store.run(store.stop(), "store stop");
+                }
+                t.add(t.faultAtMs, "store stopped");
+                progress.accept("store stopped for " + freezeFor.toSeconds() + " s");
+                Thread.sleep(freezeFor.toMillis());
+                if (store.start().isEmpty()) {
+                    cluster.restartStore();
+                } else {
+                    store.run(store.start(), "store start");
+                }
+                t.storeBackMs = now.getAsDouble();
+                t.add(t.storeBackMs, "store back");
+                progress.accept("store back; load running");
+                cluster.awaitSafe(safeWithin);
             }
             case NONE -> {
                 return t;

@@ -35,6 +35,18 @@ public final class StoreErrors {
 
     private StoreErrors() {}
 
+    /**
+     * How a worker's UNAVAILABLE begins when the history store (not the worker) is the trouble: the database away, a
+     * minority side of a split brain. Routers see it and do not count the failure against the worker's breaker: every
+     * worker shares the store, so opening their breakers would only keep the cluster down after the store's return.
+     */
+    public static final String STATUS_PREFIX = "history store: ";
+
+    /** True when a worker's status description says the store, not the worker, failed. */
+    public static boolean isStoreStatus(String description) {
+        return description != null && description.startsWith(STATUS_PREFIX);
+    }
+
     /** True when a failed JDBC call may succeed when retried later. */
     public static boolean isTransient(SQLException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
