@@ -105,6 +105,9 @@ final class SessionRows {
      * replaces the stored session whole. Writing the same record twice changes nothing.
      */
     static Written store(Connection c, SessionRecord record, int timeoutSeconds) throws SQLException {
+        if (appendOne(c, record, timeoutSeconds)) {
+            return new Written(1, 0, false);
+        }
         String storedIncarnation = null;
         long storedVersion = 0;
         try (PreparedStatement s = c.prepareStatement(
@@ -150,6 +153,35 @@ final class SessionRows {
         insertTurns(c, record, firstDifferent, timeoutSeconds);
         updateSession(c, record, false, timeoutSeconds);
         return new Written(recordVersion - firstDifferent, Math.max(0, rewound), false);
+    }
+
+    /**
+     * The common case in two statements: the stored session is this incarnation at the version before the record's
+     * last turn, so only that turn is new. The stored turns then are the record's others: every change of the record
+     * went through {@link #store}, which leaves the database equal to the record; the one way they can differ (a store
+     * call that succeeded for a commit that then failed) leaves the stored version ahead, which this guard refuses.
+     * The UPDATE locks the row, so a concurrent writer of the same session waits.
+     */
+    private static boolean appendOne(Connection c, SessionRecord r, int timeoutSeconds) throws SQLException {
+        int n = r.turns().size();
+        if (n == 0) {
+            return false;
+        }
+        try (PreparedStatement s = c.prepareStatement("UPDATE warmroute_session SET window_start = ?, version = ?,"
+                + " update_time_ms = ? WHERE session_id = ? AND incarnation = ? AND version = ?")) {
+            s.setQueryTimeout(timeoutSeconds);
+            s.setInt(1, r.windowStart());
+            s.setLong(2, r.version());
+            s.setLong(3, r.updateTimeMs());
+            s.setString(4, r.sessionId());
+            s.setString(5, r.incarnation());
+            s.setLong(6, n - 1L);
+            if (s.executeUpdate() != 1) {
+                return false;
+            }
+        }
+        insertTurns(c, r, n - 1, timeoutSeconds);
+        return true;
     }
 
     /** Deletes the session and its turns; true when there was one. */

@@ -17,7 +17,6 @@ import dev.warmroute.cluster.session.CreateSession;
 import dev.warmroute.cluster.session.DeleteSession;
 import dev.warmroute.cluster.session.SessionRecord;
 import dev.warmroute.cluster.session.SessionSerializers;
-import dev.warmroute.cluster.session.StoredSettings;
 import dev.warmroute.cluster.session.Turn;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -64,8 +63,7 @@ class SessionMapStoreTest {
     }
 
     static SessionRecord newSession(String id) {
-        return SessionRecord.create(id, "alice", "model-1", "be brief", new int[] {1, 2, 3}, "fp-1",
-                new StoredSettings(512, 2, 75, 0.7f, 0.9f, 42L, 64), 1000L, "digest-1");
+        return SessionStoreFixtures.newSession(id);
     }
 
     static Turn turn(int index, String requestId, String attemptId) {
