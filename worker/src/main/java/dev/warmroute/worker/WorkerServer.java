@@ -387,6 +387,12 @@ public final class WorkerServer implements ServiceProcess.Server {
      */
     private void listenForRemovals(int attempt) {
         try {
+            if (config.hazelcast().mode() == HazelcastSettings.Mode.MEMBER
+                    && hz.getCluster().getMembers().size() < config.hazelcast().quorum()) {
+                // Not even worth asking: Hazelcast logs a stack trace for every proxy it fails to set up.
+                throw new com.hazelcast.splitbrainprotection.SplitBrainProtectionException("members "
+                        + hz.getCluster().getMembers().size() + " < quorum " + config.hazelcast().quorum());
+            }
             IMap<String, SessionRecord> sessions = hz.getMap(ClusterMaps.SESSIONS);
             sessions.addEntryListener(new DropCacheListener(caches), false);
             if (attempt > 0) {
