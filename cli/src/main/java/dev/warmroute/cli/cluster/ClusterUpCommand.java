@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -75,23 +76,8 @@ public final class ClusterUpCommand implements Callable<Integer> {
             description = "A silent member is removed after this (default ${DEFAULT-VALUE}).")
     long maxNoHeartbeatMs;
 
-    @Option(names = "--data", paramLabel = "DIR",
-            description = "Data folder of the history store (H2), found again by every start (default: runs/data).")
-    Path data;
-
-    @Option(names = "--store", defaultValue = "", paramLabel = "JDBC-URL",
-            description = "An external history store instead of --data, e.g. jdbc:postgresql://db:5432/warmroute.")
-    String store;
-
-    @Option(names = "--store-user", defaultValue = "", description = "Database user of --store.")
-    String storeUser;
-
-    @Option(names = "--store-password-file", paramLabel = "FILE",
-            description = "File whose first line is the password of --store.")
-    Path storePasswordFile;
-
-    @Option(names = "--no-store", description = "Keep history in memory only (lost when the cluster stops).")
-    boolean noStore;
+    @Mixin
+    StoreFlags storeFlags;
 
     @Option(names = "--ready-timeout-seconds", defaultValue = "180",
             description = "How long each process may take to start (default ${DEFAULT-VALUE}).")
@@ -110,17 +96,7 @@ public final class ClusterUpCommand implements Callable<Integer> {
                     .workerThreads(threads).kvCacheMb(kvCacheMb).capacity(capacity)
                     .heartbeat(Duration.ofMillis(heartbeatMs)).maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs))
                     .readyTimeout(Duration.ofSeconds(readyTimeoutSeconds));
-            if (noStore && (data != null || !store.isBlank())) {
-                throw new IllegalArgumentException("--no-store: not with --data or --store");
-            }
-            if (!store.isBlank()) {
-                if (data != null) {
-                    throw new IllegalArgumentException("--store: not with --data (one history store)");
-                }
-                b.store(store, storeUser, storePasswordFile);
-            } else if (!noStore) {
-                b.data(data != null ? data.toAbsolutePath().normalize() : RunDirs.data());
-            }
+            storeFlags.apply(b, RunDirs.data());
             options = b.build();
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());

@@ -32,6 +32,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import dev.warmroute.cli.cluster.StoreFlags;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -51,7 +53,7 @@ import picocli.CommandLine.Spec;
         "again), join (a new worker), freeze (SIGSTOP, then SIGCONT: noticed only through heartbeats),",
         "restart-all (kill -9 of every process, the store's too, then all again on the same data),",
         "store-outage (the history store down for --outage-seconds under load), none.",
-        "History is kept in an H2 store process under --out unless --store (PostgreSQL) or --no-store.",
+        "History is kept in an H2 store process under --out (or --data) unless --store (PostgreSQL) or --no-store.",
         "Faults need the workers' pids: only on the drill's own cluster; --target allows --scenario none.",
         "Prints a table (or --json); writes drill.json, turns.jsonl, chart.svg and the cluster's logs to --out.",
         "Exit code 1 when a client saw an error or a turn was lost, duplicated or stored with another answer."})
@@ -64,16 +66,8 @@ public final class DrillCommand implements Callable<Integer> {
             converter = Fault.Converter.class, description = "The fault to inject.")
     Fault scenario;
 
-    @Option(names = "--store", defaultValue = "", paramLabel = "JDBC-URL",
-            description = "History store of the drill's cluster: an external database (jdbc:postgresql://...);"
-                    + " default: an H2 store process over <out>/cluster/data.")
-    String store;
-
-    @Option(names = "--store-user", defaultValue = "", description = "Database user of --store.")
-    String storeUser;
-
-    @Option(names = "--store-password-file", paramLabel = "FILE", description = "File with the password of --store.")
-    Path storePasswordFile;
+    @Mixin
+    StoreFlags storeFlags;
 
     @Option(names = "--store-stop-command", defaultValue = "", paramLabel = "CMD",
             description = "store-outage with --store: shell command that stops the database (default: the drill's own"
@@ -83,9 +77,6 @@ public final class DrillCommand implements Callable<Integer> {
     @Option(names = "--store-start-command", defaultValue = "", paramLabel = "CMD",
             description = "store-outage with --store: shell command that starts the database again.")
     String storeStartCommand;
-
-    @Option(names = "--no-store", description = "History in memory only (for comparison; restart-all then loses it).")
-    boolean noStore;
 
     @Option(names = "--workers", defaultValue = "3", description = "Workers of the drill's cluster (default ${DEFAULT-VALUE}).")
     int workers;
@@ -171,11 +162,7 @@ public final class DrillCommand implements Callable<Integer> {
                         .kvCacheMb(kvCacheMb).heartbeat(Duration.ofMillis(heartbeatMs))
                         .maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs)).extraWorkerArgs(workerArgs)
                         .extraRouterArgs(routerArgs);
-                if (!store.isBlank()) {
-                    builder.store(store, storeUser, storePasswordFile);
-                } else if (!noStore) {
-                    builder.data(clusterDir.resolve("data"));
-                }
+                storeFlags.apply(builder, clusterDir.resolve("data"));
                 LocalClusterOptions options = builder.build();
                 cluster = new LocalCluster(options, line -> progressLine(err, line));
             } catch (IllegalArgumentException e) {
@@ -239,12 +226,12 @@ public final class DrillCommand implements Callable<Integer> {
         if (maxTokens < 1 || maxTokens > 4096) {
             throw new UserError("--max-tokens: 1 to 4096, got " + maxTokens);
         }
-        if (scenario == Fault.STORE_OUTAGE && !store.isBlank()
+        if (scenario == Fault.STORE_OUTAGE && storeFlags.external()
                 && (storeStopCommand.isBlank() || storeStartCommand.isBlank())) {
             throw new UserError("--scenario store-outage with --store: give --store-stop-command and"
                     + " --store-start-command (how to stop and start that database)");
         }
-        if (scenario == Fault.STORE_OUTAGE && noStore) {
+        if (scenario == Fault.STORE_OUTAGE && storeFlags.none()) {
             throw new UserError("--scenario store-outage: not with --no-store");
         }
         if (outageSeconds < 1) {
