@@ -23,6 +23,32 @@ final class StoreFailures {
 
     private StoreFailures() {}
 
+    /** UNAVAILABLE for Hazelcast's own transient failures (anywhere in the cause chain), else null. */
+    private static StatusRuntimeException transientHazelcast(String what, Throwable cause) {
+        if (cause instanceof SplitBrainProtectionException) {
+            return Status.UNAVAILABLE.withDescription(StoreErrors.STATUS_PREFIX + what + " refused: this worker is on"
+                    + " a side of a network split without a quorum of the cluster (" + cause.getMessage() + ");"
+                    + " nothing was written, retry on a worker of the majority").asRuntimeException();
+        }
+        if (cause instanceof IndeterminateOperationStateException) {
+            return Status.UNAVAILABLE.withDescription(StoreErrors.STATUS_PREFIX + what + " may or may not have been"
+                    + " applied (a backup did not acknowledge it in time, or its member left): not acknowledged;"
+                    + " retry with the same request_id (a stored turn is replayed, a missing one computed again)")
+                    .asRuntimeException();
+        }
+        if (cause instanceof MemberLeftException || cause instanceof RetryableException
+                || cause instanceof com.hazelcast.core.OperationTimeoutException
+                || cause instanceof com.hazelcast.core.HazelcastOverloadException
+                || cause instanceof com.hazelcast.core.HazelcastInstanceNotActiveException
+                || cause instanceof com.hazelcast.client.HazelcastClientOfflineException
+                || cause instanceof com.hazelcast.spi.exception.TargetDisconnectedException
+                || cause instanceof java.io.IOException) {
+            return Status.UNAVAILABLE.withDescription(StoreErrors.STATUS_PREFIX + what + " failed: " + cause
+                    + "; retry with the same request_id").asRuntimeException();
+        }
+        return null;
+    }
+
     static StatusRuntimeException status(String what, Throwable cause) {
         switch (StoreErrors.kind(cause)) {
             case TRANSIENT -> {
@@ -39,25 +65,11 @@ final class StoreFailures {
             }
             case NONE -> { }
         }
-        if (cause instanceof SplitBrainProtectionException) {
-            return Status.UNAVAILABLE.withDescription(StoreErrors.STATUS_PREFIX + what + " refused: this worker is on a side"
-                    + " of a network split without a quorum of the cluster (" + cause.getMessage() + "); nothing was"
-                    + " written, retry on a worker of the majority").asRuntimeException();
-        }
-        if (cause instanceof IndeterminateOperationStateException) {
-            return Status.UNAVAILABLE.withDescription(StoreErrors.STATUS_PREFIX + what + " may or may not have been applied"
-                    + " (a backup did not acknowledge it in time, or its member left): not acknowledged; retry with"
-                    + " the same request_id (a stored turn is replayed, a missing one computed again)")
-                    .asRuntimeException();
-        }
-        if (cause instanceof MemberLeftException || cause instanceof RetryableException
-                || cause instanceof com.hazelcast.core.OperationTimeoutException
-                || cause instanceof com.hazelcast.core.HazelcastInstanceNotActiveException
-                || cause instanceof com.hazelcast.client.HazelcastClientOfflineException
-                || cause instanceof com.hazelcast.spi.exception.TargetDisconnectedException
-                || cause instanceof java.io.IOException) {
-            return Status.UNAVAILABLE.withDescription(StoreErrors.STATUS_PREFIX + what + " failed: " + cause
-                    + "; retry with the same request_id").asRuntimeException();
+        for (Throwable c = cause; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            StatusRuntimeException known = transientHazelcast(what, c);
+            if (known != null) {
+                return known;
+            }
         }
         String errorId = InternalErrors.newId();
         log.error("store.failure error_id={} during {}", errorId, what, cause);
