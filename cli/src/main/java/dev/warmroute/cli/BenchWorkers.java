@@ -27,6 +27,12 @@ final class BenchWorkers implements AutoCloseable {
 
     /** Starts {@code n} workers; logs of warmroute and Hazelcast are turned down to warnings unless verbose. */
     BenchWorkers(Path modelOrNull, int n, int threads, int kvCacheMb, boolean verbose) throws IOException {
+        this(modelOrNull, n, threads, kvCacheMb, verbose, null);
+    }
+
+    /** As above, with the sessions map written through to {@code store} (null: memory only). */
+    BenchWorkers(Path modelOrNull, int n, int threads, int kvCacheMb, boolean verbose,
+            dev.warmroute.cluster.store.StoreSettings store) throws IOException {
         if (!verbose) {
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("dev.warmroute")).setLevel(Level.WARN);
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("com.hazelcast")).setLevel(Level.ERROR);
@@ -43,7 +49,7 @@ final class BenchWorkers implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 workers.add((cluster, seeds) -> WorkerServer.start(WorkerConfig.builder().port(0)
                         .hazelcast(HazelcastSettings.builder().clusterName(cluster).port(0).members(seeds).build())
-                        .model(model).kvCacheMb(kvCacheMb).capacity(1).queue(4).engineThreads(threads).build()));
+                        .model(model).kvCacheMb(kvCacheMb).capacity(1).queue(4).engineThreads(threads).store(store).build()));
             }
         } catch (dev.warmroute.engine.ModelLoadException e) {
             close();

@@ -11,6 +11,9 @@ import dev.warmroute.cluster.WorkerRegistration;
 import dev.warmroute.cluster.flags.HazelcastOptions;
 import dev.warmroute.cluster.flags.MemberOptions;
 import dev.warmroute.cluster.session.SessionSerializers;
+import dev.warmroute.cluster.store.SessionDatabase;
+import dev.warmroute.cluster.store.SessionMapStore;
+import dev.warmroute.cluster.store.StoreSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -49,6 +52,22 @@ final class MemberCommand implements Callable<Integer> {
     @Mixin
     MemberOptions member = new MemberOptions();
 
+    @Option(names = "--cluster-size", defaultValue = "1",
+            description = "Data members the cluster is meant to have; above 1, a side of a split without a majority"
+                    + " refuses session reads and writes (default ${DEFAULT-VALUE}).")
+    int clusterSize;
+
+    @Option(names = "--store", defaultValue = "", paramLabel = "JDBC-URL",
+            description = "Database behind the session history (write-through, loaded lazily), the same for every"
+                    + " member: jdbc:postgresql://host:port/db. Default: none (memory only).")
+    String store;
+
+    @Option(names = "--store-user", defaultValue = "", description = "Database user of --store.")
+    String storeUser;
+
+    @Option(names = "--store-password-file", paramLabel = "FILE", description = "File with the password of --store.")
+    Path storePasswordFile;
+
     @Option(names = "--ready-file", paramLabel = "FILE", description = "Written with the bound port once the member runs.")
     Path readyFile;
 
@@ -57,7 +76,7 @@ final class MemberCommand implements Callable<Integer> {
 
     HazelcastSettings settings() {
         return hazelcast.applyTo(member.applyTo(HazelcastSettings.builder()).members(DiscoveryFlags.seeds(members))
-                .mode(HazelcastSettings.Mode.MEMBER)).build();
+                .mode(HazelcastSettings.Mode.MEMBER).clusterSize(clusterSize)).build();
     }
 
     @Override
@@ -71,9 +90,21 @@ final class MemberCommand implements Callable<Integer> {
         // The records stored in the maps and the entry processors that run here (CommitTurn, CreateSession, ...).
         List<CompactSerializer<?>> serializers = new ArrayList<>(SessionSerializers.all());
         serializers.add(new WorkerRegistration.Serializer());
+        SessionMapStore mapStore = null;
+        if (!store.isBlank()) {
+            try {
+                StoreSettings ss = StoreSettings.of(store, storeUser,
+                        storePasswordFile == null ? "" : StoreSettings.readPassword(storePasswordFile));
+                mapStore = new SessionMapStore(SessionDatabase.open(ss));
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage());
+            } catch (RuntimeException e) {
+                throw new UserError("history store: " + e.getMessage(), 1);
+            }
+        }
         HazelcastInstance hz;
         try {
-            hz = HazelcastFactory.startMember(settings, Map.of("role", "member"), serializers);
+            hz = HazelcastFactory.startMember(settings, Map.of("role", "member"), serializers, mapStore);
         } catch (RuntimeException e) {
             throw new UserError("hazelcast member did not start: " + e.getMessage(), e);
         }

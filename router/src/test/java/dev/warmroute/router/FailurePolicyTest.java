@@ -32,6 +32,19 @@ class FailurePolicyTest {
     }
 
     @Test
+    void aStoreOutageReportedByAWorkerDoesNotCountAgainstIt() {
+        Status store = Status.UNAVAILABLE.withDescription("history store: commit of turn 3 of session s failed,"
+                + " [store unavailable] PostgreSQL store //db:5432/warmroute unavailable");
+        assertFalse(FailurePolicy.countsAgainstWorker(store.asRuntimeException()));
+        assertTrue(FailurePolicy.retryBeforeFirstToken(store), "still retried on another worker");
+        CircuitBreaker b = breaker();
+        for (int i = 0; i < 20; i++) {
+            fail(b, store);
+        }
+        assertEquals(CircuitBreaker.State.CLOSED, b.getState());
+    }
+
+    @Test
     void breakerOpensAfterHalfOfAtLeastFourCallsFailed() {
         CircuitBreaker b = breaker();
         fail(b, Status.UNAVAILABLE);

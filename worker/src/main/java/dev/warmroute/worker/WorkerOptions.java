@@ -5,6 +5,7 @@ import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.cluster.flags.HazelcastOptions;
 import dev.warmroute.cluster.flags.MemberOptions;
 import dev.warmroute.engine.ModelLocator;
+import dev.warmroute.cluster.store.StoreSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -97,6 +98,56 @@ public final class WorkerOptions {
                     + "off by default.")
     public boolean stateless;
 
+    @Option(names = "--store", defaultValue = "", paramLabel = "JDBC-URL",
+            description = "Database behind the session history (write-through, sessions loaded on first use), shared"
+                    + " by every worker: jdbc:postgresql://host:port/db in production, jdbc:h2:tcp://... for cluster"
+                    + " up's store process. Default: none (history in memory only), or --data.")
+    public String store;
+
+    @Option(names = "--data", paramLabel = "DIR",
+            description = "Keep the history in an embedded H2 database in DIR (one worker only: H2 locks the file;"
+                    + " several workers share a database through --store).")
+    public Path data;
+
+    @Option(names = "--store-user", defaultValue = "", description = "Database user of --store.")
+    public String storeUser;
+
+    @Option(names = "--store-password-file", paramLabel = "FILE",
+            description = "File whose first line is the database password of --store (never on the command line).")
+    public Path storePasswordFile;
+
+    @Option(names = "--store-pool-size", defaultValue = "4", description = "Database connections of this worker (default ${DEFAULT-VALUE}).")
+    public int storePoolSize;
+
+    @Option(names = "--store-connect-timeout-ms", defaultValue = "1500",
+            description = "How long a store call waits for a connection before the store counts as down (default ${DEFAULT-VALUE}).")
+    public long storeConnectTimeoutMs;
+
+    @Option(names = "--cluster-size", defaultValue = "1",
+            description = "Workers (data members) the cluster is meant to have. Above 1, a side of a split brain with"
+                    + " fewer than a majority of them refuses session reads and writes (UNAVAILABLE), and a worker with"
+                    + " --members waits for a majority before it serves (default ${DEFAULT-VALUE}).")
+    public int clusterSize;
+
+    /** The store flags as settings; null when neither --store nor --data is given. */
+    public StoreSettings storeSettings() {
+        boolean url = store != null && !store.isBlank();
+        if (url && data != null) {
+            throw new IllegalArgumentException("store: give --store or --data, not both");
+        }
+        StoreSettings s;
+        if (url) {
+            String password = storePasswordFile == null ? "" : StoreSettings.readPassword(storePasswordFile);
+            s = StoreSettings.of(store, storeUser, password);
+        } else if (data != null) {
+            s = StoreSettings.embeddedH2(data);
+        } else {
+            return null;
+        }
+        return new StoreSettings(s.url(), s.user(), s.password(), storePoolSize,
+                Duration.ofMillis(storeConnectTimeoutMs), s.queryTimeout());
+    }
+
     /** The typed config; IllegalArgumentException naming the flag when a value is out of range. */
     public WorkerConfig toConfig() {
         HazelcastSettings.Mode mode = switch (hazelcastMode.toLowerCase(java.util.Locale.ROOT)) {
@@ -118,13 +169,14 @@ public final class WorkerOptions {
             throw new IllegalArgumentException("kv-cache-mb: must be at least 1, got " + kvCacheMb);
         }
         HazelcastSettings hz = hazelcast.applyTo(member.applyTo(HazelcastSettings.builder()).members(seeds)
-                .mode(mode)).build();
+                .mode(mode).clusterSize(clusterSize)).build();
         return WorkerConfig.builder().host(host).port(port).advertiseAddress(advertiseAddress).workerId(workerId)
                 .hazelcast(hz).model(modelPath).kvCacheMb(kvCacheMb).capacity(capacity).queue(queue)
                 .engineThreads(threads).metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(Duration.ofSeconds(Math.max(1, shutdownGraceSeconds)))
                 .storeTimeout(Duration.ofMillis(storeTimeoutMs)).sessionWait(Duration.ofMillis(sessionWaitMs))
                 .sessionWaiters(sessionWaiters).prefillChunk(prefillChunk)
-                .streamStall(Duration.ofSeconds(streamStallSeconds)).parentPid(parentPid).stateless(stateless).build();
+                .streamStall(Duration.ofSeconds(streamStallSeconds)).parentPid(parentPid).stateless(stateless)
+                .store(storeSettings()).build();
     }
 }

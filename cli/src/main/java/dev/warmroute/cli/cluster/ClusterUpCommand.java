@@ -31,7 +31,9 @@ import picocli.CommandLine.Spec;
         "no process is left behind, also when this command is killed). Model: --model, else the reference model",
         "(../shared/models, $WARMROUTE_SHARED/models, models/), else a synthetic one written to the run directory.",
         "Ports: router --port, worker i gRPC --port + i, Hazelcast --hazelcast-port + i - 1; --port 0 lets the OS",
-        "pick every port."})
+        "pick every port. History: an H2 database in --data (default runs/data), served to the workers by a store",
+        "process; every start with the same --data finds it again (also after kill -9). --store jdbc:postgresql://...",
+        "uses an external database instead; --no-store keeps history in memory only."})
 public final class ClusterUpCommand implements Callable<Integer> {
 
     @Spec
@@ -67,6 +69,9 @@ public final class ClusterUpCommand implements Callable<Integer> {
     @Mixin
     LocalClusterFlags cluster = new LocalClusterFlags(-1, 256, 2);
 
+    @Mixin
+    StoreFlags storeFlags;
+
     @Option(names = "--ready-timeout-seconds", defaultValue = "180",
             description = "How long each process may take to start (default ${DEFAULT-VALUE}).")
     long readyTimeoutSeconds;
@@ -79,14 +84,19 @@ public final class ClusterUpCommand implements Callable<Integer> {
         LocalClusterOptions options;
         try {
             choice = ModelChoice.resolve(model, runDir, System.getenv());
-            options = cluster.applyTo(LocalClusterOptions.builder(choice.path(), runDir).workers(workers).routerPort(port)
-                    .firstHazelcastPort(hazelcastPort).clusterName(clusterName)
-                    .readyTimeout(Duration.ofSeconds(readyTimeoutSeconds))).build();
+            LocalClusterOptions.Builder b = cluster.applyTo(LocalClusterOptions.builder(choice.path(), runDir)
+                    .workers(workers).routerPort(port).firstHazelcastPort(hazelcastPort).clusterName(clusterName)
+                    .readyTimeout(Duration.ofSeconds(readyTimeoutSeconds)));
+            storeFlags.apply(b, RunDirs.data());
+            options = b.build();
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
         out.println("run directory: " + runDir);
         out.println(choice.description());
+        out.println(options.data() != null ? "history: H2 store in " + options.data() + " (kept across restarts)"
+                : !options.store().isEmpty() ? "history: external store " + options.store()
+                : "history: in memory only (--no-store): lost when the cluster stops");
         out.flush();
 
         LocalCluster cluster = new LocalCluster(options, line -> {
@@ -123,6 +133,10 @@ public final class ClusterUpCommand implements Callable<Integer> {
         for (LocalCluster.Node w : cluster.workers()) {
             t.row("worker", w.id(), w.grpcAddress(), w.hazelcastAddress(), w.pid(), w.log());
         }
+        if (cluster.store() != null) {
+            LocalCluster.Node st = cluster.store();
+            t.row("store", st.id(), "127.0.0.1:" + st.ready().get("port"), "-", st.pid(), st.log());
+        }
         t.print(out, "  ");
         out.println();
         String bin = RunDirs.launcher();
@@ -149,6 +163,8 @@ public final class ClusterUpCommand implements Callable<Integer> {
         v.put("worker_pids", cluster.workers().stream().map(w -> String.valueOf(w.pid()))
                 .collect(Collectors.joining(",")));
         v.put("dir", cluster.options().dir().toString());
+        v.put("store_pid", cluster.store() == null ? "" : String.valueOf(cluster.store().pid()));
+        v.put("data", cluster.options().data() == null ? "" : cluster.options().data().toString());
         ReadyFile.write(file, v);
     }
 

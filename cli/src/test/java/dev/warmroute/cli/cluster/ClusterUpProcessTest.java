@@ -37,7 +37,7 @@ class ClusterUpProcessTest {
         Path model = TestModel.path();
         List<String> args = List.of("cluster", "up", "--workers", String.valueOf(workers), "--port", "0", "--dir",
                 dir.toString(), "--cluster-name", "up-" + UUID.randomUUID().toString().substring(0, 8), "--model",
-                model.toString(), "--threads", "1", "--kv-cache-mb", "16");
+                model.toString(), "--threads", "1", "--kv-cache-mb", "16", "--data", dir.resolve("data").toString());
         return JvmLauncher.start("cluster-up", Main.class.getName(), args, List.of("-Xmx256m"), Map.of(),
                 dir.resolve("cluster-up.out"));
     }
@@ -46,6 +46,9 @@ class ClusterUpProcessTest {
         List<Long> pids = new ArrayList<>();
         pids.add(Long.parseLong(ready.get("router_pid")));
         Arrays.stream(ready.get("worker_pids").split(",")).map(Long::parseLong).forEach(pids::add);
+        if (!ready.getOrDefault("store_pid", "").isEmpty()) {
+            pids.add(Long.parseLong(ready.get("store_pid")));
+        }
         return pids;
     }
 
@@ -70,7 +73,7 @@ class ClusterUpProcessTest {
         try {
             Map<String, String> ready = up.awaitReady(dir.resolve("cluster.ready"), Duration.ofSeconds(240));
             pids = pids(ready);
-            assertEquals(4, pids.size());
+            assertEquals(5, pids.size(), "router, 3 workers and the history store");
             String target = ready.get("router_address");
             String log = Files.readString(up.log());
             assertTrue(log.contains("model: " + TestModel.path() + " (given with --model)"), log);

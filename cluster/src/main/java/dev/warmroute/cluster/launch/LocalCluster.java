@@ -4,6 +4,7 @@ import dev.warmroute.api.v1.ClusterStatus;
 import dev.warmroute.api.v1.WorkerHealth;
 import dev.warmroute.api.v1.WorkerStatus;
 import dev.warmroute.cluster.ServerMain;
+import dev.warmroute.cluster.store.StoreServerMain;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,7 +35,12 @@ import java.util.function.Predicate;
  *
  * <p>Faults (for drills) act on a worker by id: {@link #kill} (SIGKILL), {@link #stop} (SIGTERM, graceful),
  * {@link #pause}/{@link #resume} (SIGSTOP/SIGCONT: a process that is alive but answers nothing), {@link #restart}
- * (same id and ports), {@link #addWorker} (a newcomer joins).
+ * (same id and ports), {@link #addWorker} (a newcomer joins), {@link #killAll} and {@link #startAgain} (a full
+ * restart: only the history store keeps anything).
+ *
+ * <p>With a data folder ({@code --data}), history lives in an H2 database there, served to the workers by a store
+ * process of its own ({@link StoreServerMain}) that starts first and stops last; with {@code --store} the workers use
+ * an external database. Workers get {@code --cluster-size} = the number of workers, so a minority refuses writes.
  */
 public final class LocalCluster implements AutoCloseable {
 
@@ -112,6 +118,7 @@ public final class LocalCluster implements AutoCloseable {
     private final Consumer<String> progress;
     private final Map<String, Node> workers = Collections.synchronizedMap(new LinkedHashMap<>());
     private final Map<String, Node> routers = Collections.synchronizedMap(new LinkedHashMap<>());
+    private volatile Node store;
     private volatile boolean closed;
 
     /** A cluster not started yet: {@link #start()} starts it; {@link #stopAll()} may run at any time (Ctrl-C). */
@@ -136,6 +143,7 @@ public final class LocalCluster implements AutoCloseable {
     public void start() throws IOException, InterruptedException {
         try {
             Files.createDirectories(options.dir());
+            startStore();
             List<CompletableFuture<Node>> workersStarting = startWorkers();
             if (closed) {
                 throw new IOException("stopped while starting");
@@ -203,7 +211,12 @@ public final class LocalCluster implements AutoCloseable {
         return router().grpcAddress();
     }
 
-    /** Every pid started, routers first. */
+    /** The store process (null without a data folder). */
+    public Node store() {
+        return store;
+    }
+
+    /** Every pid started, routers first, the store process last. */
     public List<Long> pids() {
         List<Long> out = new ArrayList<>();
         for (Node n : routers()) {
@@ -216,7 +229,67 @@ public final class LocalCluster implements AutoCloseable {
                 out.add(n.pid());
             }
         }
+        if (store != null && store.process != null) {
+            out.add(store.pid());
+        }
         return out;
+    }
+
+    /** Starts (or starts again) the H2 store process over the data folder, when there is one. */
+    private void startStore() throws IOException {
+        if (options.data() == null) {
+            return;
+        }
+        Files.createDirectories(options.data());
+        if (store == null) {
+            store = new Node("store", "store", options.dir().resolve("store.ready"));
+        }
+        // Started again on the port it had: the workers' connections go back to the same URL.
+        String port = store.ready.getOrDefault("port", "0");
+        store.args = List.of("--data", options.data().toAbsolutePath().normalize().toString(), "--port", port,
+                "--ready-file", store.readyFile.toString(), "--parent-pid", String.valueOf(options.parentPid()));
+        progress.accept("starting the history store (H2 in " + options.data().toAbsolutePath().normalize() + ") ...");
+        await(List.of(launch(store, List.of())));
+    }
+
+    /**
+     * Stops the H2 store process (SIGTERM, or kill -9 with {@code kill}) while everything else runs: a store outage.
+     * {@link #restartStore} brings it back on the same port.
+     */
+    public void stopStore(boolean kill) throws InterruptedException {
+        if (store == null) {
+            throw new IllegalStateException("this cluster has no store process of its own (no --data)");
+        }
+        if (kill) {
+            store.process.kill();
+        } else {
+            store.process.stop(Duration.ofSeconds(20));
+        }
+    }
+
+    /** Starts the H2 store process again after {@link #stopStore}, on the same port and data. */
+    public void restartStore() throws IOException {
+        startStore();
+    }
+
+    /** The store flags of every worker. */
+    private List<String> storeArgs() {
+        if (store != null) {
+            Map<String, String> r = store.ready;
+            return List.of("--store", r.get("url"), "--store-user", r.get("user"), "--store-password-file",
+                    r.get("password_file"));
+        }
+        if (!options.store().isEmpty()) {
+            List<String> a = new ArrayList<>(List.of("--store", options.store()));
+            if (!options.storeUser().isEmpty()) {
+                a.addAll(List.of("--store-user", options.storeUser()));
+            }
+            if (options.storePasswordFile() != null) {
+                a.addAll(List.of("--store-password-file", options.storePasswordFile().toString()));
+            }
+            return a;
+        }
+        return List.of();
     }
 
     /** Starts the seed and waits for it; starts the other workers, which it returns still starting. */
@@ -257,7 +330,8 @@ public final class LocalCluster implements AutoCloseable {
                 "--max-no-heartbeat-ms", String.valueOf(options.maxNoHeartbeat().toMillis()),
                 "--shutdown-grace-seconds", String.valueOf(options.shutdownGrace().toSeconds()),
                 "--ready-file", ready.toString(), "--parent-pid", String.valueOf(options.parentPid()),
-                "--queue", String.valueOf(options.queue())));
+                "--queue", String.valueOf(options.queue()), "--cluster-size", String.valueOf(options.workers())));
+        a.addAll(storeArgs());
         if (options.statelessWorkers()) {
             a.add("--stateless");
         }
@@ -269,20 +343,25 @@ public final class LocalCluster implements AutoCloseable {
         List<CompletableFuture<Node>> started = new ArrayList<>();
         for (LocalClusterOptions.RouterSpec spec : options.routers()) {
             Node n = new Node("router", spec.id(), options.dir().resolve(spec.id() + ".ready"));
-            n.args = new ArrayList<>(List.of("--router-id", spec.id(), "--port", String.valueOf(options.routerPort()),
-                    "--cluster-name", options.clusterName(), "--heartbeat-ms",
-                    String.valueOf(options.heartbeat().toMillis()), "--max-no-heartbeat-ms",
-                    String.valueOf(options.maxNoHeartbeat().toMillis()), "--shutdown-grace-seconds",
-                    String.valueOf(options.shutdownGrace().toSeconds()), "--ready-file", n.readyFile.toString(),
-                    "--parent-pid", String.valueOf(options.parentPid()), "--placement", options.placement()));
-            n.args.addAll(options.extraRouterArgs());
-            n.args.addAll(spec.extraArgs());
+            n.args = routerArgs(n, spec, options.routerPort());
             routers.put(spec.id(), n);
             progress.accept(options.routers().size() == 1 ? "starting the router ..." : "starting router " + spec.id()
                     + " ...");
             started.add(launch(n, seeds()));
         }
         return started;
+    }
+
+    private List<String> routerArgs(Node n, LocalClusterOptions.RouterSpec spec, int port) {
+        List<String> a = new ArrayList<>(List.of("--router-id", spec.id(), "--port", String.valueOf(port),
+                "--cluster-name", options.clusterName(), "--heartbeat-ms",
+                String.valueOf(options.heartbeat().toMillis()), "--max-no-heartbeat-ms",
+                String.valueOf(options.maxNoHeartbeat().toMillis()), "--shutdown-grace-seconds",
+                String.valueOf(options.shutdownGrace().toSeconds()), "--ready-file", n.readyFile.toString(),
+                "--parent-pid", String.valueOf(options.parentPid()), "--placement", options.placement()));
+        a.addAll(options.extraRouterArgs());
+        a.addAll(spec.extraArgs());
+        return a;
     }
 
     /** Hazelcast addresses of the live workers. */
@@ -301,7 +380,7 @@ public final class LocalCluster implements AutoCloseable {
         if (closed) {
             throw new IOException("cluster stopped; not starting " + n.id);
         }
-        List<String> args = new ArrayList<>(List.of(n.role));
+        List<String> args = new ArrayList<>(n.role.equals("store") ? List.of() : List.of(n.role));
         args.addAll(n.args);
         if (!members.isEmpty()) {
             args.addAll(List.of("--members", String.join(",", members)));
@@ -309,8 +388,10 @@ public final class LocalCluster implements AutoCloseable {
         Files.deleteIfExists(n.readyFile);
         String logName = n.id + (n.launches == 0 ? "" : "-" + (n.launches + 1)) + ".log";
         n.launches++;
-        List<String> jvm = n.role.equals("router") ? options.routerJvmFlags() : options.workerJvmFlags();
-        JvmLauncher.ChildProcess p = JvmLauncher.start(n.id, ServerMain.class.getName(), args, jvm, Map.of(),
+        // The store is a process of its own (a database server), not a ServerMain role: see StoreServerMain.
+        String main = n.role.equals("store") ? StoreServerMain.class.getName() : ServerMain.class.getName();
+        List<String> jvm = n.role.equals("worker") ? options.workerJvmFlags() : options.routerJvmFlags();
+        JvmLauncher.ChildProcess p = JvmLauncher.start(n.id, main, args, jvm, Map.of(),
                 options.dir().resolve(logName));
         n.process = p;
         n.paused = false;
@@ -515,13 +596,109 @@ public final class LocalCluster implements AutoCloseable {
                 n.process.process().destroyForcibly();
             }
         }
+        // The store goes last: turns that were finishing needed it.
+        if (store != null && store.isAlive()) {
+            try {
+                store.process.stop(Duration.ofSeconds(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                store.process.process().destroyForcibly();
+            }
+        }
         List<Long> alive = new ArrayList<>();
         for (Node n : all) {
             if (n.isAlive()) {
                 alive.add(n.pid());
             }
         }
+        if (store != null && store.isAlive()) {
+            alive.add(store.pid());
+        }
         return alive;
+    }
+
+    /**
+     * kill -9 of every process at once (router, workers, store): what a power cut does. Only what the store wrote
+     * survives; {@link #startAgain} brings the cluster back on the same data.
+     */
+    public void killAll() throws InterruptedException {
+        List<Node> all = new ArrayList<>(routers());
+        all.addAll(workers());
+        if (store != null) {
+            all.add(store);
+        }
+        for (Node n : all) {
+            if (n.process != null && n.isAlive()) {
+                n.process.process().destroyForcibly();
+            }
+        }
+        for (Node n : all) {
+            if (n.process != null) {
+                n.process.process().waitFor();
+            }
+            n.paused = false;
+        }
+    }
+
+    /**
+     * Starts every process again after {@link #killAll}: the store, the workers and the router with the same ids and
+     * the same ports as before (clients reconnect to the same router address); waits until healthy.
+     */
+    public void startAgain() throws IOException, InterruptedException {
+        List<Node> running = pidsAlive();
+        if (!running.isEmpty()) {
+            throw new IllegalStateException(running.getFirst().id + " is still running (pid "
+                    + running.getFirst().pid() + "); killAll first");
+        }
+        startStore();
+        List<Node> nodes = workers();
+        for (Node n : nodes) {
+            n.args = workerArgs(n.id, n.grpcPort(), n.hazelcastPort(), n.readyFile);
+        }
+        // Every address is known (the same ports as before), so all start at once, each with the others as seeds:
+        // they find each other as they come up, and the router (a client) connects when the first one serves.
+        List<String> all = new ArrayList<>();
+        for (Node n : nodes) {
+            all.add(n.hazelcastAddress());
+        }
+        progress.accept("starting " + nodes.size() + " workers and the router again (same ports) ...");
+        List<CompletableFuture<Node>> started = new ArrayList<>();
+        for (Node n : nodes) {
+            List<String> others = new ArrayList<>(all);
+            others.remove(n.hazelcastAddress());
+            started.add(launch(n, others));
+        }
+        for (Node r : routers()) {
+            r.args = withPort(r.args, r.grpcPort());   // the same address as before: clients reconnect to it
+            started.add(launch(r, all));
+        }
+        await(started);
+        awaitHealthy(nodes.size(), options.readyTimeout());
+    }
+
+    /** {@code args} with the value of {@code --port} replaced by {@code port}. */
+    private static List<String> withPort(List<String> args, int port) {
+        List<String> a = new ArrayList<>(args);
+        a.set(a.indexOf("--port") + 1, String.valueOf(port));
+        return a;
+    }
+
+    private List<Node> pidsAlive() {
+        List<Node> out = new ArrayList<>();
+        for (Node n : routers()) {
+            if (n.isAlive()) {
+                out.add(n);
+            }
+        }
+        for (Node n : workers()) {
+            if (n.isAlive()) {
+                out.add(n);
+            }
+        }
+        if (store != null && store.isAlive()) {
+            out.add(store);
+        }
+        return out;
     }
 
     public boolean isClosed() {

@@ -36,6 +36,11 @@ import java.util.Objects;
  * @param extraRouterArgs    more flags for the router
  * @param workerJvmFlags     JVM flags of the workers (besides the inherited module flags)
  * @param routerJvmFlags     JVM flags of the router
+ * @param data               data folder of the history store: an H2 database served by a store process of its own,
+ *                           found again by every start with the same folder (null: no store unless {@code store})
+ * @param store              JDBC URL of an external store (PostgreSQL) instead of the H2 store process; empty: none
+ * @param storeUser          database user of {@code store}
+ * @param storePasswordFile  file holding the password of {@code store} (null: none)
  */
 public record LocalClusterOptions(
         int workers,
@@ -60,7 +65,11 @@ public record LocalClusterOptions(
         List<String> extraWorkerArgs,
         List<String> extraRouterArgs,
         List<String> workerJvmFlags,
-        List<String> routerJvmFlags) {
+        List<String> routerJvmFlags,
+        Path data,
+        String store,
+        String storeUser,
+        Path storePasswordFile) {
 
     public LocalClusterOptions {
         if (workers < 1 || workers > 16) {
@@ -108,6 +117,21 @@ public record LocalClusterOptions(
         extraRouterArgs = List.copyOf(extraRouterArgs);
         workerJvmFlags = List.copyOf(workerJvmFlags);
         routerJvmFlags = List.copyOf(routerJvmFlags);
+        store = store == null ? "" : store.strip();
+        storeUser = storeUser == null ? "" : storeUser;
+        if (!store.isEmpty() && data != null) {
+            throw new IllegalArgumentException("store: give --data (an H2 store of this cluster) or --store (an"
+                    + " external database), not both");
+        }
+        if (!store.isEmpty() && !store.startsWith("jdbc:")) {
+            throw new IllegalArgumentException("store: a JDBC URL such as jdbc:postgresql://host:port/db, got '"
+                    + store + "'");
+        }
+    }
+
+    /** True when the cluster keeps its history in a store (H2 process in {@code data}, or {@code store}). */
+    public boolean hasStore() {
+        return data != null || !store.isEmpty();
     }
 
     /** A router to start: its id ({@code --router-id}, also the name of its log) and flags of its own. */
@@ -153,6 +177,10 @@ public record LocalClusterOptions(
         private List<String> extraRouterArgs = List.of();
         private List<String> workerJvmFlags = List.of("-XX:+UseSerialGC");
         private List<String> routerJvmFlags = List.of("-XX:+UseSerialGC", "-Xmx256m");
+        private Path data;
+        private String store = "";
+        private String storeUser = "";
+        private Path storePasswordFile;
 
         Builder(Path model, Path dir) {
             this.model = model;
@@ -282,13 +310,28 @@ public record LocalClusterOptions(
             return this;
         }
 
+        /** An H2 history store in this folder, served by a store process (null: none). */
+        public Builder data(Path v) {
+            data = v;
+            return this;
+        }
+
+        /** An external store (PostgreSQL JDBC URL); its user and the file with its password. */
+        public Builder store(String url, String user, Path passwordFile) {
+            store = url;
+            storeUser = user;
+            storePasswordFile = passwordFile;
+            return this;
+        }
+
         public LocalClusterOptions build() {
             int threads = workerThreads >= 0 ? workerThreads
                     : Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
             int workerPort = firstWorkerPort >= 0 ? firstWorkerPort : routerPort + 1;
             return new LocalClusterOptions(workers, model, dir, clusterName, routerPort, workerPort,
                     firstHazelcastPort, threads, kvCacheMb, capacity, queue, statelessWorkers, placement, routers, heartbeat,
-                    maxNoHeartbeat, shutdownGrace, readyTimeout, parentPid, extraWorkerArgs, extraRouterArgs, workerJvmFlags, routerJvmFlags);
+                    maxNoHeartbeat, shutdownGrace, readyTimeout, parentPid, extraWorkerArgs, extraRouterArgs, workerJvmFlags,
+                    routerJvmFlags, data, store, storeUser, storePasswordFile);
         }
     }
 }
