@@ -145,13 +145,20 @@ public enum VectorWidth {
 
     /**
      * One line for logs, {@code version} and benchmarks: the width, how it was chosen, and the hardware's, e.g.
-     * "256-bit (forced by -Dwarmroute.engine.vector=256; hardware 512-bit)".
+     * "256-bit kernels (forced by -Dwarmroute.engine.vector=256; the machine runs 512-bit)".
      */
     public static String describe() {
-        String value = System.getProperty(PROPERTY);
         VectorWidth hw = hardware();
-        String how = CURRENT == hw ? "the widest this machine runs"
-                : "forced by -D" + PROPERTY + "=" + value + "; hardware " + hw.label();
+        String how;
+        if (INVALID != null) {
+            how = "the machine's; -D" + PROPERTY + " is invalid and the engine will refuse to start: " + INVALID;
+        } else if (CURRENT != hw) {
+            how = "forced by -D" + PROPERTY + "=" + System.getProperty(PROPERTY) + "; the machine runs " + hw.label();
+        } else if (hw == SCALAR) {
+            how = hardwareReason() + "; same bits as the vector kernels, many times slower";
+        } else {
+            how = "the widest this machine runs";
+        }
         return CURRENT.label() + " kernels (" + how + ")";
     }
 }
