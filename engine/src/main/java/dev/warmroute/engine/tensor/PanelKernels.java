@@ -37,21 +37,6 @@ public final class PanelKernels {
             scalar(w, wOff, k, x, xOff, xStride, tokens, y, yOff, yStride, rows);
             return;
         }
-        tiles(w, wOff, k, x, xOff, xStride, tokens, y, yOff, yStride, rows, null, 0, true);
-    }
-
-    /**
-     * One block of a blocked product (Q8_0's definition): with part[t][r] = the chain over the {@code k} values from
-     * wOff (k-major panel floats) and x, y[t][r] = fma(part, scale[sOff + r], first ? 0 : y[t][r]). Vector widths
-     * only (the scalar definition is the quantised tensor's).
-     */
-    static void matmulBlock(float[] w, int wOff, int k, float[] x, int xOff, int xStride, int tokens,
-                            float[] y, int yOff, int yStride, int rows, float[] scale, int sOff, boolean first) {
-        tiles(w, wOff, k, x, xOff, xStride, tokens, y, yOff, yStride, rows, scale, sOff, first);
-    }
-
-    private static void tiles(float[] w, int wOff, int k, float[] x, int xOff, int xStride, int tokens,
-                              float[] y, int yOff, int yStride, int rows, float[] sc, int so, boolean first) {
         int t = 0;
         if (tokens >= 4) {
             for (int r0 = 0; r0 < rows; r0 += SLICE) {
@@ -61,45 +46,19 @@ public final class PanelKernels {
                     int xo = xOff + t * xStride;
                     int yo = yOff + t * yStride + r0;
                     if (TILE == 8) {
-                        tile8(w, wOff + r0, k, x, xo, xStride, y, yo, yStride, n, sc, so + r0, first);
+                        tile8(w, wOff + r0, k, x, xo, xStride, y, yo, yStride, n);
                     } else {
-                        tile6(w, wOff + r0, k, x, xo, xStride, y, yo, yStride, n, sc, so + r0, first);
+                        tile6(w, wOff + r0, k, x, xo, xStride, y, yo, yStride, n);
                     }
                 }
                 for (; t + 4 <= tokens; t += 4) {
-                    tile4(w, wOff + r0, k, x, xOff + t * xStride, xStride, y, yOff + t * yStride + r0, yStride, n,
-                            sc, so + r0, first);
+                    tile4(w, wOff + r0, k, x, xOff + t * xStride, xStride, y, yOff + t * yStride + r0, yStride, n);
                 }
             }
         }
         for (; t < tokens; t++) {
-            if (sc == null) {
-                panel1(w, wOff, k, x, xOff + t * xStride, y, yOff + t * yStride, rows);
-            } else {
-                for (int r0 = 0; r0 < rows; r0 += SLICE) {
-                    tile1(w, wOff + r0, k, x, xOff + t * xStride, y, yOff + t * yStride + r0, rows - r0, sc, so + r0,
-                            first);
-                }
-            }
+            panel1(w, wOff, k, x, xOff + t * xStride, y, yOff + t * yStride, rows);
         }
-    }
-
-    /**
-     * The tiles' epilogue: y = the accumulators (sc == null), or y = fma(acc, scale, first ? 0 : y) for a block of a
-     * blocked product.
-     */
-    private static void out(FloatVector lo, FloatVector hi, float[] y, int off, int rows, float[] sc, int so,
-                            boolean first) {
-        if (sc != null) {
-            FloatVector z = FloatVector.zero(S);
-            lo = lo.fma(FloatVector.fromArray(S, sc, so), first || rows <= 0 ? z : load(y, off, rows));
-            hi = hi.fma(FloatVector.fromArray(S, sc, so + V), first || rows <= V ? z : load(y, off + V, rows - V));
-        }
-        store(lo, hi, y, off, rows);
-    }
-
-    private static FloatVector load(float[] y, int off, int rows) {
-        return rows >= V ? FloatVector.fromArray(S, y, off) : FloatVector.fromArray(S, y, off, S.indexInRange(0, rows));
     }
 
     /** The scalar twin: same chains, same bits. */
@@ -197,11 +156,6 @@ public final class PanelKernels {
     }
 
     private static void tile1(float[] w, int wOff, int k, float[] x, int xo, float[] y, int yo, int rows) {
-        tile1(w, wOff, k, x, xo, y, yo, rows, null, 0, true);
-    }
-
-    private static void tile1(float[] w, int wOff, int k, float[] x, int xo, float[] y, int yo, int rows, float[] sc,
-                              int so, boolean first) {
         FloatVector a0 = FloatVector.zero(S);
         FloatVector a1 = FloatVector.zero(S);
         for (int i = 0, wi = wOff; i < k; i++, wi += PANEL) {
@@ -209,11 +163,11 @@ public final class PanelKernels {
             a0 = FloatVector.fromArray(S, w, wi).fma(b, a0);
             a1 = FloatVector.fromArray(S, w, wi + V).fma(b, a1);
         }
-        out(a0, a1, y, yo, rows, sc, so, first);
+        store(a0, a1, y, yo, rows);
     }
 
     private static void tile4(float[] w, int wOff, int k, float[] x, int xo, int xs, float[] y, int yo, int ys,
-                              int rows, float[] sc, int so, boolean first) {
+                              int rows) {
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         int x0 = xo, x1 = xo + xs, x2 = xo + 2 * xs, x3 = xo + 3 * xs;
@@ -234,15 +188,15 @@ public final class PanelKernels {
             a03 = w0.fma(b, a03);
             a13 = w1.fma(b, a13);
         }
-        out(a00, a10, y, yo, rows, sc, so, first);
-        out(a01, a11, y, yo + ys, rows, sc, so, first);
-        out(a02, a12, y, yo + 2 * ys, rows, sc, so, first);
-        out(a03, a13, y, yo + 3 * ys, rows, sc, so, first);
+        store(a00, a10, y, yo, rows);
+        store(a01, a11, y, yo + ys, rows);
+        store(a02, a12, y, yo + 2 * ys, rows);
+        store(a03, a13, y, yo + 3 * ys, rows);
     }
 
     /** Six tokens x two vectors: 12 accumulators, the most 16 registers hold with the weights and a broadcast. */
     private static void tile6(float[] w, int wOff, int k, float[] x, int xo, int xs, float[] y, int yo, int ys,
-                              int rows, float[] sc, int so, boolean first) {
+                              int rows) {
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00, a04 = a00, a05 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00, a14 = a00, a15 = a00;
         int x0 = xo, x1 = xo + xs, x2 = xo + 2 * xs, x3 = xo + 3 * xs, x4 = xo + 4 * xs, x5 = xo + 5 * xs;
@@ -269,16 +223,16 @@ public final class PanelKernels {
             a05 = w0.fma(b, a05);
             a15 = w1.fma(b, a15);
         }
-        out(a00, a10, y, yo, rows, sc, so, first);
-        out(a01, a11, y, yo + ys, rows, sc, so, first);
-        out(a02, a12, y, yo + 2 * ys, rows, sc, so, first);
-        out(a03, a13, y, yo + 3 * ys, rows, sc, so, first);
-        out(a04, a14, y, yo + 4 * ys, rows, sc, so, first);
-        out(a05, a15, y, yo + 5 * ys, rows, sc, so, first);
+        store(a00, a10, y, yo, rows);
+        store(a01, a11, y, yo + ys, rows);
+        store(a02, a12, y, yo + 2 * ys, rows);
+        store(a03, a13, y, yo + 3 * ys, rows);
+        store(a04, a14, y, yo + 4 * ys, rows);
+        store(a05, a15, y, yo + 5 * ys, rows);
     }
 
     private static void tile8(float[] w, int wOff, int k, float[] x, int xo, int xs, float[] y, int yo, int ys,
-                              int rows, float[] sc, int so, boolean first) {
+                              int rows) {
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00, a04 = a00, a05 = a00, a06 = a00,
                 a07 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00, a14 = a00, a15 = a00, a16 = a00, a17 = a00;
@@ -313,13 +267,13 @@ public final class PanelKernels {
             a07 = w0.fma(b, a07);
             a17 = w1.fma(b, a17);
         }
-        out(a00, a10, y, yo, rows, sc, so, first);
-        out(a01, a11, y, yo + ys, rows, sc, so, first);
-        out(a02, a12, y, yo + 2 * ys, rows, sc, so, first);
-        out(a03, a13, y, yo + 3 * ys, rows, sc, so, first);
-        out(a04, a14, y, yo + 4 * ys, rows, sc, so, first);
-        out(a05, a15, y, yo + 5 * ys, rows, sc, so, first);
-        out(a06, a16, y, yo + 6 * ys, rows, sc, so, first);
-        out(a07, a17, y, yo + 7 * ys, rows, sc, so, first);
+        store(a00, a10, y, yo, rows);
+        store(a01, a11, y, yo + ys, rows);
+        store(a02, a12, y, yo + 2 * ys, rows);
+        store(a03, a13, y, yo + 3 * ys, rows);
+        store(a04, a14, y, yo + 4 * ys, rows);
+        store(a05, a15, y, yo + 5 * ys, rows);
+        store(a06, a16, y, yo + 6 * ys, rows);
+        store(a07, a17, y, yo + 7 * ys, rows);
     }
 }
