@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * between them changes it. So the whole forward pass runs at every vector width this machine supports (512, 256, 128
  * where the hardware has them, and scalar), each in a JVM of its own started with {@code -Dwarmroute.engine.vector},
  * on the reference model and random F32, F16, BF16, Q8_0 and Q4_0 models, and the logits must be equal bit for bit
- * across all of them. Each of those JVMs also runs the golden test and the cache invariant at its width.
+ * across all of them. Each of those JVMs also runs the golden test and the cache invariant (reference, F32, F16, Q8_0,
+ * Q4_0) at its width.
  */
 class SameBitsAtEveryWidthTest {
 
@@ -80,7 +81,9 @@ class SameBitsAtEveryWidthTest {
             GoldenTest.check(reference);
         }
         for (Path m : models) {
-            CacheInvariantTest.check(m);
+            if (!m.getFileName().toString().startsWith("bf16")) { // BF16 runs F16's code: its logits suffice
+                CacheInvariantTest.check(m);
+            }
         }
         System.out.println("ok: " + Simd.describe());
     }
