@@ -56,6 +56,10 @@ final class BenchEngineCommand implements Callable<Integer> {
             "the decode bound it implies (weight bytes per token / bandwidth)."})
     boolean roofline;
 
+    @Option(names = "--cpu-time", description = {"Time by the calling thread's CPU time instead of the wall clock",
+            "(needs --threads 1): steadier on a shared machine; not comparable with wall-clock figures of 2 threads."})
+    boolean cpuTime;
+
     @Option(names = "--compare-llama-bench", paramLabel = "PATH", description = {
             "llama.cpp's llama-bench binary: run it and this engine in alternation on the same files (same threads,",
             "-p/-n and repetitions) and print both with the ratios."})
@@ -77,6 +81,13 @@ final class BenchEngineCommand implements Callable<Integer> {
         if (rounds < 1 || rounds > 100) {
             throw new UserError("--rounds must be 1..100, got " + rounds);
         }
+        if (cpuTime && threads != 1) {
+            throw new UserError("--cpu-time needs --threads 1 (the CPU time of one thread is measured)");
+        }
+        if (cpuTime && llamaBench != null) {
+            throw new UserError("--cpu-time cannot be combined with --compare-llama-bench (llama-bench reports wall"
+                    + " time)");
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (llamaBench != null) {
             if (!Files.isExecutable(llamaBench)) {
@@ -95,7 +106,7 @@ final class BenchEngineCommand implements Callable<Integer> {
                     throw new UserError("--prompt-tokens " + promptTokens + " / --gen-tokens " + genTokens
                             + " exceed the model's context length " + ctx);
                 }
-                print(out, m, EngineMeasurement.run(m, promptTokens, genTokens, repetitions));
+                print(out, m, EngineMeasurement.run(m, promptTokens, genTokens, repetitions, cpuTime));
             }
         }
         out.flush();
@@ -116,14 +127,15 @@ final class BenchEngineCommand implements Callable<Integer> {
                             + "\"prompt_tokens\":%d,\"gen_tokens\":%d,\"repetitions\":%d,"
                             + "\"pp_tok_s\":%.2f,\"tg_tok_s\":%.2f,\"pp_runs\":%s,\"tg_runs\":%s,"
                             + "\"read_gb_s\":%.2f,\"decode_bytes_per_token\":%d,\"tg_bound_tok_s\":%.2f,"
-                            + "\"vector_bits\":%d,\"jvm\":\"%s\"}%n",
+                            + "\"vector_bits\":%d,\"clock\":\"%s\",\"jvm\":\"%s\"}%n",
                     m.id(), m.synthetic(), m.config().weightType(), m.options().threads(), promptTokens,
                     genTokens, repetitions, r.ppMedian(), r.tgMedian(), runs(r.pp()), runs(r.tg()), bandwidth / 1e9,
-                    m.decodeBytesPerToken(), bound, VectorWidth.CURRENT.bits(), jvmLine());
+                    m.decodeBytesPerToken(), bound, VectorWidth.CURRENT.bits(), cpuTime ? "thread_cpu" : "wall",
+                    jvmLine());
             return;
         }
         out.println(EngineCli.describe(m));
-        out.println(jvmLine());
+        out.println(jvmLine() + (cpuTime ? "; timed by thread CPU time" : ""));
         out.printf(Locale.ROOT, "%-40s %-6s %7s %-7s %12s %12s %12s%n", "model", "type", "threads", "test",
                 "tok/s (med)", "min", "max");
         row(out, m, "pp" + promptTokens, r.pp());
