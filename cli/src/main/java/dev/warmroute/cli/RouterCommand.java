@@ -3,6 +3,8 @@ package dev.warmroute.cli;
 import dev.warmroute.router.RouterConfig;
 import dev.warmroute.router.RouterMain;
 import dev.warmroute.router.RouterOptions;
+import dev.warmroute.http.HttpFrontConfig;
+import dev.warmroute.http.HttpFrontOptions;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,16 +20,21 @@ final class RouterCommand implements Callable<Integer> {
     @Mixin
     RouterOptions options;
 
+    @Mixin
+    HttpFrontOptions http;
+
     @Override
     public Integer call() throws Exception {
         RouterConfig config;
+        HttpFrontConfig httpConfig;
         try {
             config = options.toConfig();
+            httpConfig = http.toConfig(options.host);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
         try {
-            RouterMain.run(config);
+            RouterMain.run(config, httpConfig);
         } catch (java.io.IOException e) {
             throw UserError.serverStart(e, options.host, options.port);
         }

@@ -3,6 +3,8 @@ package dev.warmroute.cli;
 import dev.warmroute.worker.WorkerConfig;
 import dev.warmroute.worker.WorkerMain;
 import dev.warmroute.worker.WorkerOptions;
+import dev.warmroute.http.HttpFrontConfig;
+import dev.warmroute.http.HttpFrontOptions;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -16,16 +18,21 @@ final class WorkerCommand implements Callable<Integer> {
     @Mixin
     WorkerOptions options;
 
+    @Mixin
+    HttpFrontOptions http;
+
     @Override
     public Integer call() throws Exception {
         WorkerConfig config;
+        HttpFrontConfig httpConfig;
         try {
             config = options.toConfig();
+            httpConfig = http.toConfig(options.host);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
         try {
-            WorkerMain.run(config);
+            WorkerMain.run(config, httpConfig);
         } catch (dev.warmroute.engine.ModelLoadException e) {
             throw new UserError("model: " + e.getMessage());
         } catch (IllegalArgumentException e) {

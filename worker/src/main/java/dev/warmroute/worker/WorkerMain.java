@@ -1,7 +1,11 @@
 package dev.warmroute.worker;
 
 import dev.warmroute.cluster.ServiceProcess;
+import dev.warmroute.http.HttpFront;
+import dev.warmroute.http.HttpFrontConfig;
+import dev.warmroute.http.HttpFrontOptions;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,6 +24,9 @@ public final class WorkerMain implements Callable<Integer> {
     @Mixin
     WorkerOptions options;
 
+    @Mixin
+    HttpFrontOptions http;
+
     public static void main(String[] args) {
         CommandLine cli = new CommandLine(new WorkerMain());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> PROCESS.failed(e, cmd.getErr()));
@@ -28,13 +35,36 @@ public final class WorkerMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        run(options.toConfig());
+        run(options.toConfig(), http.toConfig(options.host));
         return 0;
     }
 
     /** Starts the worker, installs the graceful-stop hook and blocks until the server ends. */
     public static void run(WorkerConfig config) throws Exception {
-        WorkerServer worker = WorkerServer.start(config, PrometheusRegistry.defaultRegistry);
-        PROCESS.serve(worker.workerId(), worker, config.parentPid());
+        run(config, null);
+    }
+
+    /**
+     * Starts the worker and, when {@code http} is not null, the OpenAI-compatible HTTP front beside it (bound first,
+     * so that its port goes into the ready file; it reaches this worker's ChatService over loopback).
+     */
+    public static void run(WorkerConfig config, HttpFrontConfig http) throws Exception {
+        PrometheusRegistry registry = PrometheusRegistry.defaultRegistry;
+        HttpFront front = http == null ? null : HttpFront.bind(http, registry);
+        WorkerServer worker;
+        try {
+            worker = WorkerServer.start(config, registry, front == null ? Map.of() : front.readyValues());
+        } catch (Exception e) {
+            if (front != null) {
+                front.close();
+            }
+            throw e;
+        }
+        ServiceProcess.Server served = worker;
+        if (front != null) {
+            front.attachBeside(config.host(), worker.port());
+            served = front.inFrontOf(worker);
+        }
+        PROCESS.serve(worker.workerId(), served, config.parentPid());
     }
 }

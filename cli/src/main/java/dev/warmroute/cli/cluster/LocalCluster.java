@@ -81,6 +81,16 @@ public final class LocalCluster implements AutoCloseable {
             return Integer.parseInt(ready.getOrDefault("hazelcast_port", "0"));
         }
 
+        /** Port of its OpenAI-compatible HTTP front, 0 when it has none. */
+        public int httpPort() {
+            return Integer.parseInt(ready.getOrDefault("http_port", "0"));
+        }
+
+        /** http://127.0.0.1:port of its HTTP front, empty when it has none. */
+        public String httpAddress() {
+            return httpPort() == 0 ? "" : "http://127.0.0.1:" + httpPort();
+        }
+
         public long pid() {
             return process == null ? -1 : process.pid();
         }
@@ -169,6 +179,12 @@ public final class LocalCluster implements AutoCloseable {
         return n;
     }
 
+    /** The model id the workers serve (from the first worker's ready file), empty before any is ready. */
+    public String modelId() {
+        return workers().stream().map(w -> w.ready().getOrDefault("model_id", "")).filter(id -> !id.isEmpty())
+                .findFirst().orElse("");
+    }
+
     /** Router's gRPC address: what clients talk to. */
     public String target() {
         return router.grpcAddress();
@@ -211,12 +227,15 @@ public final class LocalCluster implements AutoCloseable {
         Node n = new Node("worker", id, options.dir().resolve(id + ".ready"));
         int grpc = options.routerPort() == 0 ? 0 : options.firstWorkerPort() + index - 1;
         int hz = options.routerPort() == 0 ? 0 : options.firstHazelcastPort() + index - 1;
-        n.args = workerArgs(id, grpc, hz, n.readyFile);
+        int http = options.routerPort() == 0 || options.httpPort() <= 0 ? options.httpPort()
+                : options.httpPort() + index;
+        n.args = workerArgs(id, grpc, hz, http, n.readyFile);
         workers.put(id, n);
         return n;
     }
 
-    private List<String> workerArgs(String id, int grpcPort, int hazelcastPort, Path ready) {
+    /** @param httpPort the worker's HTTP front's port, -1 for none */
+    private List<String> workerArgs(String id, int grpcPort, int hazelcastPort, int httpPort, Path ready) {
         List<String> a = new ArrayList<>(List.of("--worker-id", id, "--port", String.valueOf(grpcPort),
                 "--hazelcast-port", String.valueOf(hazelcastPort), "--cluster-name", options.clusterName(),
                 "--model", options.model().toString(), "--threads", String.valueOf(options.workerThreads()),
@@ -228,6 +247,9 @@ public final class LocalCluster implements AutoCloseable {
                 "--queue", String.valueOf(options.queue())));
         if (options.statelessWorkers()) {
             a.add("--stateless");
+        }
+        if (httpPort >= 0) {
+            a.addAll(List.of("--http-port", String.valueOf(httpPort)));
         }
         a.addAll(options.extraWorkerArgs());
         return a;
@@ -241,6 +263,9 @@ public final class LocalCluster implements AutoCloseable {
                 String.valueOf(options.maxNoHeartbeat().toMillis()), "--shutdown-grace-seconds",
                 String.valueOf(options.shutdownGrace().toSeconds()), "--ready-file", n.readyFile.toString(),
                 "--parent-pid", String.valueOf(options.parentPid()), "--placement", options.placement().flag()));
+        if (options.httpPort() >= 0) {
+            n.args.addAll(List.of("--http-port", String.valueOf(options.routerPort() == 0 ? 0 : options.httpPort())));
+        }
         n.args.addAll(options.extraRouterArgs());
         router = n;
         progress.accept("starting the router ...");
@@ -399,7 +424,8 @@ public final class LocalCluster implements AutoCloseable {
         }
         int grpc = n.grpcPort();
         int hz = n.hazelcastPort();
-        n.args = workerArgs(n.id, grpc, hz, n.readyFile);
+        int http = options.httpPort() < 0 ? -1 : n.httpPort();
+        n.args = workerArgs(n.id, grpc, hz, http, n.readyFile);
         await(List.of(launch(n, seeds())));
         return n;
     }

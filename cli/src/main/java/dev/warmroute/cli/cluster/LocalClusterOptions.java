@@ -34,6 +34,9 @@ import java.util.Objects;
  * @param extraRouterArgs    more flags for the router
  * @param workerJvmFlags     JVM flags of the workers (besides the inherited module flags)
  * @param routerJvmFlags     JVM flags of the router
+ * @param httpPort           OpenAI-compatible HTTP fronts ({@code --http-port}): -1 = none; 0 = on every node, ports
+ *                           picked by the OS; P = the router's on P and worker i's on P + i (ports fixed, as with
+ *                           {@code routerPort})
  */
 public record LocalClusterOptions(
         int workers,
@@ -57,7 +60,8 @@ public record LocalClusterOptions(
         List<String> extraWorkerArgs,
         List<String> extraRouterArgs,
         List<String> workerJvmFlags,
-        List<String> routerJvmFlags) {
+        List<String> routerJvmFlags,
+        int httpPort) {
 
     public LocalClusterOptions {
         if (workers < 1 || workers > 16) {
@@ -91,6 +95,9 @@ public record LocalClusterOptions(
             throw new IllegalArgumentException("queue: 0 or more, got " + queue);
         }
         Objects.requireNonNull(placement, "placement");
+        if (httpPort < -1 || httpPort > 65535 - 16) {
+            throw new IllegalArgumentException("http-port: -1 (off) or in [0, " + (65535 - 16) + "], got " + httpPort);
+        }
         extraWorkerArgs = List.copyOf(extraWorkerArgs);
         extraRouterArgs = List.copyOf(extraRouterArgs);
         workerJvmFlags = List.copyOf(workerJvmFlags);
@@ -125,6 +132,7 @@ public record LocalClusterOptions(
         private List<String> extraRouterArgs = List.of();
         private List<String> workerJvmFlags = List.of("-XX:+UseSerialGC");
         private List<String> routerJvmFlags = List.of("-XX:+UseSerialGC", "-Xmx256m");
+        private int httpPort = -1;
 
         Builder(Path model, Path dir) {
             this.model = model;
@@ -233,13 +241,20 @@ public record LocalClusterOptions(
             return this;
         }
 
+        /** -1 (the default): no HTTP front; 0: on every node, OS-picked ports; P: router P, worker i P + i. */
+        public Builder httpPort(int v) {
+            httpPort = v;
+            return this;
+        }
+
         public LocalClusterOptions build() {
             int threads = workerThreads >= 0 ? workerThreads
                     : Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
             int workerPort = firstWorkerPort >= 0 ? firstWorkerPort : routerPort + 1;
             return new LocalClusterOptions(workers, model, dir, clusterName, routerPort, workerPort,
                     firstHazelcastPort, threads, kvCacheMb, capacity, queue, statelessWorkers, placement, heartbeat, maxNoHeartbeat, shutdownGrace,
-                    readyTimeout, parentPid, extraWorkerArgs, extraRouterArgs, workerJvmFlags, routerJvmFlags);
+                    readyTimeout, parentPid, extraWorkerArgs, extraRouterArgs, workerJvmFlags, routerJvmFlags,
+                    httpPort);
         }
     }
 }
