@@ -7,6 +7,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckResponse;
+import io.helidon.common.SerializationConfig;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
@@ -61,6 +62,7 @@ public final class HttpFront implements AutoCloseable {
      * bind first so that the HTTP port can go into their ready file, which is written once they serve.
      */
     public static HttpFront bind(HttpFrontConfig config, PrometheusRegistry registry) {
+        keepTheJvmsDeserializationPolicy();
         PendingChannel upstream = new PendingChannel(config.unaryTimeout());
         ObjectMapper json = new ObjectMapper();
         Upstream up = new Upstream(upstream, config.unaryTimeout(), config.turnTimeout());
@@ -133,6 +135,17 @@ public final class HttpFront implements AutoCloseable {
                 behind.awaitTermination();
             }
         };
+    }
+
+    /**
+     * Helidon's web server, on start, installs a JVM-wide deserialization filter that rejects every class unless told
+     * otherwise ({@code SerializationConfig}, "missing action" CONFIGURE). The front runs inside a Hazelcast member or
+     * client, whose members exchange Java-serialized objects (exceptions in operation responses, for one): under that
+     * filter a worker joining a cluster fails. The front does no Java deserialization of its own, so it leaves the
+     * process's policy as the process set it.
+     */
+    private static void keepTheJvmsDeserializationPolicy() {
+        SerializationConfig.builder().onNoConfig(SerializationConfig.Action.IGNORE).build().configure();
     }
 
     /** The bound HTTP port. */
