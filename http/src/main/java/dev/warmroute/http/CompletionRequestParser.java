@@ -193,6 +193,11 @@ public final class CompletionRequestParser {
                         + ", got " + out.get(i).role().name().toLowerCase(java.util.Locale.ROOT));
             }
         }
+        if ((out.size() - 1 - from) % 2 != 0) {
+            int i = out.size() - 2;
+            throw OpenAiError.invalid("messages[" + i + "]", "a user message without its answer: earlier turns "
+                    + "are pairs of user and assistant messages (as the stored history is), then the new user message");
+        }
         return out;
     }
 
