@@ -20,6 +20,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.ToIntFunction;
 import dev.warmroute.cluster.ServiceProcess;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -135,6 +136,39 @@ public final class HttpFront implements AutoCloseable {
                 behind.awaitTermination();
             }
         };
+    }
+
+    /** Starts a gRPC server of this process; {@code readyExtras} go into its ready file. */
+    @FunctionalInterface
+    public interface ServerStart<S extends ServiceProcess.Server> {
+        S start(Map<String, ?> readyExtras) throws Exception;
+    }
+
+    /** A started server, and what {@link ServiceProcess#serve} should run: the server with its front, if any. */
+    public record Started<S extends ServiceProcess.Server>(S server, ServiceProcess.Server served) {}
+
+    /**
+     * Starts a router or worker with, when {@code http} is not null, this front beside it: the front binds first (its
+     * port goes into the server's ready file), then the server starts, then the front attaches to the server's gRPC
+     * port over loopback. A server that fails to start closes the front.
+     */
+    public static <S extends ServiceProcess.Server> Started<S> startWith(HttpFrontConfig http,
+            PrometheusRegistry registry, String grpcHost, ToIntFunction<S> grpcPort, ServerStart<S> start)
+            throws Exception {
+        if (http == null) {
+            S server = start.start(Map.of());
+            return new Started<>(server, server);
+        }
+        HttpFront front = bind(http, registry);
+        S server;
+        try {
+            server = start.start(front.readyValues());
+        } catch (Exception | Error e) {
+            front.close();
+            throw e;
+        }
+        front.attachBeside(grpcHost, grpcPort.applyAsInt(server));
+        return new Started<>(server, front.inFrontOf(server));
     }
 
     /**

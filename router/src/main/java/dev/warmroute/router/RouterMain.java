@@ -5,7 +5,6 @@ import dev.warmroute.http.HttpFront;
 import dev.warmroute.http.HttpFrontConfig;
 import dev.warmroute.http.HttpFrontOptions;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -50,21 +49,8 @@ public final class RouterMain implements Callable<Integer> {
      */
     public static void run(RouterConfig config, HttpFrontConfig http) throws Exception {
         PrometheusRegistry registry = PrometheusRegistry.defaultRegistry;
-        HttpFront front = http == null ? null : HttpFront.bind(http, registry);
-        RouterServer router;
-        try {
-            router = RouterServer.start(config, registry, front == null ? Map.of() : front.readyValues());
-        } catch (Exception e) {
-            if (front != null) {
-                front.close();
-            }
-            throw e;
-        }
-        ServiceProcess.Server served = router;
-        if (front != null) {
-            front.attachBeside(config.host(), router.port());
-            served = front.inFrontOf(router);
-        }
-        PROCESS.serve(router.routerId(), served, config.parentPid());
+        HttpFront.Started<RouterServer> started = HttpFront.startWith(http, registry, config.host(), RouterServer::port,
+                readyExtras -> RouterServer.start(config, registry, readyExtras));
+        PROCESS.serve(started.server().routerId(), started.served(), config.parentPid());
     }
 }

@@ -5,7 +5,6 @@ import dev.warmroute.http.HttpFront;
 import dev.warmroute.http.HttpFrontConfig;
 import dev.warmroute.http.HttpFrontOptions;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -50,21 +49,8 @@ public final class WorkerMain implements Callable<Integer> {
      */
     public static void run(WorkerConfig config, HttpFrontConfig http) throws Exception {
         PrometheusRegistry registry = PrometheusRegistry.defaultRegistry;
-        HttpFront front = http == null ? null : HttpFront.bind(http, registry);
-        WorkerServer worker;
-        try {
-            worker = WorkerServer.start(config, registry, front == null ? Map.of() : front.readyValues());
-        } catch (Exception e) {
-            if (front != null) {
-                front.close();
-            }
-            throw e;
-        }
-        ServiceProcess.Server served = worker;
-        if (front != null) {
-            front.attachBeside(config.host(), worker.port());
-            served = front.inFrontOf(worker);
-        }
-        PROCESS.serve(worker.workerId(), served, config.parentPid());
+        HttpFront.Started<WorkerServer> started = HttpFront.startWith(http, registry, config.host(), WorkerServer::port,
+                readyExtras -> WorkerServer.start(config, registry, readyExtras));
+        PROCESS.serve(started.server().workerId(), started.served(), config.parentPid());
     }
 }

@@ -32,16 +32,17 @@ final class NodeScripts {
     static Path folderOrSkip() {
         Path dir = Path.of(System.getProperty("warmroute.project.dir", ".")).resolve("clients/node").toAbsolutePath()
                 .normalize();
-        assumeTrue(nodeRuns(), "node is not installed (Debian: apt-get install nodejs npm): the Node.js client "
+        assumeTrue(runs("node", "--version"), "node is not installed (Debian: apt-get install nodejs npm): the Node.js client "
                 + "tests are skipped");
         assumeTrue(Files.isDirectory(dir.resolve("node_modules/openai")), "no " + dir.resolve("node_modules")
                 + ": run `npm ci` in " + dir + " (.ci/run does): the Node.js client tests are skipped");
         return dir;
     }
 
-    private static boolean nodeRuns() {
+    /** True when the command can be started and exits with status 0 within 30 s. */
+    static boolean runs(String... cmd) {
         try {
-            Process p = new ProcessBuilder("node", "--version").redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             p.getInputStream().readAllBytes();
             return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
         } catch (IOException e) {

@@ -120,7 +120,7 @@ class OpenAiFrontClusterTest {
     @Test
     @Order(2)
     void curlStreamsAChatAndGetsOpenAisErrorObjectWithOurMessage() throws Exception {
-        assumeTrue(runs("curl", "--version"), "curl is not installed: the curl test is skipped");
+        assumeTrue(NodeScripts.runs("curl", "--version"), "curl is not installed: the curl test is skipped");
         String body = "{\"model\":\"" + model + "\",\"stream\":true,\"max_tokens\":12,\"temperature\":0,"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time\"}]}";
         String sse = curl("-sS", "-N", http + "/v1/chat/completions", "-H", "content-type: application/json",
@@ -330,19 +330,6 @@ class OpenAiFrontClusterTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static boolean runs(String... cmd) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
         }
     }
 
