@@ -13,7 +13,10 @@ import dev.warmroute.cluster.ApiLimits;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import dev.warmroute.cluster.InternalErrors;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HttpException;
+import io.helidon.http.RequestException;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -51,6 +54,7 @@ final class ChatCompletions implements Handler {
     private final CompletionJson out;
     private final ObjectMapper json;
     private final FrontMetrics metrics;
+    private final InternalErrors internal = new InternalErrors("http front", log, "http.error");
 
     ChatCompletions(Upstream upstream, ModelCatalog catalog, ObjectMapper json, FrontMetrics metrics) {
         this.upstream = upstream;
@@ -73,6 +77,11 @@ final class ChatCompletions implements Handler {
             status = HttpFront.sendError(res, out, e);
         } catch (StatusRuntimeException e) {
             status = HttpFront.sendError(res, out, OpenAiError.fromStatus(e));
+        } catch (HttpException | RequestException e) {
+            throw e; // Helidon's own answers (a body over the limit: 413)
+        } catch (RuntimeException e) {
+            // A bug of ours: 500 with an id that is also in the log line with the stack trace, never a trace.
+            status = HttpFront.sendError(res, out, OpenAiError.fromStatus(internal.report(e).getStatus()));
         } finally {
             metrics.ended();
             metrics.answered("chat_completions", status);
@@ -81,7 +90,7 @@ final class ChatCompletions implements Handler {
 
     private int serve(ServerRequest req, ServerResponse res, long t0) {
         CompletionRequest request = parser.parse(req.content().as(byte[].class));
-        Upstream.Caller caller = new Upstream.Caller(header(req, "x-warmroute-owner"), header(req, "authorization"));
+        Upstream.Caller caller = Upstream.Caller.of(header(req, "x-warmroute-owner"), header(req, "authorization"));
         String sessionHeader = Conversations.sessionIdFromHeader(header(req, "x-session-id"));
         String key = idempotencyKey(header(req, "idempotency-key"));
         ModelCatalog.Model model = catalog.require(request.model());
@@ -110,6 +119,8 @@ final class ChatCompletions implements Handler {
                 }
                 res.header("x-request-id", started.getRequestId());
                 res.header("x-warmroute-worker", started.getWorkerId());
+                // As known when the turn started; the final event says what it was in the end (after a resume).
+                res.header("x-warmroute-cache", CompletionJson.cacheStatus(started.getCache()));
                 return request.stream()
                         ? stream(res, events, head, target, request.includeUsage(), t0, context)
                         : whole(res, events, head, target, t0);

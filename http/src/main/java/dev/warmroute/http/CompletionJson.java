@@ -146,6 +146,9 @@ final class CompletionJson {
         w.put("cache_reason", cache.getReason().name().replace("CACHE_REASON_", "").toLowerCase(Locale.ROOT));
         w.put("cache_detail", cache.getDetail());
         w.put("replayed", done.getReplayed());
+        // The worker's own clock: TTFT from the turn's arrival at the worker, and the whole turn there.
+        w.put("worker_ttft_ms", done.getTimings().getTtftMs());
+        w.put("worker_total_ms", done.getTimings().getTotalMs());
         if (done.hasRouting()) {
             RoutingInfo r = done.getRouting();
             w.put("fallback", r.getFallback());

@@ -8,6 +8,7 @@ import dev.warmroute.api.v1.GetSessionRequest;
 import dev.warmroute.api.v1.SendMessageRequest;
 import dev.warmroute.api.v1.SendMessageResponse;
 import dev.warmroute.api.v1.Session;
+import dev.warmroute.cluster.ApiLimits;
 import dev.warmroute.cluster.CallMetadata;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
@@ -31,6 +32,20 @@ final class Upstream {
 
     /** The caller's identity headers as HTTP gave them (null when absent). */
     record Caller(String owner, String authorization) {
+
+        /** The caller's headers, checked: a value gRPC metadata cannot carry is a 400 naming the header. */
+        static Caller of(String owner, String authorization) {
+            if (owner != null && !ApiLimits.OWNER.matcher(owner).matches()) {
+                throw OpenAiError.invalid("x-warmroute-owner", "header must be " + ApiLimits.OWNER_RULE + ", got '"
+                        + CompletionRequestParser.abbreviate(owner) + "'");
+            }
+            if (authorization != null && (authorization.length() > 8192
+                    || !authorization.chars().allMatch(c -> c >= 0x20 && c < 0x7f))) {
+                throw OpenAiError.invalid("Authorization", "header must be at most 8192 printable ASCII characters");
+            }
+            return new Caller(owner, authorization);
+        }
+
         Metadata metadata() {
             Metadata m = new Metadata();
             if (owner != null) {

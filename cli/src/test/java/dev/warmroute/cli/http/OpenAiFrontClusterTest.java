@@ -142,6 +142,12 @@ class OpenAiFrontClusterTest {
         JsonNode second = NodeScripts.JSON.readTree(again);
         assertTrue(second.at("/usage/prompt_tokens_details/cached_tokens").asInt() > 0, again);
 
+        // What an operator types: the metrics show the streamed turn's first token and its tokens.
+        Map<String, Double> metrics = Scrape.samples(curl("-sS", http + "/metrics"));
+        assertTrue(metrics.get("warmroute_http_time_to_first_token_seconds_count{stream=\"true\"}") >= 1, metrics
+                .toString());
+        assertTrue(metrics.get("warmroute_http_generation_tokens_total") > 0, metrics.toString());
+
         String error = curl("-sS", "-w", "\\n%{http_code}", http + "/v1/chat/completions",
                 "-H", "content-type: application/json", "-d", "{\"model\":\"" + model + "\",\"messages\":"
                         + "[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":5000}");
