@@ -87,7 +87,10 @@ public final class HttpFront implements AutoCloseable {
                 });
         WebServer server = WebServer.builder().host(config.host()).port(config.port())
                 .maxPayloadSize(config.maxBodyBytes()).shutdownGracePeriod(Duration.ofSeconds(5))
-                .connectionOptions(o -> o.socketSendBufferSize(HttpFrontConfig.SOCKET_SEND_BUFFER_BYTES))
+                // TCP_NODELAY: a stream is many small writes, each flushed; with Nagle's algorithm each waits for the
+                // client's delayed ACK of the one before (tens of milliseconds a token).
+                .connectionOptions(o -> o.socketSendBufferSize(HttpFrontConfig.SOCKET_SEND_BUFFER_BYTES)
+                        .tcpNoDelay(true))
                 .routing(routing).build().start();
         log.info("http.started address={}:{} max_body_bytes={}", config.host(), server.port(),
                 config.maxBodyBytes());
@@ -102,8 +105,9 @@ public final class HttpFront implements AutoCloseable {
         String host = grpcHost.equals("0.0.0.0") || grpcHost.equals("::") ? "127.0.0.1" : grpcHost;
         // A fixed window (no BDP auto-tuning): back-pressure from a slow HTTP client reaches the worker after a
         // bounded amount of answer. On loopback a small window costs no throughput.
+        // No gRPC retry layer either: the router retries turns itself, and a worker is its own only server.
         ManagedChannel channel = NettyChannelBuilder.forAddress(host, grpcPort).usePlaintext()
-                .flowControlWindow(config.upstreamWindowBytes()).build();
+                .flowControlWindow(config.upstreamWindowBytes()).disableRetry().build();
         ownedChannel = channel;
         upstream.attach(channel);
         log.info("http.attached port={} upstream={}:{}", server.port(), host, grpcPort);
