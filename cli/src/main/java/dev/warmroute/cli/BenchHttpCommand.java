@@ -258,10 +258,8 @@ final class BenchHttpCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "%-34s %10.3f %10.3f %+10.3f%n", name, grpc, http, http - grpc);
     }
 
-    private static final String[] QUESTIONS = {"What did the little dog find?", "Where did they go next?",
-        "Who was there?", "What happened then?", "Why was she happy?", "What did he say?"};
-
+    /** The router benchmark's questions, so the two benchmarks' turns are alike. */
     private static String question(int i) {
-        return QUESTIONS[i % QUESTIONS.length] + " (" + i + ")";
+        return BenchRouterCommand.question(i);
     }
 }
