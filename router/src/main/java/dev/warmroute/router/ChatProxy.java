@@ -10,7 +10,9 @@ import dev.warmroute.api.v1.ListSessionsResponse;
 import dev.warmroute.api.v1.SendMessageRequest;
 import dev.warmroute.api.v1.SendMessageResponse;
 import dev.warmroute.api.v1.Session;
+import dev.warmroute.cluster.CallerIdentity;
 import dev.warmroute.cluster.InternalErrors;
+import dev.warmroute.cluster.RequestChecks;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
@@ -84,9 +86,7 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
     public void createSession(CreateSessionRequest request, StreamObserver<Session> out) {
         ERRORS.unary(out, () -> {
             requireReady();
-            String id = RequestChecks.optionalId("session_id", request.getSessionId());
-            RequestChecks.content("system_prompt", request.getSystemPromptBytes(), true);
-            RequestChecks.sampling("settings.sampling", request.getSettings().getSampling());
+            String id = RequestChecks.createSession(request);
             if (id.isEmpty()) {
                 byte[] b = new byte[12];
                 RANDOM.nextBytes(b);
@@ -153,7 +153,7 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
         ERRORS.unary(out, () -> {
             requireReady();
             RequestChecks.pageSize(request.getPageSize());
-            return forward(CallerHeaders.owner(), ChatServiceGrpc.getListSessionsMethod(), request);
+            return forward(CallerIdentity.owner(), ChatServiceGrpc.getListSessionsMethod(), request);
         });
     }
 
@@ -210,7 +210,7 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
         }
         long start = System.nanoTime();
         Channel channel = ClientInterceptors.intercept(h.channel(),
-                MetadataUtils.newAttachHeadersInterceptor(CallerHeaders.forwardHeaders()));
+                MetadataUtils.newAttachHeadersInterceptor(CallerIdentity.forwardHeaders()));
         CallOptions options = CallOptions.DEFAULT;
         if (Context.current().getDeadline() == null) {
             options = options.withDeadlineAfter(env.config().unaryTimeout().toMillis(), TimeUnit.MILLISECONDS);

@@ -18,6 +18,7 @@ import dev.warmroute.api.v1.WorkerStatus;
 import dev.warmroute.cluster.ClusterMaps;
 import dev.warmroute.cluster.ClusterSafety;
 import dev.warmroute.cluster.InternalErrors;
+import dev.warmroute.cluster.RequestChecks;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;

@@ -9,6 +9,7 @@ import com.hazelcast.core.LifecycleEvent;
 import dev.warmroute.api.v1.AdminServiceGrpc;
 import dev.warmroute.api.v1.ChatServiceGrpc;
 import dev.warmroute.cluster.CallMetadata;
+import dev.warmroute.cluster.CallerIdentity;
 import dev.warmroute.cluster.ClusterMaps;
 import dev.warmroute.cluster.GrpcServers;
 import dev.warmroute.cluster.HazelcastFactory;
@@ -100,7 +101,7 @@ public final class RouterServer implements ServiceProcess.Server {
             List<BindableService> services = List.of(() -> LenientRequestMarshaller.wrap(chat.bindService()),
                     () -> LenientRequestMarshaller.wrap(admin.bindService()));
             this.server = GrpcServers.start(config.host(), config.port(), health, services,
-                    List.of(CallMetadata.trailersInterceptor(), CallerHeaders.interceptor()), executor);
+                    List.of(CallMetadata.trailersInterceptor(), CallerIdentity.interceptor()), executor);
         } catch (IOException | RuntimeException e) {
             hz.getLifecycleService().terminate();
             timer.shutdownNow();

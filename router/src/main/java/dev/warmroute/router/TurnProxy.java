@@ -10,6 +10,7 @@ import dev.warmroute.api.v1.TokenDelta;
 import dev.warmroute.api.v1.TurnComplete;
 import dev.warmroute.api.v1.TurnStarted;
 import dev.warmroute.cluster.CallMetadata;
+import dev.warmroute.cluster.CallerIdentity;
 import dev.warmroute.cluster.InternalCredential;
 import io.grpc.Context;
 import io.grpc.Metadata;
@@ -105,7 +106,7 @@ final class TurnProxy {
         this.requestId = request.getRequestId();
         this.out = out;
         this.serverContext = Context.current();
-        this.forwardHeaders = CallerHeaders.forwardHeaders();
+        this.forwardHeaders = CallerIdentity.forwardHeaders();
         this.trailers = CallMetadata.trailers();
         this.arrivalNanos = arrivalNanos;
     }

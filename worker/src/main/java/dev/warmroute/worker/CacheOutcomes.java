@@ -13,22 +13,21 @@ final class CacheOutcomes {
     private CacheOutcomes() {}
 
     /**
-     * @param existed         the worker had a (non-empty) cache for the session
-     * @param evictedBefore   it had one and evicted it
-     * @param newSession      the turn is the session's first
-     * @param cachedTokens    tokens the cache held
-     * @param commonPrefix    of those, the prefix shared with the prompt
-     * @param cachedVersion   session version the cache was completed at (-1 = unknown)
-     * @param version         session version the turn builds on
-     * @param prompt          the prompt window
-     * @param resumed         a resumed turn (another worker's interrupted answer)
+     * @param lease   the turn's cache: whether it existed or was evicted, the tokens it held, the prefix they share
+     *                with the prompt, the version it was committed at
+     * @param prompt  the prompt window
+     * @param version session version the turn builds on (0: the session's first turn)
+     * @param resumed a resumed turn (another worker's interrupted answer)
      */
-    static CacheOutcome classify(boolean existed, boolean evictedBefore, boolean newSession, int cachedTokens,
-            int commonPrefix, long cachedVersion, long version, PromptWindow.Prompt prompt, boolean resumed) {
-        if (!existed) {
+    static CacheOutcome classify(KvCacheManager.Lease lease, PromptWindow.Prompt prompt, long version,
+            boolean resumed) {
+        int cachedTokens = lease.cachedTokens();
+        int commonPrefix = lease.commonPrefix();
+        long cachedVersion = lease.cachedVersion();
+        if (!lease.existed()) {
             CacheReason reason = resumed ? CacheReason.CACHE_REASON_RESUMED
-                    : newSession ? CacheReason.CACHE_REASON_NEW_SESSION
-                    : evictedBefore ? CacheReason.CACHE_REASON_EVICTED
+                    : version == 0 ? CacheReason.CACHE_REASON_NEW_SESSION
+                    : lease.evictedBefore() ? CacheReason.CACHE_REASON_EVICTED
                     : CacheReason.CACHE_REASON_NO_CACHE;
             String detail = switch (reason) {
                 case CACHE_REASON_NEW_SESSION -> "first turn of the session";

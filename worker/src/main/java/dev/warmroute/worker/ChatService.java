@@ -16,12 +16,13 @@ import dev.warmroute.api.v1.Session;
 import dev.warmroute.api.v1.SessionSettings;
 import dev.warmroute.cluster.ApiLimits;
 import dev.warmroute.cluster.CallMetadata;
+import dev.warmroute.cluster.CallerIdentity;
 import dev.warmroute.cluster.InternalCredential;
 import dev.warmroute.cluster.InternalErrors;
+import dev.warmroute.cluster.RequestChecks;
 import dev.warmroute.cluster.session.SessionRecord;
 import dev.warmroute.cluster.session.StoredSettings;
 import io.grpc.Context;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -52,6 +53,7 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final EngineModel model;
+    private final PromptWindow window;
     private final SessionStore store;
     private final KvCacheManager caches;
     private final SessionGate gate;
@@ -64,10 +66,11 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
     private volatile boolean shuttingDown;
     private volatile boolean starting;
 
-    ChatService(EngineModel model, SessionStore store, KvCacheManager caches, SessionGate gate, ComputeQueue compute,
-            TurnRunner runner, InternalCredential credential, ActiveTurns active, WorkerMetrics metrics,
-            Duration streamStall) {
+    ChatService(EngineModel model, PromptWindow window, SessionStore store, KvCacheManager caches, SessionGate gate,
+            ComputeQueue compute, TurnRunner runner, InternalCredential credential, ActiveTurns active,
+            WorkerMetrics metrics, Duration streamStall) {
         this.model = model;
+        this.window = window;
         this.store = store;
         this.caches = caches;
         this.gate = gate;
@@ -133,7 +136,12 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
                 return;
             }
             try {
-                compute.submit(() -> {
+                compute.submit(slot -> {
+                    // The next turn of the session may start once this one's final event is on its way.
+                    stream.beforeFinalEvent(() -> {
+                        p.close();
+                        slot.close();
+                    });
                     try {
                         runner.run(turn, stream);
                     } finally {
@@ -153,20 +161,12 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
     }
 
     private TurnRunner.TurnRequest validate(SendMessageRequest r, long arrival) {
-        String sessionId = Validation.sessionId(r.getSessionId());
-        String requestId = Validation.optionalId("request_id", r.getRequestId());
-        if (requestId.isEmpty()) {
-            requestId = "r-" + UUID.randomUUID();
-        }
-        Validation.userMessage(r.hasMessage(), r.getMessage());
-        Validation.sampling("sampling", r.getSampling());
+        boolean fromRouter = credential != null
+                && credential.matches(CallerIdentity.header(InternalCredential.METADATA_KEY));
+        RequestChecks.sendMessage(r, fromRouter);
+        String requestId = r.getRequestId().isEmpty() ? "r-" + UUID.randomUUID() : r.getRequestId();
         boolean resume = r.hasResume();
         if (resume) {
-            Metadata headers = Owner.HEADERS.get();
-            String presented = headers == null ? null : headers.get(InternalCredential.METADATA_KEY);
-            if (credential == null || !credential.matches(presented)) {
-                throw Errors.invalid("resume", "set by the router only");
-            }
             int vocab = model.vocabSize();
             for (int i = 0; i < r.getResume().getTokenIdsCount(); i++) {
                 int id = r.getResume().getTokenIds(i);
@@ -176,41 +176,32 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
                 }
             }
         }
-        return new TurnRunner.TurnRequest(r, sessionId, requestId, Owner.current(), resume, arrival);
+        return new TurnRunner.TurnRequest(r, r.getSessionId(), requestId, CallerIdentity.owner(), resume, arrival);
     }
 
     @Override
     public void createSession(CreateSessionRequest r, StreamObserver<Session> out) {
         unary(out, () -> {
-            String id = Validation.optionalId("session_id", r.getSessionId());
+            String id = RequestChecks.createSession(r);
+            SessionSettings s = r.getSettings();
+            RequestChecks.contextBudget(s, model.contextLength());
             if (id.isEmpty()) {
                 byte[] b = new byte[12];
                 RANDOM.nextBytes(b);
                 id = "s-" + HexFormat.of().formatHex(b);
             }
-            Validation.content("system_prompt", r.getSystemPromptBytes(), true);
-            SessionSettings s = r.getSettings();
-            Validation.settings(s, model.contextLength());
             StoredSettings settings = resolve(s);
             int[] system = model.encodeContent(r.getSystemPrompt());
-            PromptTemplate t = model.promptTemplate();
-            int minimal = t.conversationStart(system).length + t.userBlock(new int[] {0}, true).length
-                    + t.assistantHeader().length + settings.maxTokens();
-            if (minimal > settings.contextBudgetTokens()) {
-                throw Errors.invalid(r.getSystemPrompt().isEmpty() ? "settings.sampling.max_tokens" : "system_prompt",
-                        "the system prompt (" + system.length + " tokens), the template and max_tokens "
-                                + settings.maxTokens() + " need " + minimal + " tokens, more than the context budget "
-                                + settings.contextBudgetTokens() + ": no room for a turn");
-            }
-            SessionRecord record = SessionRecord.create(id, Owner.current(), model.id(), r.getSystemPrompt(), system,
-                    model.tokenizerFingerprint(), settings, System.currentTimeMillis());
+            window.checkRoomForATurn(system, !r.getSystemPrompt().isEmpty(), settings);
+            SessionRecord record = SessionRecord.create(id, CallerIdentity.owner(), model.id(), r.getSystemPrompt(),
+                    system, model.tokenizerFingerprint(), settings, System.currentTimeMillis());
             SessionStore.Created created = store.create(record, r.getAllowExisting());
             if (created.created()) {
                 log.info("session.create session={} owner={} budget={} policy={} system_tokens={}", id,
                         record.owner(), settings.contextBudgetTokens(),
                         PruningPolicy.forNumber(settings.pruningPolicy()), system.length);
             }
-            return SessionViews.toProto(created.record(), model, false);
+            return SessionViews.toProto(created.record(), window, false);
         });
     }
 
@@ -224,10 +215,7 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
         int maxTokens;
         if (p.hasMaxTokens()) {
             maxTokens = p.getMaxTokens();
-            if (maxTokens > budget) {
-                throw Errors.invalid("settings.sampling.max_tokens", maxTokens + " exceeds the context budget of "
-                        + budget + " tokens");
-            }
+            PromptWindow.checkMaxTokens("settings.sampling.max_tokens", maxTokens, "the context budget", budget);
         } else {
             // The server default, but never more than half the budget, so that a small budget still has room.
             maxTokens = Math.min(ApiLimits.DEFAULT_MAX_TOKENS, budget / 2);
@@ -241,20 +229,20 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
     @Override
     public void getSession(GetSessionRequest r, StreamObserver<Session> out) {
         unary(out, () -> {
-            String id = Validation.sessionId(r.getSessionId());
+            String id = RequestChecks.sessionId(r.getSessionId());
             SessionRecord record = store.get(id);
-            if (record == null || !record.owner().equals(Owner.current())) {
+            if (record == null || !record.owner().equals(CallerIdentity.owner())) {
                 throw Errors.notFound(id);
             }
-            return SessionViews.toProto(record, model, r.getIncludeMessages());
+            return SessionViews.toProto(record, window, r.getIncludeMessages());
         });
     }
 
     @Override
     public void deleteSession(DeleteSessionRequest r, StreamObserver<DeleteSessionResponse> out) {
         unary(out, () -> {
-            String id = Validation.sessionId(r.getSessionId());
-            boolean deleted = store.delete(id, Owner.current());
+            String id = RequestChecks.sessionId(r.getSessionId());
+            boolean deleted = store.delete(id, CallerIdentity.owner());
             caches.drop(id);
             if (!deleted && !r.getAllowMissing()) {
                 throw Errors.notFound(id);
@@ -269,8 +257,8 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
     @Override
     public void listSessions(ListSessionsRequest r, StreamObserver<ListSessionsResponse> out) {
         unary(out, () -> {
-            int size = Validation.pageSize(r.getPageSize());
-            String owner = Owner.current();
+            int size = RequestChecks.pageSize(r.getPageSize());
+            String owner = CallerIdentity.owner();
             PageToken after = PageToken.decode(r.getPageToken(), owner);
             List<SessionRecord> all = store.listByOwner(owner);
             ListSessionsResponse.Builder b = ListSessionsResponse.newBuilder();
@@ -285,7 +273,7 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
                     more = true;
                     break;
                 }
-                b.addSessions(SessionViews.toProto(rec, model, false));
+                b.addSessions(SessionViews.toProto(rec, window, false));
                 last = rec;
                 added++;
             }

@@ -6,7 +6,9 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * Admission to computation: {@code capacity} turns run at once on their own threads (never gRPC's), at most
@@ -35,17 +37,32 @@ public final class ComputeQueue implements AutoCloseable {
         this.executor.prestartAllCoreThreads();
     }
 
+    /**
+     * A running task's place in {@link #running()}. A turn closes it just before its final event, so stats read once
+     * the client has that event no longer count the turn; it is closed anyway when the task returns. Idempotent.
+     */
+    public interface Slot extends AutoCloseable {
+        @Override
+        void close();
+    }
+
     /** Runs {@code task} when a slot is free; RESOURCE_EXHAUSTED when the queue is full. */
-    public void submit(Runnable task) {
+    public void submit(Consumer<Slot> task) {
         waiting.incrementAndGet();
         try {
             executor.execute(() -> {
                 waiting.decrementAndGet();
                 running.incrementAndGet();
+                AtomicBoolean counted = new AtomicBoolean(true);
+                Slot slot = () -> {
+                    if (counted.getAndSet(false)) {
+                        running.decrementAndGet();
+                    }
+                };
                 try {
-                    task.run();
+                    task.accept(slot);
                 } finally {
-                    running.decrementAndGet();
+                    slot.close();
                 }
             });
         } catch (RejectedExecutionException e) {

@@ -21,7 +21,6 @@ public final class EngineModel implements AutoCloseable {
     private final ChatTemplate template;
     private final String templateReason;
     private final Set<Integer> stopTokens;
-    private final PromptTemplate promptTemplate;
 
     private EngineModel(Model model) {
         this.model = model;
@@ -29,28 +28,6 @@ public final class EngineModel implements AutoCloseable {
         this.template = model.chatTemplate();
         this.templateReason = model.chatTemplateReason();
         this.stopTokens = Set.copyOf(template.stopTokens());
-        ChatTemplate t = template;
-        this.promptTemplate = new PromptTemplate() {
-            @Override
-            public int[] conversationStart(int[] systemContent) {
-                return t.conversationStart(systemContent);
-            }
-
-            @Override
-            public int[] userBlock(int[] userContent, boolean firstInWindow) {
-                return t.userBlock(userContent, firstInWindow);
-            }
-
-            @Override
-            public int[] assistantHeader() {
-                return t.assistantHeader();
-            }
-
-            @Override
-            public int[] assistantFooter() {
-                return t.assistantFooter();
-            }
-        };
     }
 
     /** Loads a GGUF file (throws the engine's ModelLoadException with a message naming what is wrong). */
@@ -106,8 +83,9 @@ public final class EngineModel implements AutoCloseable {
         return tokenizer.fingerprint();
     }
 
-    public PromptTemplate promptTemplate() {
-        return promptTemplate;
+    /** The chat template prompts are assembled from ({@link PromptWindow} counts and joins its pieces). */
+    public ChatTemplate chatTemplate() {
+        return template;
     }
 
     /** Message content as token ids under this model's template. */

@@ -1,5 +1,6 @@
 package dev.warmroute.worker;
 
+import dev.warmroute.cluster.RequestChecks;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
@@ -11,9 +12,9 @@ public final class Errors {
 
     private Errors() {}
 
-    /** Bad input: {@code field: problem}. Nothing was written. */
+    /** Bad input: {@code field: problem}, in the shape of {@link RequestChecks}' (one for workers and routers). */
     public static StatusRuntimeException invalid(String field, String problem) {
-        return Status.INVALID_ARGUMENT.withDescription(field + ": " + problem).asRuntimeException();
+        return RequestChecks.invalid(field, problem);
     }
 
     public static StatusRuntimeException notFound(String sessionId) {

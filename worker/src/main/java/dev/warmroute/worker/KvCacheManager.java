@@ -1,5 +1,7 @@
 package dev.warmroute.worker;
 
+import dev.warmroute.api.v1.CacheOutcome;
+import dev.warmroute.api.v1.CacheStatus;
 import dev.warmroute.engine.KvBlockPool;
 import dev.warmroute.engine.KvBudgetExceededException;
 import dev.warmroute.engine.KvCache;
@@ -29,6 +31,8 @@ public final class KvCacheManager {
 
     private final KvBlockPool pool;
     private final Function<KvBlockPool, KvCache> newCache;
+    /** Keep nothing between turns (--stateless): a lease's commit gives the cache's blocks back. */
+    private final boolean stateless;
     /** Access order: the first entry is the least recently used. Guarded by {@code this}. */
     private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
     private final LinkedHashMap<String, Boolean> evicted = new LinkedHashMap<>(64, 0.75f, false) {
@@ -43,8 +47,13 @@ public final class KvCacheManager {
     private long misses;
 
     public KvCacheManager(KvBlockPool pool, Function<KvBlockPool, KvCache> newCache) {
+        this(pool, newCache, false);
+    }
+
+    public KvCacheManager(KvBlockPool pool, Function<KvBlockPool, KvCache> newCache, boolean stateless) {
         this.pool = pool;
         this.newCache = newCache;
+        this.stateless = stateless;
     }
 
     /** What the cache of a session represents: the committed history it was computed for. */
@@ -53,7 +62,7 @@ public final class KvCacheManager {
         final KvCache cache;
         boolean busy;
         boolean dropWhenIdle;
-        /** Version of the session after the turn that last completed on this cache (-1 = none). */
+        /** Version of the session after the turn that last committed on this cache (-1 = none). */
         long version = -1;
         int windowStart;
 
@@ -64,40 +73,93 @@ public final class KvCacheManager {
     }
 
     /**
-     * A turn's exclusive use of a session's cache. {@link #existed()} tells whether there was a cache before this
-     * turn; {@link #evictedBefore()} whether this worker had evicted it.
+     * A turn's exclusive use of a session's cache, from the look-up to the end of the turn: {@link #reuse} keeps what
+     * the cache shares with the prompt and says what it held ({@link #outcome}); the turn ends it with
+     * {@link #commit} (the cache now holds the committed history) or {@link #rollback} (cut back to what it validly
+     * held, so the next turn finds it consistent). Used by one thread, the turn's.
      */
     public final class Lease implements AutoCloseable {
         private final Entry entry;
         private final boolean existed;
         private final boolean evictedBefore;
-        private boolean closed;
+        private final int cachedTokens;
+        /** Tokens that are a valid prefix of the committed history: what a rollback cuts the cache back to. */
+        private int valid;
+        private int commonPrefix;
+        private int reused;
+        private CacheOutcome outcome;
+        private boolean ended;
 
         private Lease(Entry entry, boolean existed, boolean evictedBefore) {
             this.entry = entry;
             this.existed = existed;
             this.evictedBefore = evictedBefore;
+            this.cachedTokens = entry.cache.size();
+            this.valid = cachedTokens;
         }
 
         public KvCache cache() {
             return entry.cache;
         }
 
+        /** The worker had a (non-empty) cache for the session before this turn. */
         public boolean existed() {
             return existed;
         }
 
+        /** It had one and evicted it. */
         public boolean evictedBefore() {
             return evictedBefore;
         }
 
-        /** Version of the session the cache was last completed at (-1 = never). */
+        /** Tokens the cache held when the turn took it. */
+        public int cachedTokens() {
+            return cachedTokens;
+        }
+
+        /** Of those, the prefix shared with the prompt ({@link #reuse}). */
+        public int commonPrefix() {
+            return commonPrefix;
+        }
+
+        /** Version of the session the cache was last committed at (-1 = never). */
         public long cachedVersion() {
             return entry.version;
         }
 
         public int cachedWindowStart() {
             return entry.windowStart;
+        }
+
+        /**
+         * Compares the cache with the prompt: keeps their longest common prefix, but always recomputes at least the
+         * prompt's last token (its logits start the answer); reserves the positions the turn may need (evicting idle
+         * sessions, least recently used first); classifies and counts what the cache held.
+         *
+         * @param version the session version the turn builds on
+         * @return prompt tokens reused, i.e. not to be prefilled
+         */
+        public int reuse(PromptWindow.Prompt prompt, long version, boolean resumed) {
+            int[] tokens = prompt.tokens();
+            commonPrefix = entry.cache.commonPrefixLength(tokens);
+            reused = Math.min(commonPrefix, tokens.length - 1);
+            outcome = stateless && !resumed ? CacheOutcomes.stateless()
+                    : CacheOutcomes.classify(this, prompt, version, resumed);
+            entry.cache.truncate(reused);
+            valid = reused;
+            ensureCapacity(prompt.reservation());
+            recordOutcome(outcome.getStatus());
+            return reused;
+        }
+
+        /** What the cache held for the turn ({@link #reuse}). */
+        public CacheOutcome outcome() {
+            return outcome;
+        }
+
+        /** Prompt tokens the cache already held ({@link #reuse}). */
+        public int reused() {
+            return reused;
         }
 
         /**
@@ -108,22 +170,63 @@ public final class KvCacheManager {
             reserve(entry, totalTokens);
         }
 
-        /** Ends the turn's use: the cache now holds the committed history of {@code version}. */
-        public void complete(long version, int windowStart) {
+        /** Whether {@link #commit} keeps the cache (not on a stateless worker: nothing survives a turn there). */
+        public boolean keepsCommitted() {
+            return !stateless;
+        }
+
+        /**
+         * Ends the turn's use after its commit: the cache holds the committed history of {@code version} (prompt and
+         * whole answer). A stateless worker gives its blocks back to the pool instead.
+         */
+        public void commit(long version, int windowStart) {
+            if (stateless) {
+                discard();
+                return;
+            }
             synchronized (KvCacheManager.this) {
                 entry.version = version;
                 entry.windowStart = windowStart;
             }
-            close();
+            end();
         }
 
-        /** Ends the turn's use without a commit; the cache must already be truncated back to a valid prefix. */
-        @Override
-        public void close() {
-            if (closed) {
+        /** Ends the turn's use without a commit: the cache is cut back to what it validly held before the turn. */
+        public void rollback() {
+            try {
+                entry.cache.truncate(Math.min(valid, entry.cache.size()));
+            } catch (RuntimeException e) {
+                discard();
                 return;
             }
-            closed = true;
+            end();
+        }
+
+        /** Ends the turn's use and empties the cache (a stateless commit, or a cache that cannot be trusted). */
+        public void discard() {
+            if (ended) {
+                return;
+            }
+            try {
+                entry.cache.truncate(0);
+            } finally {
+                end();
+            }
+        }
+
+        /** A {@link #rollback} unless the use has already ended. */
+        @Override
+        public void close() {
+            if (!ended) {
+                rollback();
+            }
+        }
+
+        private void end() {
+            if (ended) {
+                return;
+            }
+            ended = true;
             finish(entry);
         }
     }
@@ -215,7 +318,7 @@ public final class KvCacheManager {
     }
 
     /** Counts a turn's cache outcome for the stats. */
-    public synchronized void recordOutcome(dev.warmroute.api.v1.CacheStatus status) {
+    private synchronized void recordOutcome(CacheStatus status) {
         switch (status) {
             case CACHE_STATUS_WARM -> hits++;
             case CACHE_STATUS_PARTIAL -> partialHits++;

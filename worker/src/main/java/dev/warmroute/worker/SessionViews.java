@@ -12,18 +12,20 @@ import dev.warmroute.cluster.session.StoredSettings;
 import dev.warmroute.cluster.session.Turn;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /** Stored records as the API shows them, and the conversation they hold as token ids. */
 final class SessionViews {
 
     private SessionViews() {}
 
-    static Session toProto(SessionRecord r, EngineModel model, boolean includeMessages) {
+    /** {@code window_tokens} counts the stored ids, as they are, by the prompt window's one way of counting. */
+    static Session toProto(SessionRecord r, PromptWindow window, boolean includeMessages) {
         Session.Builder b = Session.newBuilder().setSessionId(r.sessionId()).setOwner(r.owner())
                 .setModelId(r.modelId()).setSystemPrompt(r.systemPrompt()).setSettings(settings(r.settings()))
                 .setVersion(r.version()).setTurnCount(r.turns().size()).setWindowStart(r.windowStart())
-                .setWindowTokens(windowTokens(r, model)).setCreateTime(timestamp(r.createTimeMs()))
-                .setUpdateTime(timestamp(r.updateTimeMs()));
+                .setWindowTokens(window.windowTokens(stored(r, new int[0])))
+                .setCreateTime(timestamp(r.createTimeMs())).setUpdateTime(timestamp(r.updateTimeMs()));
         if (includeMessages) {
             if (!r.systemPrompt().isEmpty()) {
                 b.addMessages(ChatMessage.newBuilder().setRole(Role.ROLE_SYSTEM).setContent(r.systemPrompt())
@@ -52,32 +54,32 @@ final class SessionViews {
                 .build();
     }
 
-    /** Tokens of the prompt the next turn starts from: conversation start and the turns in the window. */
-    static int windowTokens(SessionRecord r, EngineModel model) {
-        PromptTemplate t = model.promptTemplate();
-        int n = t.conversationStart(r.systemTokens()).length;
-        int fixed = t.assistantHeader().length + t.assistantFooter().length;
-        for (int i = r.windowStart(); i < r.turns().size(); i++) {
-            Turn turn = r.turns().get(i);
-            n += t.userBlock(turn.userTokens(), i == r.windowStart()).length + fixed + turn.assistantTokens().length;
-        }
-        return n;
-    }
-
     /**
      * The stored conversation as ids for the prompt window. Stored ids are used as they are when they were made by
      * this model's tokenizer (same fingerprint); otherwise every message is encoded again from its text (the cache
      * then misses at the first difference, which the cache outcome reports as a prefix mismatch).
      */
     static PromptWindow.Conversation conversation(SessionRecord r, EngineModel model, int[] next) {
-        boolean sameTokenizer = r.tokenizerFingerprint().equals(model.tokenizerFingerprint());
+        if (r.tokenizerFingerprint().equals(model.tokenizerFingerprint())) {
+            return stored(r, next);
+        }
+        return conversation(r, model.encodeContent(r.systemPrompt()), t -> model.encodeContent(t.userText()),
+                t -> model.encodeContent(t.assistantText()), next);
+    }
+
+    /** The conversation as its stored ids. */
+    private static PromptWindow.Conversation stored(SessionRecord r, int[] next) {
+        return conversation(r, r.systemTokens(), Turn::userTokens, Turn::assistantTokens, next);
+    }
+
+    private static PromptWindow.Conversation conversation(SessionRecord r, int[] system, Function<Turn, int[]> user,
+            Function<Turn, int[]> answer, int[] next) {
         List<int[]> users = new ArrayList<>(r.turns().size());
         List<int[]> answers = new ArrayList<>(r.turns().size());
         for (Turn t : r.turns()) {
-            users.add(sameTokenizer ? t.userTokens() : model.encodeContent(t.userText()));
-            answers.add(sameTokenizer ? t.assistantTokens() : model.encodeContent(t.assistantText()));
+            users.add(user.apply(t));
+            answers.add(answer.apply(t));
         }
-        int[] system = sameTokenizer ? r.systemTokens() : model.encodeContent(r.systemPrompt());
         return new PromptWindow.Conversation(system, users, answers, r.windowStart(), next);
     }
 

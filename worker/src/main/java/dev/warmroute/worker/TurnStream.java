@@ -8,6 +8,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The response side of one SendMessage call, written from the turn's own thread.
@@ -32,6 +33,7 @@ final class TurnStream {
     private final Object readiness = new Object();
     private volatile boolean cancelled;
     private volatile Runnable cancelListener = () -> { };
+    private final AtomicReference<Runnable> beforeFinalEvent = new AtomicReference<>(() -> { });
     private boolean closed;
 
     TurnStream(ServerCallStreamObserver<SendMessageResponse> call, Deadline deadline, Duration stallLimit,
@@ -58,6 +60,14 @@ final class TurnStream {
         if (cancelled) {
             listener.run();
         }
+    }
+
+    /**
+     * Runs once, just before the final event (TurnComplete or the error status): what a client may observe once it
+     * has that event (the session's place in line, the compute slot) is released before it is sent, not after.
+     */
+    void beforeFinalEvent(Runnable action) {
+        beforeFinalEvent.set(action);
     }
 
     boolean cancelled() {
@@ -104,8 +114,19 @@ final class TurnStream {
         CallMetadata.setTrailer(trailers, key, value);
     }
 
+    /** Sends the final event (TurnComplete) and ends the stream with OK. */
+    void sendFinal(SendMessageResponse event) {
+        runBeforeFinalEvent();
+        send(event);
+        complete();
+    }
+
+    private void runBeforeFinalEvent() {
+        beforeFinalEvent.getAndSet(() -> { }).run();
+    }
+
     /** Ends the stream with OK. */
-    void complete() {
+    private void complete() {
         if (!closed) {
             closed = true;
             call.onCompleted();
@@ -117,6 +138,7 @@ final class TurnStream {
         if (closed) {
             return;
         }
+        runBeforeFinalEvent();
         closed = true;
         if (!call.isCancelled()) {
             call.onError(status.asRuntimeException());

@@ -1,6 +1,7 @@
 package dev.warmroute.worker;
 
 import dev.warmroute.cluster.CallMetadata;
+import dev.warmroute.cluster.CallerIdentity;
 import dev.warmroute.cluster.LenientRequestMarshaller;
 
 import com.hazelcast.core.EntryEvent;
@@ -99,7 +100,8 @@ public final class WorkerServer implements ServiceProcess.Server {
             }
             this.store = new SessionStore(hz, config.storeTimeout());
             opened.add(store);
-            this.caches = new KvCacheManager(model.newPool(config.kvCacheBytes()), model::newCache);
+            this.caches = new KvCacheManager(model.newPool(config.kvCacheBytes()), model::newCache,
+                    config.stateless());
             this.compute = new ComputeQueue(config.capacity(), config.queue());
             opened.add(compute);
             this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -111,9 +113,9 @@ public final class WorkerServer implements ServiceProcess.Server {
             this.metrics = new WorkerMetrics(prometheus, caches::bytesUsed, caches::sessions, caches::evictions,
                     compute::running, compute::queued, config.stateless());
             WorkerIdentity identity = new WorkerIdentity();
-            TurnRunner runner = new TurnRunner(model, store, caches, metrics, identity, config.prefillChunk(),
-                    config.stateless());
-            this.chat = new ChatService(model, store, caches,
+            PromptWindow window = new PromptWindow(model.chatTemplate());
+            TurnRunner runner = new TurnRunner(model, window, store, caches, metrics, identity, config.prefillChunk());
+            this.chat = new ChatService(model, window, store, caches,
                     new SessionGate(config.sessionWaiters(), config.sessionWait(), timer), compute, runner,
                     InternalCredential.obtain(hz), active, metrics, config.streamStall());
             chat.starting(true);
@@ -122,7 +124,7 @@ public final class WorkerServer implements ServiceProcess.Server {
                     () -> LenientRequestMarshaller.wrap(new WorkerStatsService(this::stats).bindService()));
             // gRPC's own executor only runs handlers, which return at once (turns run on the compute queue).
             this.server = GrpcServers.start(config.host(), config.port(), health, services,
-                    List.of(CallMetadata.trailersInterceptor(), Owner.interceptor()), null);
+                    List.of(CallMetadata.trailersInterceptor(), CallerIdentity.interceptor()), null);
             opened.add(() -> server.shutdownNow());
             this.address = config.advertiseAddress().isEmpty() ? config.host() + ":" + server.getPort()
                     : config.advertiseAddress();

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.warmroute.api.v1.CacheReason;
+import dev.warmroute.api.v1.CacheStatus;
 import dev.warmroute.engine.KvBlockPool;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -55,7 +57,7 @@ class KvCacheManagerTest {
         assertEquals(48, a.cache().size(), "the busy cache was left alone");
         assertTrue(m.bytesUsed() <= m.byteBudget());
         b.close();
-        a.complete(1, 0);
+        a.commit(1, 0);
     }
 
     @Test
@@ -64,10 +66,10 @@ class KvCacheManagerTest {
         for (String id : new String[] {"old", "mid"}) {
             KvCacheManager.Lease l = m.acquire(id);
             fill(l, 32);
-            l.complete(1, 0);
+            l.commit(1, 0);
         }
         KvCacheManager.Lease touch = m.acquire("old"); // "old" is now the most recently used
-        touch.complete(1, 0);
+        touch.commit(1, 0);
         KvCacheManager.Lease n = m.acquire("new");
         n.ensureCapacity(32);
         assertFalse(m.holds("mid"), "the least recently used one went");
@@ -90,9 +92,56 @@ class KvCacheManagerTest {
         l.ensureCapacity(100); // prompt + answer room: 7 blocks
         assertEquals(7 * KvBlockPool.BLOCK_TOKENS * model.kvBytesPerToken(), m.bytesUsed());
         model.forward(l.cache(), new int[] {1, 5, 9}, 0, 3);
-        l.complete(1, 0);
+        l.commit(1, 0);
         assertEquals(KvBlockPool.BLOCK_TOKENS * model.kvBytesPerToken(), m.bytesUsed(), "one block for 3 tokens");
         m.drop("s");
+        assertEquals(0, m.bytesUsed());
+    }
+
+    /** A prompt whose window is all of {@code tokens} and was not cut. */
+    private static PromptWindow.Prompt prompt(int... tokens) {
+        return new PromptWindow.Prompt(tokens, tokens.length, 0, 0, 1, 1, 512, 16);
+    }
+
+    @Test
+    void aLeaseReusesTheCommonPrefixRecomputesTheLastPromptTokenAndRollsBackToWhatWasValid() {
+        KvCacheManager m = manager(8);
+        int[] first = {1, 5, 9, 13};
+        KvCacheManager.Lease a = m.acquire("s");
+        assertEquals(0, a.reuse(prompt(first), 0, false));
+        assertEquals(CacheReason.CACHE_REASON_NEW_SESSION, a.outcome().getReason());
+        model.forward(a.cache(), first, 0, first.length);
+        a.commit(1, 0);
+
+        KvCacheManager.Lease same = m.acquire("s");
+        assertEquals(3, same.reuse(prompt(first), 1, false), "the prompt's last token is recomputed, for its logits");
+        same.rollback();
+        assertEquals(3, m.tokensOf("s"));
+
+        int[] diverging = {1, 5, 20, 21};
+        KvCacheManager.Lease b = m.acquire("s");
+        assertEquals(2, b.reuse(prompt(diverging), 1, false));
+        assertEquals(CacheStatus.CACHE_STATUS_PARTIAL, b.outcome().getStatus());
+        assertEquals(CacheReason.CACHE_REASON_PREFIX_MISMATCH, b.outcome().getReason());
+        model.forward(b.cache(), diverging, 2, diverging.length); // the turn computes, then fails
+        b.rollback();
+        assertEquals(2, m.tokensOf("s"), "cut back to the prefix it validly held, not what the failed turn added");
+        assertEquals(3, m.stats().getHits() + m.stats().getPartialHits() + m.stats().getMisses(),
+                "every look-up is counted: " + m.stats());
+    }
+
+    @Test
+    void aStatelessManagerSaysSoAndKeepsNothingAfterACommit() {
+        KvBlockPool pool = model.newPool(8 * KvBlockPool.BLOCK_TOKENS * model.kvBytesPerToken());
+        KvCacheManager m = new KvCacheManager(pool, model::newCache, true);
+        int[] tokens = {1, 5, 9, 13};
+        KvCacheManager.Lease l = m.acquire("s");
+        l.reuse(prompt(tokens), 3, false);
+        assertEquals(CacheReason.CACHE_REASON_STATELESS, l.outcome().getReason());
+        assertFalse(l.keepsCommitted());
+        model.forward(l.cache(), tokens, 0, tokens.length);
+        l.commit(4, 0);
+        assertFalse(m.holds("s"));
         assertEquals(0, m.bytesUsed());
     }
 }

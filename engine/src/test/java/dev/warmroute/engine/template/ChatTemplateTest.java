@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.warmroute.engine.TestModels;
 import dev.warmroute.engine.gguf.GgufFile;
-import dev.warmroute.engine.template.ChatPrompt.Turn;
+import dev.warmroute.engine.template.ChatPrompt.Exchange;
 import dev.warmroute.engine.tokenizer.GgufTokenizers;
 import dev.warmroute.engine.tokenizer.TextDecoder;
 import dev.warmroute.engine.tokenizer.TokenType;
@@ -64,7 +64,7 @@ class ChatTemplateTest {
     /** Runs three turns and checks each prompt extends the previous prompt plus its answer, token for token. */
     static void assertSeam(ChatTemplate t, String system) {
         int[] sys = t.encodeContent(system);
-        List<Turn> turns = new ArrayList<>();
+        List<Exchange> turns = new ArrayList<>();
         int[] cache = new int[0];
         String[] users = {"Hi there.", "Tell me a story about a cat.", "Thanks!"};
         String[] answers = {"Hello! How can I help?", "Once upon a time, a cat sat.", "You're welcome."};
@@ -75,7 +75,7 @@ class ChatTemplateTest {
                     + " does not extend the cached tokens of turn " + (k - 1));
             int[] answer = t.encodeContent(answers[k]);
             cache = concat(prompt, answer); // what the KV cache holds after the turn: the stop token is not fed
-            turns.add(new Turn(user, answer));
+            turns.add(new Exchange(user, answer));
         }
     }
 
@@ -97,7 +97,7 @@ class ChatTemplateTest {
         Tokenizer tok = reference();
         ChatTemplate t = ChatTemplates.byName("tagged", tok);
         int[] prompt = ChatPrompt.assemble(t, t.encodeContent("Be kind."),
-                List.of(new Turn(t.encodeContent("Hi"), t.encodeContent("Hello!"))), t.encodeContent("Story?"));
+                List.of(new Exchange(t.encodeContent("Hi"), t.encodeContent("Hello!"))), t.encodeContent("Story?"));
         assertEquals(tok.bos(), prompt[0]);
         assertEquals("<system>\nBe kind.\n</system>\n<user>\nHi\n</user>\n<assistant>\nHello!\n</assistant>\n"
                 + "<user>\nStory?\n</user>\n<assistant>\n", decode(tok, prompt));
@@ -109,7 +109,7 @@ class ChatTemplateTest {
         Tokenizer tok = reference();
         ChatTemplate t = ChatTemplates.byName("llama2", tok);
         int[] prompt = ChatPrompt.assemble(t, t.encodeContent("Be kind."),
-                List.of(new Turn(t.encodeContent("Hi"), tok.encodeContinuation(" Hello!"))), t.encodeContent("Story?"));
+                List.of(new Exchange(t.encodeContent("Hi"), tok.encodeContinuation(" Hello!"))), t.encodeContent("Story?"));
         assertEquals("[INST] <<SYS>>\n Be kind.\n<</SYS>>\n\n Hi [/INST] Hello![INST] Story? [/INST]",
                 decode(tok, prompt));
         assertEquals(2, Arrays.stream(prompt).filter(id -> id == tok.bos()).count());
@@ -124,7 +124,7 @@ class ChatTemplateTest {
         Tokenizer tok = byteLevel(true);
         ChatTemplate l3 = ChatTemplates.byName("llama3", tok);
         int[] p = ChatPrompt.assemble(l3, l3.encodeContent("Be brief. "),
-                List.of(new Turn(l3.encodeContent("Hi"), tok.encodeContinuation("Hello!"))),
+                List.of(new Exchange(l3.encodeContent("Hi"), tok.encodeContinuation("Hello!"))),
                 l3.encodeContent("How are you?"));
         String jinja = "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
                 + "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
@@ -137,7 +137,7 @@ class ChatTemplateTest {
         Tokenizer noBos = byteLevel(false);
         ChatTemplate ml = ChatTemplates.byName("chatml", noBos);
         int[] q = ChatPrompt.assemble(ml, ml.encodeContent("Be brief."),
-                List.of(new Turn(ml.encodeContent("Hi"), noBos.encodeContinuation("Hello!"))),
+                List.of(new Exchange(ml.encodeContent("Hi"), noBos.encodeContinuation("Hello!"))),
                 ml.encodeContent("How are you?"));
         String chatml = "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
                 + "<|im_start|>assistant\nHello!<|im_end|>\n<|im_start|>user\nHow are you?<|im_end|>\n"
