@@ -7,10 +7,9 @@ import dev.warmroute.api.v1.SamplingParams;
 import dev.warmroute.api.v1.SessionSettings;
 import dev.warmroute.cli.BenchRouterCommand.Stats;
 import dev.warmroute.cli.chat.ChatClient;
-import dev.warmroute.cluster.JvmLauncher;
-import dev.warmroute.router.RouterMain;
-import dev.warmroute.worker.ModelLocator;
-import dev.warmroute.worker.WorkerMain;
+import dev.warmroute.cluster.ServerMain;
+import dev.warmroute.cluster.launch.JvmLauncher;
+import dev.warmroute.engine.ModelLocator;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -97,14 +96,14 @@ final class BenchHttpCommand implements Callable<Integer> {
         String cluster = "bench-http-" + ProcessHandle.current().pid();
         String parent = String.valueOf(ProcessHandle.current().pid());
         err.println("bench http: starting a worker and a router with its HTTP front (logs in " + dir + ") ...");
-        try (JvmLauncher.ChildProcess worker = JvmLauncher.start("worker", WorkerMain.class.getName(), List.of(
-                "--worker-id", "bench-worker", "--port", "0", "--hazelcast-port", "0", "--cluster-name", cluster,
+        try (JvmLauncher.ChildProcess worker = JvmLauncher.start("worker", ServerMain.class.getName(), List.of(
+                "worker", "--worker-id", "bench-worker", "--port", "0", "--hazelcast-port", "0", "--cluster-name", cluster,
                 "--model", modelFile.toString(), "--threads", String.valueOf(threads), "--kv-cache-mb", "1024",
                 "--ready-file", dir.resolve("worker.ready").toString(), "--parent-pid", parent), List.of(), Map.of(),
                 dir.resolve("worker.log"))) {
             Map<String, String> w = worker.awaitReady(dir.resolve("worker.ready"), Duration.ofSeconds(180));
-            try (JvmLauncher.ChildProcess router = JvmLauncher.start("router", RouterMain.class.getName(), List.of(
-                    "--router-id", "bench-router", "--port", "0", "--http-port", "0", "--cluster-name", cluster,
+            try (JvmLauncher.ChildProcess router = JvmLauncher.start("router", ServerMain.class.getName(), List.of(
+                    "router", "--router-id", "bench-router", "--port", "0", "--http-port", "0", "--cluster-name", cluster,
                     "--members", "127.0.0.1:" + w.get("hazelcast_port"), "--ready-file",
                     dir.resolve("router.ready").toString(), "--parent-pid", parent), List.of(), Map.of(),
                     dir.resolve("router.log"))) {

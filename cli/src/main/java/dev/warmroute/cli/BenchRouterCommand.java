@@ -4,25 +4,25 @@ import dev.warmroute.api.v1.CacheStatus;
 import dev.warmroute.api.v1.SamplingParams;
 import dev.warmroute.api.v1.SessionSettings;
 import dev.warmroute.cli.chat.ChatClient;
-import dev.warmroute.cluster.JvmLauncher;
+import dev.warmroute.cli.cluster.LocalClusterFlags;
+import dev.warmroute.cluster.launch.LocalCluster;
+import dev.warmroute.cluster.launch.LocalClusterOptions;
+import dev.warmroute.engine.ModelLocator;
 import dev.warmroute.router.RendezvousHash;
-import dev.warmroute.router.RouterMain;
-import dev.warmroute.worker.ModelLocator;
-import dev.warmroute.worker.WorkerMain;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * The router's two numbers: what the extra hop costs on a warm turn, and how many sessions a fourth worker takes.
@@ -61,13 +61,11 @@ final class BenchRouterCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", defaultValue = "8", description = "Tokens per answer (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
-    @Option(names = "--threads", defaultValue = "0",
-            description = "Worker compute threads; 0 = all cores (default: ${DEFAULT-VALUE}).")
-    int threads;
 
-    @Option(names = "--kv-cache-mb", defaultValue = "1024",
-            description = "Worker KV cache budget; large enough that no session is evicted (default: ${DEFAULT-VALUE}).")
-    int kvCacheMb;
+
+    /** All cores for the one worker, a cache large enough that no session is evicted. */
+    @Mixin
+    LocalClusterFlags cluster = new LocalClusterFlags(0, 1024, 2);
 
     @Option(names = "--hash-sessions", defaultValue = "200000",
             description = "Session ids hashed for the join figure (default: ${DEFAULT-VALUE}).")
@@ -181,28 +179,17 @@ final class BenchRouterCommand implements Callable<Integer> {
 
     private Hop measureHop(Path modelFile, PrintWriter err) throws Exception {
         Path dir = Files.createTempDirectory("warmroute-bench-router");
-        String cluster = "bench-" + ProcessHandle.current().pid();
-        String parent = String.valueOf(ProcessHandle.current().pid());
         err.println("bench router: starting a worker and a router (logs in " + dir + ") ...");
-        try (JvmLauncher.ChildProcess worker = JvmLauncher.start("worker", WorkerMain.class.getName(), List.of(
-                "--worker-id", "bench-worker", "--port", "0", "--hazelcast-port", "0", "--cluster-name", cluster,
-                "--model", modelFile.toString(), "--threads", String.valueOf(threads), "--kv-cache-mb",
-                String.valueOf(kvCacheMb), "--ready-file",
-                dir.resolve("worker.ready").toString(), "--parent-pid", parent), List.of(), Map.of(),
-                dir.resolve("worker.log"))) {
-            Map<String, String> w = worker.awaitReady(dir.resolve("worker.ready"), Duration.ofSeconds(180));
-            try (JvmLauncher.ChildProcess router = JvmLauncher.start("router", RouterMain.class.getName(), List.of(
-                    "--router-id", "bench-router", "--port", "0", "--cluster-name", cluster, "--members",
-                    "127.0.0.1:" + w.get("hazelcast_port"), "--ready-file", dir.resolve("router.ready").toString(),
-                    "--parent-pid", parent), List.of(), Map.of(), dir.resolve("router.log"))) {
-                Map<String, String> r = router.awaitReady(dir.resolve("router.ready"), Duration.ofSeconds(180));
-                try (ChatClient viaRouter = new ChatClient(r.get("address"), "bench");
-                     ChatClient direct = new ChatClient(w.get("address"), "bench")) {
-                    return run(viaRouter, direct, err);
-                }
-            } finally {
-                err.println("bench router: stopping");
-            }
+        // Default JVM flags (no heap limit, default GC): the hop is measured as `warmroute worker|router` run.
+        LocalClusterOptions options = cluster.applyTo(LocalClusterOptions.builder(modelFile, dir)).workers(1)
+                .routerPort(0).clusterName("bench-" + ProcessHandle.current().pid())
+                .workerJvmFlags(List.of()).routerJvmFlags(List.of()).build();
+        try (LocalCluster cluster = LocalCluster.start(options, line -> { });
+             ChatClient viaRouter = new ChatClient(cluster.target(), "bench");
+             ChatClient direct = new ChatClient(cluster.workers().getFirst().grpcAddress(), "bench")) {
+            return run(viaRouter, direct, err);
+        } finally {
+            err.println("bench router: stopping");
         }
     }
 

@@ -3,8 +3,9 @@ package dev.warmroute.cli;
 import ch.qos.logback.classic.Level;
 import dev.warmroute.cluster.ClusterMaps;
 import dev.warmroute.cluster.HazelcastSettings;
+import dev.warmroute.cluster.launch.InProcessCluster;
 import dev.warmroute.cluster.session.SessionRecord;
-import dev.warmroute.worker.ModelLocator;
+import dev.warmroute.engine.ModelLocator;
 import dev.warmroute.worker.WorkerConfig;
 import dev.warmroute.worker.WorkerServer;
 import java.io.IOException;
@@ -12,20 +13,26 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import org.slf4j.LoggerFactory;
 
 /**
- * Real workers inside the benchmark's JVM: an embedded Hazelcast cluster of their own on 127.0.0.1 (port 0), real
- * gRPC servers, the model given. The benchmarks talk to them over gRPC like any client.
+ * Real workers inside the benchmark's JVM ({@link InProcessCluster}: an embedded Hazelcast cluster of their own on
+ * 127.0.0.1, port 0), real gRPC servers, the model given. The benchmarks talk to them over gRPC like any client.
  */
 final class BenchWorkers implements AutoCloseable {
 
-    final List<WorkerServer> workers = new ArrayList<>();
+    private final InProcessCluster<WorkerServer> workers = new InProcessCluster<>("bench",
+            WorkerServer::hazelcastAddress);
     final Path model;
 
     /** Starts {@code n} workers; logs of warmroute and Hazelcast are turned down to warnings unless verbose. */
     BenchWorkers(Path modelOrNull, int n, int threads, int kvCacheMb, boolean verbose) throws IOException {
+        this(modelOrNull, n, threads, kvCacheMb, verbose, null);
+    }
+
+    /** As above, with the sessions map written through to {@code store} (null: memory only). */
+    BenchWorkers(Path modelOrNull, int n, int threads, int kvCacheMb, boolean verbose,
+            dev.warmroute.cluster.store.StoreSettings store) throws IOException {
         if (!verbose) {
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("dev.warmroute")).setLevel(Level.WARN);
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("com.hazelcast")).setLevel(Level.ERROR);
@@ -38,17 +45,11 @@ final class BenchWorkers implements AutoCloseable {
         if (!Files.isRegularFile(model)) {
             throw new UserError("--model: " + model + " is not a file");
         }
-        String cluster = "bench-" + UUID.randomUUID().toString().substring(0, 8);
-        List<String> seeds = new ArrayList<>();
         try {
             for (int i = 0; i < n; i++) {
-                HazelcastSettings hz = HazelcastSettings.builder().clusterName(cluster).port(0).members(seeds).build();
-                WorkerServer w = WorkerServer.start(WorkerConfig.builder().port(0).hazelcast(hz).model(model)
-                        .kvCacheMb(kvCacheMb).capacity(1).queue(4).engineThreads(threads).build());
-                workers.add(w);
-                if (seeds.isEmpty()) {
-                    seeds.add(w.hazelcastAddress());
-                }
+                workers.add((cluster, seeds) -> WorkerServer.start(WorkerConfig.builder().port(0)
+                        .hazelcast(HazelcastSettings.builder().clusterName(cluster).port(0).members(seeds).build())
+                        .model(model).kvCacheMb(kvCacheMb).capacity(1).queue(4).engineThreads(threads).store(store).build()));
             }
         } catch (dev.warmroute.engine.ModelLoadException e) {
             close();
@@ -69,7 +70,7 @@ final class BenchWorkers implements AutoCloseable {
      * not enter the sampling.
      */
     void cloneSession(String from, String to) {
-        var map = workers.getFirst().hazelcast().<String, SessionRecord>getMap(ClusterMaps.SESSIONS);
+        var map = workers.get(0).hazelcast().<String, SessionRecord>getMap(ClusterMaps.SESSIONS);
         SessionRecord r = map.get(from);
         if (r == null) {
             throw new IllegalStateException("session " + from + " is missing");
@@ -81,9 +82,7 @@ final class BenchWorkers implements AutoCloseable {
 
     @Override
     public void close() {
-        for (int i = workers.size() - 1; i >= 0; i--) {
-            workers.get(i).close();
-        }
+        workers.close();
     }
 
     static double median(List<Double> values) {

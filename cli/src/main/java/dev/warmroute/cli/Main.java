@@ -33,6 +33,7 @@ import picocli.CommandLine.Command;
                 dev.warmroute.cli.cluster.DrainCommand.class,
                 dev.warmroute.cli.cluster.UndrainCommand.class,
                 dev.warmroute.cli.drill.DrillCommand.class,
+                dev.warmroute.cli.session.SessionCommand.class,
                 GenerateCommand.class,
                 BenchCommand.class,
                 ModelCommand.class,

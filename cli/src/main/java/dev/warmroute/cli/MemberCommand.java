@@ -8,9 +8,13 @@ import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.cluster.ParentWatch;
 import dev.warmroute.cluster.ReadyFile;
 import dev.warmroute.cluster.WorkerRegistration;
+import dev.warmroute.cluster.flags.HazelcastOptions;
+import dev.warmroute.cluster.flags.MemberOptions;
 import dev.warmroute.cluster.session.SessionSerializers;
+import dev.warmroute.cluster.store.SessionDatabase;
+import dev.warmroute.cluster.store.SessionMapStore;
+import dev.warmroute.cluster.store.StoreSettings;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,6 +24,7 @@ import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -37,55 +42,31 @@ final class MemberCommand implements Callable<Integer> {
 
     private static final Logger log = LoggerFactory.getLogger(MemberCommand.class);
 
-    @Option(names = "--hazelcast-host", defaultValue = "127.0.0.1",
-            description = "Bind address; 0.0.0.0 binds all and advertises the machine's own IP (default ${DEFAULT-VALUE}).")
-    String host;
-
-    @Option(names = "--hazelcast-port", defaultValue = "5701", description = "Member port; 0 picks a free one (default ${DEFAULT-VALUE}).")
-    int port;
-
-    @Option(names = "--hazelcast-public-address", defaultValue = "", paramLabel = "HOST:PORT",
-            description = "Address others use to reach this member, when it differs from the bound one (NAT).")
-    String publicAddress;
-
     @Option(names = "--members", defaultValue = "", paramLabel = "HOST:PORT,...",
             description = "Members to join (TCP-IP discovery; empty: start alone).")
     String members;
 
-    @Option(names = "--discovery", defaultValue = "tcp", paramLabel = "tcp|kubernetes",
-            description = "tcp (the --members seeds, default) or kubernetes (--kubernetes-service-dns or -name).")
-    String discovery;
+    @Mixin
+    HazelcastOptions hazelcast = new HazelcastOptions();
 
-    @Option(names = "--kubernetes-service-dns", defaultValue = "", paramLabel = "NAME",
-            description = "Kubernetes discovery by DNS: the members' headless service.")
-    String kubernetesServiceDns;
+    @Mixin
+    MemberOptions member = new MemberOptions();
 
-    @Option(names = "--kubernetes-service-name", defaultValue = "", paramLabel = "NAME",
-            description = "Kubernetes discovery through the API: the service's name.")
-    String kubernetesServiceName;
+    @Option(names = "--cluster-size", defaultValue = "1",
+            description = "Data members the cluster is meant to have; above 1, a side of a split without a majority"
+                    + " refuses session reads and writes (default ${DEFAULT-VALUE}).")
+    int clusterSize;
 
-    @Option(names = "--kubernetes-namespace", defaultValue = "", paramLabel = "NS",
-            description = "Namespace of --kubernetes-service-name (default: the pod's own).")
-    String kubernetesNamespace;
+    @Option(names = "--store", defaultValue = "", paramLabel = "JDBC-URL",
+            description = "Database behind the session history (write-through, loaded lazily), the same for every"
+                    + " member: jdbc:postgresql://host:port/db. Default: none (memory only).")
+    String store;
 
-    @Option(names = "--kubernetes-service-port", defaultValue = "0", paramLabel = "PORT",
-            description = "Hazelcast port behind the service (default 0: this member's port).")
-    int kubernetesServicePort;
+    @Option(names = "--store-user", defaultValue = "", description = "Database user of --store.")
+    String storeUser;
 
-    @Option(names = "--cluster-name", defaultValue = "warmroute", description = "Hazelcast cluster name (default ${DEFAULT-VALUE}).")
-    String clusterName;
-
-    @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Member heartbeat (default ${DEFAULT-VALUE}).")
-    long heartbeatMs;
-
-    @Option(names = "--max-no-heartbeat-ms", defaultValue = "5000", description = "A member silent this long is removed (default ${DEFAULT-VALUE}).")
-    long maxNoHeartbeatMs;
-
-    @Option(names = "--backup-count", defaultValue = "1", description = "Synchronous backups of each entry (default ${DEFAULT-VALUE}).")
-    int backupCount;
-
-    @Option(names = "--session-max-idle-hours", defaultValue = "168", description = "Sessions untouched this long expire (default ${DEFAULT-VALUE}).")
-    long sessionMaxIdleHours;
+    @Option(names = "--store-password-file", paramLabel = "FILE", description = "File with the password of --store.")
+    Path storePasswordFile;
 
     @Option(names = "--ready-file", paramLabel = "FILE", description = "Written with the bound port once the member runs.")
     Path readyFile;
@@ -94,13 +75,8 @@ final class MemberCommand implements Callable<Integer> {
     long parentPid;
 
     HazelcastSettings settings() {
-        List<String> seeds = DiscoveryFlags.seeds(members);
-        HazelcastSettings.Builder b = HazelcastSettings.builder().clusterName(clusterName).host(host).port(port)
-                .members(seeds).mode(HazelcastSettings.Mode.MEMBER).heartbeat(Duration.ofMillis(heartbeatMs))
-                .maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs)).backupCount(backupCount)
-                .sessionMaxIdle(Duration.ofHours(sessionMaxIdleHours)).publicAddress(publicAddress);
-        return DiscoveryFlags.apply(b, discovery, kubernetesServiceDns, kubernetesServiceName, kubernetesNamespace,
-                kubernetesServicePort).build();
+        return hazelcast.applyTo(member.applyTo(HazelcastSettings.builder()).members(DiscoveryFlags.seeds(members))
+                .mode(HazelcastSettings.Mode.MEMBER).clusterSize(clusterSize)).build();
     }
 
     @Override
@@ -114,9 +90,21 @@ final class MemberCommand implements Callable<Integer> {
         // The records stored in the maps and the entry processors that run here (CommitTurn, CreateSession, ...).
         List<CompactSerializer<?>> serializers = new ArrayList<>(SessionSerializers.all());
         serializers.add(new WorkerRegistration.Serializer());
+        SessionMapStore mapStore = null;
+        if (!store.isBlank()) {
+            try {
+                StoreSettings ss = StoreSettings.of(store, storeUser,
+                        storePasswordFile == null ? "" : StoreSettings.readPassword(storePasswordFile));
+                mapStore = new SessionMapStore(SessionDatabase.open(ss));
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage());
+            } catch (RuntimeException e) {
+                throw new UserError("history store: " + e.getMessage(), 1);
+            }
+        }
         HazelcastInstance hz;
         try {
-            hz = HazelcastFactory.startMember(settings, Map.of("role", "member"), serializers);
+            hz = HazelcastFactory.startMember(settings, Map.of("role", "member"), serializers, mapStore);
         } catch (RuntimeException e) {
             throw new UserError("hazelcast member did not start: " + e.getMessage(), e);
         }

@@ -1,15 +1,13 @@
 package dev.warmroute.cli;
 
-import dev.warmroute.router.RouterConfig;
-import dev.warmroute.router.RouterMain;
+import dev.warmroute.cluster.ServerMain;
 import dev.warmroute.router.RouterOptions;
-import dev.warmroute.http.HttpFrontConfig;
-import dev.warmroute.http.HttpFrontOptions;
+import dev.warmroute.router.RouterRole;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-/** {@code warmroute router}: the flags are the router module's own ({@link RouterOptions}), shared with RouterMain. */
+/** {@code warmroute router}: the flags are the router module's own ({@link RouterOptions}), the same as the router JVMs' ({@link RouterRole}). */
 @Command(name = "router", description = {
         "Route ChatService to warm workers: session affinity (rendezvous hashing + bindings shared by all",
         "routers), bounded load, per-worker breakers, retry and mid-stream resume on another worker; AdminService",
@@ -20,21 +18,12 @@ final class RouterCommand implements Callable<Integer> {
     @Mixin
     RouterOptions options;
 
-    @Mixin
-    HttpFrontOptions http;
-
     @Override
     public Integer call() throws Exception {
-        RouterConfig config;
-        HttpFrontConfig httpConfig;
         try {
-            config = options.toConfig();
-            httpConfig = http.toConfig(options.host);
+            ServerMain.serve(new RouterRole(), options);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
-        }
-        try {
-            RouterMain.run(config, httpConfig);
         } catch (java.io.IOException e) {
             throw UserError.serverStart(e, options.host, options.port);
         }

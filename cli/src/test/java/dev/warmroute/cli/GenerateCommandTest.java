@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.warmroute.cli.CliRun.Result;
+import dev.warmroute.testing.TestModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,10 +15,8 @@ class GenerateCommandTest {
 
     @Test
     void greedyGenerationPrintsLlama2csReferenceTextAndANewline() throws Exception {
-        Path model = CliRun.shared().resolve("models/stories260K.gguf");
-        Path expected = CliRun.shared().resolve("reference/stories260K-t0-n200.txt");
-        Assumptions.assumeTrue(Files.isRegularFile(model) && Files.isRegularFile(expected),
-                "reference model absent: put stories260K.gguf in " + model.getParent() + " (or set WARMROUTE_SHARED)");
+        Path model = TestModel.referenceOrSkip();
+        Path expected = TestModel.referenceFileOrSkip("stories260K-t0-n200.txt");
         Result r = run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "200",
                 "--threads", "2");
         assertEquals(0, r.code(), r.err());
@@ -45,8 +43,7 @@ class GenerateCommandTest {
 
     @Test
     void aPromptLongerThanTheContextIsRefused() throws Exception {
-        Path model = CliRun.shared().resolve("models/stories260K.gguf");
-        Assumptions.assumeTrue(Files.isRegularFile(model), "reference model absent: put it at " + model);
+        Path model = TestModel.path();
         Result r = run("generate", "--model", model.toString(), "--prompt", "a b c d e ".repeat(500));
         assertEquals(2, r.code());
         assertTrue(r.err().contains("context length is 2048"), r.err());
@@ -54,8 +51,7 @@ class GenerateCommandTest {
 
     @Test
     void benchEnginePrintsJsonWithBothRates() {
-        Path model = CliRun.shared().resolve("models/stories260K.gguf");
-        Assumptions.assumeTrue(Files.isRegularFile(model), "reference model absent: put it at " + model);
+        Path model = TestModel.path();
         Result r = run("bench", "engine", "--model", model.toString(), "--prompt-tokens", "32", "--gen-tokens", "8",
                 "--repetitions", "1", "--json");
         assertEquals(0, r.code(), r.err());

@@ -4,11 +4,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.warmroute.cluster.GrpcServers;
+import dev.warmroute.testing.Await;
+import io.grpc.ForwardingServerCall;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -62,18 +73,42 @@ class HealthCommandTest {
 
     @Test
     void waitsUntilServing() throws Exception {
-        health.setStatus("", ServingStatus.NOT_SERVING);
-        Thread flip = Thread.ofVirtual().start(() -> {
-            try {
-                Thread.sleep(700);
-            } catch (InterruptedException e) {
-                return;
+        // A health service of its own that counts the checks it answered: SERVING only after the command has been
+        // answered NOT_SERVING twice, so it must have waited and asked again.
+        HealthStatusManager counted = new HealthStatusManager();
+        AtomicInteger checks = new AtomicInteger();
+        ServerInterceptor counting = new ServerInterceptor() {
+            @Override
+            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                    ServerCallHandler<Q, R> next) {
+                return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+                    @Override
+                    public void close(Status status, Metadata trailers) {
+                        super.close(status, trailers);
+                        checks.incrementAndGet();
+                    }
+                }, headers);
             }
-            health.setStatus("", ServingStatus.SERVING);
-        });
-        CliRun.Result r = CliRun.run("health", "--target", target(), "--wait-seconds", "60");
-        flip.join();
-        assertEquals(0, r.code(), r.err());
+        };
+        Server own = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(ServerInterceptors.intercept(counted.getHealthService(), counting)).build().start();
+        try {
+            counted.setStatus("", ServingStatus.NOT_SERVING);
+            Thread flip = Thread.ofVirtual().start(() -> {
+                try {
+                    Await.until(() -> checks.get() >= 2, "the command asked twice");
+                } catch (InterruptedException e) {
+                    return;
+                }
+                counted.setStatus("", ServingStatus.SERVING);
+            });
+            CliRun.Result r = CliRun.run("health", "--target", "127.0.0.1:" + own.getPort(), "--wait-seconds", "60");
+            flip.join();
+            assertEquals(0, r.code(), r.err());
+            assertTrue(checks.get() >= 3, "answered NOT_SERVING, then SERVING: " + checks.get() + " checks");
+        } finally {
+            own.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
     }
 
     @Test

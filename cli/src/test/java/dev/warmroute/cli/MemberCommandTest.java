@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.warmroute.cluster.HazelcastSettings;
-import dev.warmroute.cluster.JvmLauncher;
+import dev.warmroute.cluster.launch.JvmLauncher;
+import dev.warmroute.testing.TestModel;
 import dev.warmroute.worker.WorkerConfig;
 import dev.warmroute.worker.WorkerServer;
 import java.nio.file.Path;
@@ -27,7 +28,7 @@ class MemberCommandTest {
 
     @Test
     void clientModeWorkerCommitsTurnsThroughAStandaloneMember() throws Exception {
-        Path model = CliRun.referenceModelOrSkip();
+        Path model = TestModel.path();
         String cluster = "member-" + UUID.randomUUID().toString().substring(0, 8);
         Path ready = dir.resolve("member.ready");
         Path logs = Path.of("target", "cluster-logs");

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.warmroute.cli.CliRun.Result;
 import dev.warmroute.engine.gguf.GgmlType;
 import dev.warmroute.engine.gguf.GgufFile;
+import dev.warmroute.testing.TestModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -53,7 +54,7 @@ class ModelCommandTest {
     @Test
     void quantizeTheReferenceModelToQ8_0AndInfoReadsIt() throws Exception {
         Path out = dir.resolve("ref-q8.gguf");
-        Result r = run("model", "quantize", "--in", CliRun.referenceModelOrSkip().toString(), "--type", "q8_0",
+        Result r = run("model", "quantize", "--in", TestModel.referenceOrSkip().toString(), "--type", "q8_0",
                 "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("32 of 48 tensors converted to q8_0 (11 norms kept F32)"), r.out());

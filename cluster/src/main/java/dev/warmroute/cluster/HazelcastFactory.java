@@ -8,6 +8,7 @@ import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.nio.serialization.compact.CompactSerializer;
+import dev.warmroute.cluster.store.SessionMapStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +26,16 @@ public final class HazelcastFactory {
      */
     public static HazelcastInstance startMember(HazelcastSettings settings, Map<String, String> attributes,
             List<CompactSerializer<?>> serializers) {
-        return Hazelcast.newHazelcastInstance(memberConfig(settings, attributes, serializers));
+        return startMember(settings, attributes, serializers, null);
+    }
+
+    /**
+     * Starts an embedded data member whose {@code sessions} map is written through to {@code store} (null: memory
+     * only).
+     */
+    public static HazelcastInstance startMember(HazelcastSettings settings, Map<String, String> attributes,
+            List<CompactSerializer<?>> serializers, SessionMapStore store) {
+        return Hazelcast.newHazelcastInstance(memberConfig(settings, attributes, serializers, store));
     }
 
     /** Connects a client (routers, and workers in client mode). */
@@ -37,13 +47,24 @@ public final class HazelcastFactory {
     /** Starts a member or a client as the settings' mode says. */
     public static HazelcastInstance start(HazelcastSettings settings, String instanceName,
             Map<String, String> attributes, List<CompactSerializer<?>> serializers) {
+        return start(settings, instanceName, attributes, serializers, null);
+    }
+
+    /** Starts a member (with {@code store} behind its sessions map) or a client (which ignores the store). */
+    public static HazelcastInstance start(HazelcastSettings settings, String instanceName,
+            Map<String, String> attributes, List<CompactSerializer<?>> serializers, SessionMapStore store) {
         return settings.mode() == HazelcastSettings.Mode.MEMBER
-                ? startMember(settings, attributes, serializers)
+                ? startMember(settings, attributes, serializers, store)
                 : startClient(settings, instanceName, serializers);
     }
 
     public static Config memberConfig(HazelcastSettings settings, Map<String, String> attributes,
             List<CompactSerializer<?>> serializers) {
+        return memberConfig(settings, attributes, serializers, null);
+    }
+
+    public static Config memberConfig(HazelcastSettings settings, Map<String, String> attributes,
+            List<CompactSerializer<?>> serializers, SessionMapStore store) {
         Config config = new Config();
         config.setClusterName(settings.clusterName());
         config.setProperty("hazelcast.logging.type", "slf4j");
@@ -56,13 +77,20 @@ public final class HazelcastFactory {
         // A killed peer is noticed through refused connections; fail fast on them instead of retrying for seconds.
         config.setProperty("hazelcast.connection.monitor.interval", "100");
         config.setProperty("hazelcast.connection.monitor.max.faults", "2");
-        // A write whose backup sits on a hung member waits this long (default 5 s) before it is acknowledged anyway.
+        // A write whose backup sits on a hung member waits this long (default 5 s) for the backup's ack, and is then
+        // acknowledged anyway, in one copy. With a store behind the sessions map that cannot make an acknowledged turn
+        // single-copy: the write-through store() runs on the primary before it answers, so the database is the second
+        // place. Hazelcast's fail.on.indeterminate.state would fail such writes instead, but it is cluster-wide and
+        // also fails internal operations (an index or a proxy being set up during a migration), so it stays off; run
+        // with a store (cluster up and the drills do) for "acknowledged = in two places".
         config.setProperty("hazelcast.operation.backup.timeout.millis",
                 String.valueOf(Math.max(1000, settings.maxNoHeartbeat().toMillis() / 2)));
         // A member that was frozen and comes back merges after this delay (default 300 s).
         config.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
         config.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
-        config.setProperty("hazelcast.initial.min.cluster.size", "1");
+        // A member with seeds waits for a quorum of the configured cluster size before it serves, so one that cannot
+        // reach its seeds does not form a cluster of its own (see HazelcastSettings.initialMinClusterSize).
+        config.setProperty("hazelcast.initial.min.cluster.size", String.valueOf(settings.initialMinClusterSize()));
         // Routers keep a near cache of the bindings map. Members batch near-cache invalidations (up to 10 s by
         // default); a router must learn within milliseconds that another router moved a session, so send each
         // invalidation at once (bindings change only when a session moves: the extra events are few).
@@ -101,7 +129,7 @@ public final class HazelcastFactory {
         // Tasks that clients (routers) run on members: members must be able to read them.
         config.getSerializationConfig().getCompactSerializationConfig()
                 .addSerializer(new ClusterSafety.Serializer());
-        ClusterMaps.configure(config, settings);
+        ClusterMaps.configure(config, settings, store);
         return config;
     }
 

@@ -27,6 +27,9 @@ import java.util.Objects;
  * @param kubernetes      where to look in Kubernetes mode (null in TCP-IP mode)
  * @param publicAddress   {@code host:port} other members and clients use to reach this member, when it differs from
  *                        what it binds (NAT); empty: the bound address, or the one Hazelcast picks for a wildcard host
+ * @param clusterSize     how many data members the cluster is meant to have (1..64). Above 1 it sets the quorum
+ *                        (a majority: {@link #quorum()}) that the session and binding maps need on a side of a split
+ *                        brain, and the members a joining member waits for ({@code hazelcast.initial.min.cluster.size})
  */
 public record HazelcastSettings(
         String clusterName,
@@ -40,7 +43,8 @@ public record HazelcastSettings(
         Duration sessionMaxIdle,
         Discovery discovery,
         Kubernetes kubernetes,
-        String publicAddress) {
+        String publicAddress,
+        int clusterSize) {
 
     /** Embedded data member (the default for workers) or client of an external cluster (routers, or workers by flag). */
     public enum Mode { MEMBER, CLIENT }
@@ -156,6 +160,26 @@ public record HazelcastSettings(
             throw new IllegalArgumentException("backup count: must be in [0, 6], got " + backupCount);
         }
         requirePositive(sessionMaxIdle, "session max idle");
+        if (clusterSize < 1 || clusterSize > 64) {
+            throw new IllegalArgumentException("cluster-size: must be in [1, 64], got " + clusterSize);
+        }
+    }
+
+    /**
+     * Members a side of a split brain needs to read or write sessions: a majority of {@link #clusterSize}, so that two
+     * sides can never both accept turns. 1 for a cluster of 1 (no protection).
+     */
+    public int quorum() {
+        return clusterSize / 2 + 1;
+    }
+
+    /**
+     * Members a starting member waits for before it serves ({@code hazelcast.initial.min.cluster.size}). A member
+     * with seeds waits for a quorum, so one that cannot reach its seeds does not form a cluster of its own; the first
+     * member (no seeds: the one the others join) starts alone, as it must.
+     */
+    public int initialMinClusterSize() {
+        return members.isEmpty() ? 1 : quorum();
     }
 
     /**
@@ -170,7 +194,7 @@ public record HazelcastSettings(
         return new Builder().clusterName(clusterName).host(host).port(port).members(members).mode(mode)
                 .heartbeat(heartbeat).maxNoHeartbeat(maxNoHeartbeat).backupCount(backupCount)
                 .sessionMaxIdle(sessionMaxIdle).discovery(discovery).kubernetes(kubernetes)
-                .publicAddress(publicAddress);
+                .publicAddress(publicAddress).clusterSize(clusterSize);
     }
 
     /** This member's own address, host:port. */
@@ -206,6 +230,7 @@ public record HazelcastSettings(
         private Discovery discovery = Discovery.TCP_IP;
         private Kubernetes kubernetes;
         private String publicAddress = "";
+        private int clusterSize = 1;
 
         public Builder clusterName(String v) { clusterName = v; return this; }
         public Builder host(String v) { host = v; return this; }
@@ -221,10 +246,11 @@ public record HazelcastSettings(
         /** Kubernetes discovery in one call (sets the discovery mode too). */
         public Builder kubernetesDiscovery(Kubernetes v) { discovery = Discovery.KUBERNETES; kubernetes = v; return this; }
         public Builder publicAddress(String v) { publicAddress = v; return this; }
+        public Builder clusterSize(int v) { clusterSize = v; return this; }
 
         public HazelcastSettings build() {
             return new HazelcastSettings(clusterName, host, port, members, mode, heartbeat, maxNoHeartbeat,
-                    backupCount, sessionMaxIdle, discovery, kubernetes, publicAddress);
+                    backupCount, sessionMaxIdle, discovery, kubernetes, publicAddress, clusterSize);
         }
     }
 }

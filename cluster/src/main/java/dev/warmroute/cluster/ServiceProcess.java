@@ -6,7 +6,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The life of a server in a JVM of its own (a worker or a router, as {@code warmroute worker|router} or as the child
- * that tests, drills and {@code cluster up} start with {@link JvmLauncher}): serve until SIGTERM, which stops the
+ * that tests, drills and {@code cluster up} start with {@link dev.warmroute.cluster.launch.JvmLauncher}): serve until SIGTERM, which stops the
  * server gracefully in a shutdown hook, or until the launcher's process is gone ({@link ParentWatch}); and the exit
  * status of a start that failed. Workers and routers live and die alike, so the rules are here once.
  */

@@ -3,6 +3,7 @@ package dev.warmroute.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.warmroute.cluster.launch.JvmLauncher;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;

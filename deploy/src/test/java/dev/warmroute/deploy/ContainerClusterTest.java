@@ -10,9 +10,10 @@ import dev.warmroute.api.v1.CacheStatus;
 import dev.warmroute.api.v1.ClusterStatus;
 import dev.warmroute.api.v1.GetClusterStatusRequest;
 import dev.warmroute.api.v1.SamplingParams;
-import dev.warmroute.api.v1.SessionSettings;
-import dev.warmroute.cli.chat.ChatClient;
 import dev.warmroute.cluster.HazelcastSettings;
+import dev.warmroute.cluster.launch.InProcessCluster;
+import dev.warmroute.testing.ChatClient;
+import dev.warmroute.testing.TestModel;
 import dev.warmroute.worker.WorkerConfig;
 import dev.warmroute.worker.WorkerServer;
 import io.grpc.ManagedChannel;
@@ -49,7 +50,7 @@ import org.testcontainers.utility.MountableFile;
 class ContainerClusterTest {
 
     static final String IMAGE = System.getProperty("warmroute.image", "warmroute:latest");
-    static final String MODEL_IN_CONTAINER = "/models/stories260K.gguf";
+    static final String MODEL_IN_CONTAINER = "/models/model.gguf";
 
     private final List<GenericContainer<?>> containers = new ArrayList<>();
     private Network network;
@@ -75,7 +76,7 @@ class ContainerClusterTest {
 
     @Test
     void routesAConversationThroughContainersThatFoundEachOtherByServiceDns() throws Exception {
-        Path model = referenceModel();
+        Path model = TestModel.path();
         assumeTrue(imagePresent(), "image " + IMAGE + " not in the local Docker engine: build it with"
                 + " deploy/build-images.sh --load (or pass -Dwarmroute.image=NAME:TAG)");
         network = Network.newNetwork();
@@ -122,16 +123,14 @@ class ContainerClusterTest {
         ClusterStatus status = awaitWorkersServing(target, 2, Duration.ofSeconds(90));
         assertEquals(2, status.getClusterMembers(), "both workers joined one Hazelcast cluster: " + status);
 
-        SamplingParams greedy = SamplingParams.newBuilder().setTemperature(0).setMaxTokens(16).build();
+        SamplingParams greedy = ChatClient.sampling(0, 7, 16);
         String session = "tc-" + UUID.randomUUID().toString().substring(0, 8);
-        ChatClient.TurnResult first;
-        ChatClient.TurnResult second;
-        try (ChatClient client = new ChatClient(target, "tc")) {
-            client.ensureSession(session, "", SessionSettings.getDefaultInstance(), Duration.ofSeconds(30));
-            first = client.send(ChatClient.message(session, "t1", "Once upon a time", greedy), d -> { },
-                    Duration.ofSeconds(60));
-            second = client.send(ChatClient.message(session, "t2", "And then?", greedy), d -> { },
-                    Duration.ofSeconds(60));
+        ChatClient.Reply first;
+        ChatClient.Reply second;
+        try (ChatClient client = new ChatClient(target)) {
+            client.create(session, greedy);
+            first = client.ok(ChatClient.message(session, "t1", "Once upon a time"));
+            second = client.ok(ChatClient.message(session, "t2", "And then?"));
         }
         assertEquals(1, first.complete().getVersion());
         assertEquals(2, second.complete().getVersion());
@@ -174,28 +173,17 @@ class ContainerClusterTest {
     }
 
     private static String[] localAnswers(Path model, SamplingParams greedy) throws Exception {
-        WorkerServer worker = WorkerServer.start(WorkerConfig.builder().port(0).model(model).engineThreads(1)
-                .kvCacheMb(16).hazelcast(HazelcastSettings.builder().clusterName("tc-local-"
-                        + UUID.randomUUID().toString().substring(0, 8)).port(0).build()).build());
-        try (ChatClient client = new ChatClient(worker.address(), "tc")) {
-            client.ensureSession("local", "", SessionSettings.getDefaultInstance(), Duration.ofSeconds(30));
-            String a = client.send(ChatClient.message("local", "t1", "Once upon a time", greedy), d -> { },
-                    Duration.ofSeconds(60)).complete().getText();
-            String b = client.send(ChatClient.message("local", "t2", "And then?", greedy), d -> { },
-                    Duration.ofSeconds(60)).complete().getText();
-            return new String[] {a, b};
-        } finally {
-            worker.close();
+        try (InProcessCluster<WorkerServer> local = new InProcessCluster<>("tc-local", WorkerServer::hazelcastAddress)) {
+            WorkerServer worker = local.add((name, seeds) -> WorkerServer.start(WorkerConfig.builder().port(0)
+                    .model(model).engineThreads(1).kvCacheMb(16)
+                    .hazelcast(HazelcastSettings.builder().clusterName(name).port(0).members(seeds).build()).build()));
+            try (ChatClient client = new ChatClient(worker.address())) {
+                client.create("local", greedy);
+                String a = client.ok(ChatClient.message("local", "t1", "Once upon a time")).complete().getText();
+                String b = client.ok(ChatClient.message("local", "t2", "And then?")).complete().getText();
+                return new String[] {a, b};
+            }
         }
-    }
-
-    static Path referenceModel() {
-        String shared = System.getenv("WARMROUTE_SHARED") != null ? System.getenv("WARMROUTE_SHARED")
-                : System.getProperty("warmroute.shared.dir", "../shared");
-        Path model = Path.of(shared, "models", "stories260K.gguf");
-        assumeTrue(Files.isRegularFile(model), "reference model missing: put stories260K.gguf into "
-                + model.getParent().toAbsolutePath() + " (or set WARMROUTE_SHARED)");
-        return model;
     }
 
     private static boolean imagePresent() {

@@ -1,31 +1,29 @@
 package dev.warmroute.engine;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
 
-/** Where tests find the shared reference model; absent file = skipped test with a message saying where to put it. */
+/**
+ * The engine's golden tests' view of the reference model: {@link ModelLocator}'s lookup (the one every module uses),
+ * and a skipped test with where to put the file when it is absent. The engine's other tests write random models of
+ * their own ({@link RandomLlama}). The other modules' tests use test-fixtures' {@code TestModel}, which sits above
+ * the engine and so cannot be used here.
+ */
 public final class TestModels {
     private TestModels() {}
 
-    public static Path sharedDir() {
-        String env = System.getenv("WARMROUTE_SHARED");
-        if (env != null && !env.isBlank()) {
-            return Path.of(env);
-        }
-        return Path.of(System.getProperty("warmroute.shared.dir", "../shared"));
-    }
-
     public static Path referenceModelOrSkip() {
-        Path p = sharedDir().resolve("models/stories260K.gguf").toAbsolutePath().normalize();
-        Assumptions.assumeTrue(Files.isRegularFile(p),
-                "reference model absent: put stories260K.gguf at " + p + " (or set WARMROUTE_SHARED)");
-        return p;
+        Optional<Path> p = ModelLocator.findReferenceModel(System.getenv());
+        Assumptions.assumeTrue(p.isPresent(), () -> "golden test: "
+                + ModelLocator.whereToPutReferenceModel(System.getenv()));
+        return p.get();
     }
 
     public static Path referenceFileOrSkip(String name) {
-        Path p = sharedDir().resolve("reference").resolve(name).toAbsolutePath().normalize();
-        Assumptions.assumeTrue(Files.isRegularFile(p), "reference output absent: expected " + p);
-        return p;
+        Optional<Path> p = ModelLocator.findReferenceFile(name, System.getenv());
+        Assumptions.assumeTrue(p.isPresent(), () -> "golden test: "
+                + ModelLocator.whereToPutReferenceFile(name, System.getenv()));
+        return p.get();
     }
 }

@@ -5,7 +5,8 @@ import picocli.CommandLine.Option;
 
 /**
  * The flags that turn the OpenAI-compatible front on, mixed into {@code warmroute router} and {@code warmroute worker}
- * (and their main classes): without {@code --http-port} there is no HTTP server.
+ * (a mixin of their {@code RouterOptions} and {@code WorkerOptions}, so the server JVMs take them too): without
+ * {@code --http-port} there is no HTTP server.
  */
 public final class HttpFrontOptions {
 

@@ -44,7 +44,9 @@ import org.slf4j.LoggerFactory;
  * any serving worker (the session's or the owner's hash order, so repeated calls spread evenly), retried on the next
  * one when a worker is unavailable. DeleteSession also removes the binding.
  *
- * <p>Handlers run on virtual threads (the server's executor), so the unary forwards block on the worker call; the
+ * <p>Every call to a worker runs under a {@link Permit} from its {@link WorkerHandle}, ended with exactly one outcome:
+ * CreateSession is placed like a turn (slot, bulkhead, breaker); the forwarded calls take the breaker's permission
+ * only. Handlers run on virtual threads (the server's executor), so the unary forwards block on the worker call; the
  * call is made in the client's gRPC context, so its deadline and cancellation reach the worker.
  */
 final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
@@ -54,11 +56,11 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
     private static final InternalErrors ERRORS = new InternalErrors("router", log, "call.error");
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final TurnProxy.Env env;
+    private final RouterEnv env;
     private final WorkerDirectory directory;
     private final BooleanSupplier ready;
 
-    ChatProxy(TurnProxy.Env env, WorkerDirectory directory, BooleanSupplier ready) {
+    ChatProxy(RouterEnv env, WorkerDirectory directory, BooleanSupplier ready) {
         this.env = env;
         this.directory = directory;
         this.ready = ready;
@@ -92,28 +94,30 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
                 RANDOM.nextBytes(b);
                 id = "s-" + HexFormat.of().formatHex(b);
             }
-            CreateSessionRequest r = request.toBuilder().setSessionId(id).build();
+            CreateSessionRequest create = request.toBuilder().setSessionId(id).build();
             Map<String, String> excluded = new LinkedHashMap<>();
             Binding binding = env.router().binding(id);
             for (int attempt = 0; attempt < env.config().maxAttempts(); attempt++) {
-                SessionRouter.Plan plan = env.router().plan(id, binding, excluded);
-                if (plan.worker() == null) {
-                    throw Status.UNAVAILABLE.withDescription(plan.decision().failure()).asRuntimeException();
-                }
-                WorkerHandle h = plan.worker();
-                try {
-                    Session s = call(h, ChatServiceGrpc.getCreateSessionMethod(), r);
-                    if (binding == null) {
-                        env.router().bind(id, null, h.id(), plan.decision().kind(), plan.decision().horizonMs());
+                SessionRouter.Placed placed = env.router().place(id, binding, excluded);
+                switch (placed.admission()) {
+                    case null -> throw Status.UNAVAILABLE.withDescription(placed.decision().failure())
+                            .asRuntimeException();
+                    case Admission.Refusal r -> excluded.put(r.workerId(), "UNAVAILABLE: " + r.reason());
+                    case Permit p -> {
+                        try {
+                            Session s = call(p, ChatServiceGrpc.getCreateSessionMethod(), create);
+                            if (binding == null) {
+                                env.router().bind(id, null, p.worker().id(), placed.decision().kind(),
+                                        placed.decision().horizonMs());
+                            }
+                            return s;
+                        } catch (StatusRuntimeException e) {
+                            if (!retryable(e)) {
+                                throw e;
+                            }
+                            excluded.put(p.worker().id(), describe(e));
+                        }
                     }
-                    return s;
-                } catch (StatusRuntimeException e) {
-                    if (!retryable(e)) {
-                        throw e;
-                    }
-                    excluded.put(h.id(), describe(e));
-                } finally {
-                    h.release();
                 }
             }
             throw Status.UNAVAILABLE.withDescription("gave up after " + excluded.size() + " attempts: "
@@ -168,7 +172,7 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
     private <Q, R> R forward(String key, MethodDescriptor<Q, R> method, Q request) {
         List<String> serving = new ArrayList<>();
         Map<String, String> skipped = new LinkedHashMap<>();
-        for (Placement.WorkerView v : directory.views()) {
+        for (WorkerView v : directory.views()) {
             if (!v.serving()) {
                 skipped.put(v.id(), "not serving (gRPC health)");
             } else if (v.breakerOpen()) {
@@ -190,26 +194,30 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
             if (h == null) {
                 continue;
             }
-            try {
-                return call(h, method, request);
-            } catch (StatusRuntimeException e) {
-                if (!retryable(e)) {
-                    throw e;
+            switch (h.tryAcquireCall()) {
+                case Admission.Refusal r -> failed.put(id, "UNAVAILABLE: " + r.reason());
+                case Permit p -> {
+                    try {
+                        return call(p, method, request);
+                    } catch (StatusRuntimeException e) {
+                        if (!retryable(e)) {
+                            throw e;
+                        }
+                        failed.put(id, describe(e));
+                    }
                 }
-                failed.put(id, describe(e));
             }
         }
         throw Status.UNAVAILABLE.withDescription("all " + failed.size() + " workers tried failed: "
                 + describe(failed)).asRuntimeException();
     }
 
-    /** One unary call to one worker, through its breaker, with the client's deadline or the router's default. */
-    private <Q, R> R call(WorkerHandle h, MethodDescriptor<Q, R> method, Q request) {
-        if (!h.breaker().tryAcquirePermission()) {
-            throw Status.UNAVAILABLE.withDescription("breaker open").asRuntimeException();
-        }
-        long start = System.nanoTime();
-        Channel channel = ClientInterceptors.intercept(h.channel(),
+    /**
+     * One unary call to one worker under {@code permit} (which it ends with exactly one outcome), with the client's
+     * deadline or the router's default.
+     */
+    private <Q, R> R call(Permit permit, MethodDescriptor<Q, R> method, Q request) {
+        Channel channel = ClientInterceptors.intercept(permit.worker().channel(),
                 MetadataUtils.newAttachHeadersInterceptor(CallerIdentity.forwardHeaders()));
         CallOptions options = CallOptions.DEFAULT;
         if (Context.current().getDeadline() == null) {
@@ -217,13 +225,13 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
         }
         try {
             R r = ClientCalls.blockingUnaryCall(channel, method, options, request);
-            h.breaker().onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            permit.onSuccess();
             return r;
-        } catch (StatusRuntimeException e) {
+        } catch (RuntimeException e) {
             if (Context.current().isCancelled()) {
-                h.breaker().releasePermission();
+                permit.onCancelled();
             } else {
-                h.breaker().onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
+                permit.onFailed(Status.fromThrowable(e));
             }
             throw e;
         }

@@ -46,12 +46,12 @@ final class ClusterAdmin extends AdminServiceGrpc.AdminServiceImplBase {
     private static final InternalErrors ERRORS = new InternalErrors("router", log, "admin.error");
     private static final Duration STATS_DEADLINE = Duration.ofSeconds(2);
 
-    private final TurnProxy.Env env;
+    private final RouterEnv env;
     private final WorkerDirectory directory;
     private final Supplier<HazelcastInstance> hazelcast;
     private final BooleanSupplier ready;
 
-    ClusterAdmin(TurnProxy.Env env, WorkerDirectory directory, Supplier<HazelcastInstance> hazelcast,
+    ClusterAdmin(RouterEnv env, WorkerDirectory directory, Supplier<HazelcastInstance> hazelcast,
             BooleanSupplier ready) {
         this.env = env;
         this.directory = directory;
@@ -116,7 +116,7 @@ final class ClusterAdmin extends AdminServiceGrpc.AdminServiceImplBase {
             WorkerHandle h = worker(request.getWorkerId());
             if (!request.getForce()) {
                 boolean another = false;
-                for (Placement.WorkerView v : directory.views()) {
+                for (WorkerView v : directory.views()) {
                     if (!v.id().equals(h.id()) && v.serving() && !v.draining() && !v.breakerOpen()) {
                         another = true;
                         break;
@@ -176,7 +176,7 @@ final class ClusterAdmin extends AdminServiceGrpc.AdminServiceImplBase {
 
     /** One worker as this router sees it (without the bound-session count, which needs the cluster). */
     WorkerStatus status(WorkerHandle h) {
-        Placement.WorkerView v = directory.view(h);
+        WorkerView v = directory.view(h);
         CircuitBreaker.State s = h.breaker().getState();
         BreakerState breaker = switch (s) {
             case CLOSED -> BreakerState.BREAKER_STATE_CLOSED;

@@ -2,6 +2,7 @@ package dev.warmroute.router;
 
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import dev.warmroute.cluster.store.StoreErrors;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.Set;
@@ -12,7 +13,12 @@ import java.util.Set;
  * <p>Only UNAVAILABLE (down, starting, stopping, connection refused or reset), DEADLINE_EXCEEDED (hung) and
  * RESOURCE_EXHAUSTED (overloaded) count against a worker's breaker. Client errors (INVALID_ARGUMENT, NOT_FOUND,
  * ABORTED, ...) mean the worker did its job; a cancellation by the client says nothing about the worker, so its
- * breaker permission is released without an outcome. Counting those would let one bad client open every breaker.
+ * breaker permission is given back without an outcome. Counting those would let one bad client open every breaker.
+ *
+ * <p>A worker's UNAVAILABLE that says the history store failed ({@link StoreErrors#isStoreStatus}) does not count
+ * either: every worker shares the store, and breakers opened by a store outage would keep the whole cluster refusing
+ * turns after the store's return. It is still retried on another worker (a worker on the minority side of a split
+ * brain refuses what the majority can do).
  *
  * <p>A worker the router gave up on itself (it left the cluster while a call was running) is reported as
  * UNAVAILABLE, so it is retried and counted like a refused connection.
@@ -26,7 +32,8 @@ public final class FailurePolicy {
 
     /** True when the failure counts against the worker's breaker. */
     public static boolean countsAgainstWorker(Throwable t) {
-        return WORKER_FAULTS.contains(Status.fromThrowable(t).getCode());
+        Status s = Status.fromThrowable(t);
+        return WORKER_FAULTS.contains(s.getCode()) && !StoreErrors.isStoreStatus(s.getDescription());
     }
 
     /**

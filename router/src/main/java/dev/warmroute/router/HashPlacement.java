@@ -23,22 +23,22 @@ public final class HashPlacement implements PlacementPolicy {
     }
 
     @Override
-    public Placement.Decision decide(String sessionId, Binding binding, List<Placement.WorkerView> workers,
+    public PlacementDecision decide(String sessionId, Binding binding, List<WorkerView> workers,
             Map<String, String> excluded, boolean rebalance) {
         List<String> ids = new ArrayList<>(workers.size());
-        for (Placement.WorkerView w : workers) {
+        for (WorkerView w : workers) {
             ids.add(w.id());
         }
         String top = RendezvousHash.top(sessionId, ids);
         if (top == null) {
-            return new Placement.Decision(null, null, List.of(), 0, "no worker is serving: 0 registered", false);
+            return PlacementDecision.none(null, List.of(), 0, "no worker is serving: 0 registered");
         }
-        Placement.WorkerView w = workers.get(ids.indexOf(top));
-        Placement.Skip skip = Placement.unfit(w, excluded);
+        WorkerView w = workers.get(ids.indexOf(top));
+        PlacementDecision.Skip skip = w.unfit(excluded);
         if (skip != null) {
-            return new Placement.Decision(null, top, List.of(skip), 0, "the session's worker " + top + " cannot "
-                    + "serve (" + skip.reason() + ") and placement 'hash' has no fallback", false);
+            return PlacementDecision.none(top, List.of(skip), 0, "the session's worker " + top + " cannot serve ("
+                    + skip.reason() + ") and placement 'hash' has no fallback");
         }
-        return new Placement.Decision(top, top, List.of(), 0, null, false, false, "", Binding.Kind.PREFERRED, 0);
+        return PlacementDecision.chose(top, top, List.of(), 0, false, Binding.Kind.PREFERRED, 0);
     }
 }

@@ -13,9 +13,9 @@ import java.util.List;
  * the set of node ids — no virtual nodes to tune, no ring to share. The ranking also gives each key a stable order of
  * fallbacks, so a failed node's sessions spread over all survivors instead of piling onto its ring successor.
  *
- * <p>The weight must be identical in every JVM and release, so it is not {@code String.hashCode}: it is FNV-1a over
- * the UTF-8 bytes of key, a separator and node id, finished with MurmurHash3's 64-bit mixer (FNV alone has weak
- * high bits for short, similar strings such as {@code worker-1}, {@code worker-2}).
+ * <p>The weight must be identical in every JVM and every version of warmroute, so it is not {@code String.hashCode}:
+ * it is FNV-1a over the UTF-8 bytes of key, a separator and node id, finished with MurmurHash3's 64-bit mixer (FNV
+ * alone has weak high bits for short, similar strings such as {@code worker-1}, {@code worker-2}).
  */
 public final class RendezvousHash {
 

@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Round robin ({@link PlacementMode#ROUND_ROBIN}): each turn to the next worker in id order, whatever the session,
  * skipping workers that are not serving, broken, draining or already failed this turn. No binding, no load bound. It
  * is the seed's stateless baseline: with {@code --stateless} workers every turn recomputes its whole prompt, and any
- * worker can take any turn. The counter is this router's own (several routers interleave, which changes nothing).
+ * worker can take any turn. The counter is this router's own (several routers interleave, which changes nothing), so
+ * unlike the other policies its answer depends on what it placed before.
  */
 public final class RoundRobinPlacement implements PlacementPolicy {
 
@@ -27,30 +28,28 @@ public final class RoundRobinPlacement implements PlacementPolicy {
     }
 
     @Override
-    public Placement.Decision decide(String sessionId, Binding binding, List<Placement.WorkerView> workers,
+    public PlacementDecision decide(String sessionId, Binding binding, List<WorkerView> workers,
             Map<String, String> excluded, boolean rebalance) {
         if (workers.isEmpty()) {
-            return new Placement.Decision(null, null, List.of(), 0, "no worker is serving: 0 registered", false);
+            return PlacementDecision.none(null, List.of(), 0, "no worker is serving: 0 registered");
         }
-        List<Placement.WorkerView> ordered = new ArrayList<>(workers);
-        ordered.sort(Comparator.comparing(Placement.WorkerView::id));
+        List<WorkerView> ordered = new ArrayList<>(workers);
+        ordered.sort(Comparator.comparing(WorkerView::id));
         int n = ordered.size();
         int start = (int) Math.floorMod(next.getAndIncrement(), (long) n);
         String preferred = ordered.get(start).id();
-        List<Placement.Skip> skipped = new ArrayList<>();
+        List<PlacementDecision.Skip> skipped = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            Placement.WorkerView w = ordered.get((start + i) % n);
-            Placement.Skip skip = Placement.unfit(w, excluded);
+            WorkerView w = ordered.get((start + i) % n);
+            PlacementDecision.Skip skip = w.unfit(excluded);
             if (skip == null && w.draining()) {
-                skip = new Placement.Skip(w.id(), Placement.SkipKind.DRAINING, "draining");
+                skip = new PlacementDecision.Skip(w.id(), PlacementDecision.SkipKind.DRAINING, "draining");
             }
             if (skip == null) {
-                return new Placement.Decision(w.id(), preferred, List.copyOf(skipped), 0, null, false, false, "",
-                        Binding.Kind.FALLBACK, 0);
+                return PlacementDecision.chose(w.id(), preferred, skipped, 0, false, Binding.Kind.FALLBACK, 0);
             }
             skipped.add(skip);
         }
-        return new Placement.Decision(null, preferred, List.copyOf(skipped), 0,
-                Placement.noneMessage(n, skipped), false);
+        return PlacementDecision.none(preferred, skipped, 0, PlacementDecision.noneMessage(n, skipped));
     }
 }

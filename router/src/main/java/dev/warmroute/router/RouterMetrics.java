@@ -57,7 +57,7 @@ public final class RouterMetrics {
                 .help("Turns not served by the preferred worker, by why it was skipped or failed")
                 .labelNames("reason").register(registry);
         // The placement's reasons exist from the start (at zero), so dashboards and alerts see no gap before the first.
-        for (Placement.SkipKind kind : Placement.SkipKind.values()) {
+        for (PlacementDecision.SkipKind kind : PlacementDecision.SkipKind.values()) {
             fallbacks.labelValues(kind.name().toLowerCase(Locale.ROOT));
         }
         errors = Counter.builder().name("warmroute_router_turn_errors")
@@ -144,7 +144,7 @@ public final class RouterMetrics {
         cancelled.increment();
     }
 
-    void fallback(Placement.SkipKind kind) {
+    void fallback(PlacementDecision.SkipKind kind) {
         fallbacks.labelValues(kind.name().toLowerCase(Locale.ROOT)).inc();
     }
 

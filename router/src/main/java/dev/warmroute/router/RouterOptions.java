@@ -2,14 +2,18 @@ package dev.warmroute.router;
 
 import dev.warmroute.cluster.DiscoveryFlags;
 import dev.warmroute.cluster.HazelcastSettings;
+import dev.warmroute.cluster.flags.HazelcastOptions;
+import dev.warmroute.http.HttpFrontOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The router's flags, in one place: {@code warmroute router} mixes them in, and so does {@link RouterMain} (the class
- * tests, drills and {@code cluster up} start in separate JVMs), so both take exactly the same arguments.
+ * The router's flags, in one place: {@code warmroute router} mixes them in, and so does {@link RouterRole} (what the
+ * router JVMs of tests, drills and {@code cluster up} run), so both take exactly the same arguments. The Hazelcast
+ * flags are the shared mixins of the cluster module, the {@code --http-*} flags the http module's.
  */
 public final class RouterOptions {
 
@@ -27,36 +31,12 @@ public final class RouterOptions {
                     + " --discovery kubernetes).")
     public String members;
 
-    @Option(names = "--discovery", defaultValue = "tcp", paramLabel = "tcp|kubernetes",
-            description = "How to find the Hazelcast cluster: tcp (the --members seeds, default) or kubernetes"
-                    + " (Hazelcast's Kubernetes discovery: --kubernetes-service-dns or --kubernetes-service-name).")
-    public String discovery;
+    @Mixin
+    public HazelcastOptions hazelcast = new HazelcastOptions();
 
-    @Option(names = "--kubernetes-service-dns", defaultValue = "", paramLabel = "NAME",
-            description = "Kubernetes discovery by DNS: the headless service of the workers, e.g."
-                    + " warmroute-workers.default.svc.cluster.local.")
-    public String kubernetesServiceDns;
-
-    @Option(names = "--kubernetes-service-name", defaultValue = "", paramLabel = "NAME",
-            description = "Kubernetes discovery through the API (needs RBAC to read endpoints): the service's name.")
-    public String kubernetesServiceName;
-
-    @Option(names = "--kubernetes-namespace", defaultValue = "", paramLabel = "NS",
-            description = "Namespace of --kubernetes-service-name (default: the pod's own).")
-    public String kubernetesNamespace;
-
-    @Option(names = "--kubernetes-service-port", defaultValue = "0", paramLabel = "PORT",
-            description = "Hazelcast port behind the service (default 0: 5701).")
-    public int kubernetesServicePort;
-
-    @Option(names = "--cluster-name", defaultValue = "warmroute", description = "Hazelcast cluster name (default ${DEFAULT-VALUE}).")
-    public String clusterName;
-
-    @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Hazelcast client heartbeat (default ${DEFAULT-VALUE}).")
-    public long heartbeatMs;
-
-    @Option(names = "--max-no-heartbeat-ms", defaultValue = "5000", description = "A silent connection is dropped after this (default ${DEFAULT-VALUE}).")
-    public long maxNoHeartbeatMs;
+    /** The OpenAI-compatible HTTP front beside the gRPC server ({@code --http-*}; off without {@code --http-port}). */
+    @Mixin
+    public HttpFrontOptions http = new HttpFrontOptions();
 
     @Option(names = "--load-bound", defaultValue = "1.25", paramLabel = "C",
             description = "A worker above C x mean in-flight load gets no new placements (default ${DEFAULT-VALUE}).")
@@ -130,7 +110,7 @@ public final class RouterOptions {
 
     /** The typed config; IllegalArgumentException naming the flag when a value is out of range. */
     public RouterConfig toConfig() {
-        boolean kubernetes = DiscoveryFlags.parse(discovery) == HazelcastSettings.Discovery.KUBERNETES;
+        boolean kubernetes = hazelcast.kubernetes();
         // With Kubernetes discovery the members are found through the service; --members (which has a default)
         // is ignored rather than refused.
         List<String> seeds = kubernetes ? List.of() : DiscoveryFlags.seeds(members);
@@ -138,11 +118,8 @@ public final class RouterOptions {
             throw new IllegalArgumentException("members: required (host:port of at least one Hazelcast member, e.g."
                     + " a worker's --hazelcast-port)");
         }
-        HazelcastSettings.Builder hzBuilder = HazelcastSettings.builder().clusterName(clusterName).members(seeds)
-                .mode(HazelcastSettings.Mode.CLIENT).heartbeat(Duration.ofMillis(heartbeatMs))
-                .maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs));
-        HazelcastSettings hz = DiscoveryFlags.apply(hzBuilder, discovery, kubernetesServiceDns,
-                kubernetesServiceName, kubernetesNamespace, kubernetesServicePort).build();
+        HazelcastSettings hz = hazelcast.applyTo(HazelcastSettings.builder().members(seeds)
+                .mode(HazelcastSettings.Mode.CLIENT)).build();
         if (shutdownGraceSeconds < 0) {
             throw new IllegalArgumentException("shutdown-grace-seconds: must be positive, got " + shutdownGraceSeconds);
         }

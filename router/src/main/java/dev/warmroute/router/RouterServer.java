@@ -45,9 +45,11 @@ import org.slf4j.LoggerFactory;
  * waits for the cluster (the router may start before any worker), then follows the registry, reads the internal
  * credential, turns health SERVING and writes the ready file.
  *
- * <p>Executors: handlers and the worker channels' callbacks run on virtual threads. Handlers block only briefly
- * (a binding read, a compare-and-set when a session moves, a forwarded unary call), never for a whole turn: turns
- * are relayed from callbacks.
+ * <p>Threads: the gRPC server's handlers and its calls' callbacks (onReady, onCancel) run on {@link #executor}, a
+ * virtual thread per task; the callbacks of calls to workers run on the transport's own threads (each worker
+ * channel is built with {@code directExecutor()}, see {@link WorkerHandle}); binding moves run on {@link #executor}
+ * too ({@link BindingMove}). Handlers block only briefly (a binding read, the owner's copy before a move, the
+ * binding of a new session, a forwarded unary call), never for a whole turn: turns are relayed from callbacks.
  */
 public final class RouterServer implements ServiceProcess.Server {
 
@@ -55,6 +57,12 @@ public final class RouterServer implements ServiceProcess.Server {
 
     private final RouterConfig config;
     private final HealthStatusManager health = new HealthStatusManager();
+    /**
+     * Handlers and binding moves. They block on the cluster store and on forwarded unary calls, each briefly but with
+     * no limit on how many at once, so a pool would have to be sized for the worst burst; a virtual thread per task
+     * blocks for free. The relay of tokens does not run here: it stays on the transport's threads (no hand-off per
+     * token), which is why nothing in it may block.
+     */
     private final ExecutorService executor = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("router-", 0).factory());
     private final ScheduledExecutorService timer;
@@ -90,11 +98,10 @@ public final class RouterServer implements ServiceProcess.Server {
                     config.workerWindow());
             this.bindings = new BindingStore(hz, config.storeTimeout(), () -> routerId);
             SessionRouter sessions = new SessionRouter(directory, policy(config), bindings,
-                    config.rebalance() ? new RebalanceThrottle(config.rebalanceRate()) : null);
+                    config.rebalance() ? new RebalanceThrottle(config.rebalanceRate()) : null, executor);
             this.metrics = new RouterMetrics(prometheus, directory::all, new RecentRate(),
                     sessions::rebalancesDeferred);
-            TurnProxy.Env env = new TurnProxy.Env(() -> routerId, config, sessions, metrics, () -> credential,
-                    executor);
+            RouterEnv env = new RouterEnv(() -> routerId, config, sessions, metrics, () -> credential);
             ChatProxy chat = new ChatProxy(env, directory, () -> ready && !closed);
             ClusterAdmin admin = new ClusterAdmin(env, directory, () -> hz, () -> ready && !closed);
             // Invalid UTF-8 in a request becomes INVALID_ARGUMENT naming the field, as on the worker.
@@ -130,7 +137,7 @@ public final class RouterServer implements ServiceProcess.Server {
     /** The placement of the configured mode. */
     private static PlacementPolicy policy(RouterConfig config) {
         return switch (config.placement()) {
-            case HYBRID -> new Placement(config.loadBound());
+            case HYBRID -> new HybridPlacement(config.loadBound());
             case HASH -> new HashPlacement();
             case ROUND_ROBIN -> new RoundRobinPlacement();
         };
@@ -159,7 +166,7 @@ public final class RouterServer implements ServiceProcess.Server {
         return new RouterServer(config, new PrometheusRegistry(), Map.of());
     }
 
-    /** Starts a router whose metrics go to {@code registry} (the process's default one in {@link RouterMain}). */
+    /** Starts a router whose metrics go to {@code registry} (the default one in a router JVM). */
     public static RouterServer start(RouterConfig config, PrometheusRegistry registry) throws IOException {
         return new RouterServer(config, registry, Map.of());
     }
@@ -287,7 +294,7 @@ public final class RouterServer implements ServiceProcess.Server {
         return hz;
     }
 
-    /** Blocks until the gRPC server has stopped (the main thread of {@link RouterMain}). */
+    /** Blocks until the gRPC server has stopped (the main thread of a router JVM, {@link RouterRole}). */
     public void awaitTermination() throws InterruptedException {
         server.awaitTermination();
     }

@@ -1,51 +1,58 @@
 package dev.warmroute.router;
 
-import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Places a session's turn on a worker: reads the binding, asks the {@link PlacementPolicy} of the router's mode with
- * the directory's current view, takes an in-flight slot on the chosen worker, and after the worker accepted the turn,
- * records the binding with a compare-and-set. Modes without bindings ({@link PlacementMode#usesBindings()}) neither
- * read nor write any.
+ * Places a session's turn on a worker and keeps the session's binding: reads the binding, asks the
+ * {@link PlacementPolicy} of the router's mode once with the directory's current view, admits the turn on the chosen
+ * worker ({@link WorkerHandle#tryAcquire}: slot, bulkhead, breaker), and after the worker accepted the turn, moves
+ * the binding with a compare-and-set ({@link BindingMove}). Modes without bindings
+ * ({@link PlacementMode#usesBindings()}) neither read nor write any.
  *
  * <p>When the cluster store cannot answer in time, placement goes on from the hash alone (the worker it picks
  * recomputes from history if the session lived elsewhere) and the binding is left as it was; this is logged and
  * counted, never silent.
  *
  * <p>Rebalancing moves (a session moving to a worker that joined and is now its hash's first choice) are limited by a
- * {@link RebalanceThrottle}; a move without a permit is put off (the session stays, warm) and counted.
+ * {@link RebalanceThrottle}; a move without a token is put off (the session stays, warm) and counted.
  */
 public final class SessionRouter {
 
     private static final Logger log = LoggerFactory.getLogger(SessionRouter.class);
 
     /**
-     * A placement with a reserved in-flight slot on {@code worker} (release it with {@link WorkerHandle#release}).
+     * A placement.
      *
-     * @param worker   the chosen worker, or null when none can serve ({@code decision.failure()} says why)
-     * @param decision placement's reasoning
+     * @param decision  the policy's decision and its reasons
+     * @param admission the chosen worker's {@link Permit} (give it back with exactly one outcome) or its
+     *                  {@link Admission.Refusal} (the caller skips the worker); null when no worker can serve
+     *                  ({@code decision.failure()} says why)
      */
-    public record Plan(WorkerHandle worker, Placement.Decision decision) {}
+    public record Placed(PlacementDecision decision, Admission admission) {}
 
     private final WorkerDirectory directory;
     private final PlacementPolicy placement;
     private final BindingStore bindings;
     /** Null when rebalancing is off (or the mode has no bindings). */
     private final RebalanceThrottle throttle;
+    /** Runs binding moves: they block on the cluster store, and turns ask for them from transport threads. */
+    private final Executor blocking;
     final LongAdder storeFailures = new LongAdder();
     final LongAdder rebalancesDeferred = new LongAdder();
 
     /** @param throttle limits rebalancing moves; null turns rebalancing off */
     public SessionRouter(WorkerDirectory directory, PlacementPolicy placement, BindingStore bindings,
-            RebalanceThrottle throttle) {
+            RebalanceThrottle throttle, Executor blocking) {
         this.directory = directory;
         this.placement = placement;
         this.bindings = bindings;
         this.throttle = placement.mode().usesBindings() ? throttle : null;
+        this.blocking = blocking;
     }
 
     public PlacementPolicy placement() {
@@ -70,7 +77,7 @@ public final class SessionRouter {
         return rebalancesDeferred.sum();
     }
 
-    /** The session's binding; null when it has none or the store did not answer (logged and counted). */
+    /** The session's binding (near cache); null when it has none or the store did not answer (logged and counted). */
     public Binding binding(String sessionId) {
         try {
             return bindings.get(sessionId);
@@ -81,74 +88,98 @@ public final class SessionRouter {
         }
     }
 
-    /**
-     * The binding to place the session's next turn with. The near cache answers the warm path; when the binding it
-     * gives would be moved (its worker gone, failing or at its bound), the owner's copy is read first: another
-     * router may have moved the session a moment ago, and the near cache hears of that asynchronously.
-     */
-    public Binding current(String sessionId) {
-        if (!placement.mode().usesBindings()) {
-            return null;
-        }
-        Binding b = binding(sessionId);
-        if (b == null) {
-            return null;
-        }
-        Placement.Decision d = placement.decide(sessionId, b, directory.views(), Map.of(), rebalancing());
-        if (b.workerId().equals(d.chosen()) || d.chosen() == null) {
-            return b;
-        }
-        try {
-            return bindings.getFresh(sessionId);
-        } catch (BindingStore.StoreUnavailableException e) {
-            storeFailures.increment();
-            log.warn("binding.read-failed session={}: {}", sessionId, e.getMessage());
-            return b;
-        }
+    /** A turn's binding, read now (none in a mode without bindings), for {@link #place(BindingMove, Map)}. */
+    public BindingMove bindingMove(String sessionId) {
+        return new BindingMove(this, sessionId, mode().usesBindings() ? binding(sessionId) : null, blocking);
     }
 
     /**
-     * Picks a worker and reserves a slot on it. Two turns placed at once cannot both take a worker's last slot
-     * under the bound: a lost race re-runs placement with a fresh view.
+     * Places an attempt of a turn. The near cache answers the warm path. On the turn's first placement, a decision
+     * that would move the session is checked against the owner's copy of the binding first: another router may have
+     * moved the session a moment ago, and the near cache hears of that asynchronously. Only when that copy differs is
+     * the decision made again (its input changed). That read blocks, which is fine on the handler's thread where the
+     * first placement runs; later placements (failover attempts, on the transport's threads) do no I/O.
+     *
+     * @param excluded workers that already failed this turn, with the failure
      */
-    public Plan plan(String sessionId, Binding binding, Map<String, String> excluded) {
+    public Placed place(BindingMove turn, Map<String, String> excluded) {
+        Binding b = turn.binding();
+        PlacementDecision first = null;
+        if (turn.firstPlacement() && b != null) {
+            first = placement.decide(turn.sessionId(), b, directory.views(), excluded, rebalancing());
+            if (first.chosen() != null && !first.chosen().equals(b.workerId())) {
+                Binding owners = ownersCopy(turn.sessionId(), b);
+                if (!Objects.equals(owners, b)) {
+                    turn.refreshed(owners);
+                    b = owners;
+                    first = null;
+                }
+            }
+        }
+        return admit(turn.sessionId(), b, excluded, first);
+    }
+
+    /** Places a call that is not a turn (the creation of a session) with the binding given; no I/O. */
+    public Placed place(String sessionId, Binding binding, Map<String, String> excluded) {
+        return admit(sessionId, binding, excluded, null);
+    }
+
+    /**
+     * Admits the decision's worker, or decides again when another turn took the worker's last slot under the load
+     * bound since the view was taken: two turns placed at once cannot both take it.
+     *
+     * @param decided the first round's decision when already made, else null
+     */
+    private Placed admit(String sessionId, Binding binding, Map<String, String> excluded, PlacementDecision decided) {
         boolean rebalance = rebalancing();
-        boolean permit = false;
-        Placement.Decision d = null;
+        boolean moveGranted = false;
+        PlacementDecision d = decided;
         for (int round = 0; round < 8; round++) {
-            List<Placement.WorkerView> views = directory.views();
-            d = placement.decide(sessionId, binding, views, excluded, rebalance);
-            if (d.rebalanced() && !permit) {
+            if (round > 0 || d == null) {
+                d = placement.decide(sessionId, binding, directory.views(), excluded, rebalance);
+            }
+            if (d.rebalanced() && !moveGranted) {
                 if (throttle.tryAcquire()) {
-                    permit = true;
+                    moveGranted = true;
                 } else {
                     rebalancesDeferred.increment();
                     log.debug("rebalance.deferred session={} from={} to={} rate_per_s={}", sessionId,
                             d.rebalancedFrom(), d.chosen(), throttle.rate());
                     rebalance = false;
-                    d = placement.decide(sessionId, binding, views, excluded, false);
+                    d = d.stay();
                 }
             }
             if (d.chosen() == null) {
-                return new Plan(null, d);
+                return new Placed(d, null);
             }
             WorkerHandle h = directory.get(d.chosen());
             if (h == null) {
                 continue; // left between the snapshot and now
             }
-            // Under the bound only if still under it now (another turn may have taken the last slot since the
-            // snapshot: then decide again); over it only when placement found nothing better.
-            if (h.tryReserve(d.overBound() ? 0 : d.bound())) {
-                return new Plan(h, d);
+            // Under the load bound only if still under it now; over it only when placement found nothing better.
+            Admission a = h.tryAcquire(d.overLoadBound() ? 0 : d.loadBound());
+            if (!(a instanceof Admission.Refusal r && r.why() == Admission.Why.AT_LOAD_BOUND)) {
+                return new Placed(d, a);
             }
         }
         // Placement kept losing races for the last slot: take the last choice anyway rather than fail the turn.
         WorkerHandle h = d.chosen() == null ? null : directory.get(d.chosen());
-        if (h != null && h.tryReserve(0)) {
-            return new Plan(h, d);
+        if (h != null) {
+            return new Placed(d, h.tryAcquire(0));
         }
-        return new Plan(null, new Placement.Decision(null, d.preferred(), d.skipped(), d.bound(),
-                "no worker is serving: the workers left while the turn was being placed", false));
+        return new Placed(PlacementDecision.none(d.preferred(), d.skipped(), d.loadBound(),
+                "no worker is serving: the workers left while the turn was being placed"), null);
+    }
+
+    /** The binding as its partition owner has it; {@code cached} when the store did not answer (logged, counted). */
+    private Binding ownersCopy(String sessionId, Binding cached) {
+        try {
+            return bindings.getFresh(sessionId);
+        } catch (BindingStore.StoreUnavailableException e) {
+            storeFailures.increment();
+            log.warn("binding.read-failed session={}: {}", sessionId, e.getMessage());
+            return cached;
+        }
     }
 
     /**

@@ -147,18 +147,18 @@ public final class WorkerDirectory implements WorkerRegistry.Listener, AutoClose
     }
 
     /** The workers as placement sees them, now. */
-    public List<Placement.WorkerView> views() {
-        List<Placement.WorkerView> views = new ArrayList<>(workers.size());
+    public List<WorkerView> views() {
+        List<WorkerView> views = new ArrayList<>(workers.size());
         for (WorkerHandle h : workers.values()) {
             views.add(view(h));
         }
         return views;
     }
 
-    Placement.WorkerView view(WorkerHandle h) {
+    WorkerView view(WorkerHandle h) {
         CircuitBreaker.State s = h.breaker().getState();
         boolean open = s == CircuitBreaker.State.OPEN || s == CircuitBreaker.State.FORCED_OPEN;
-        return new Placement.WorkerView(h.id(), h.health() == WorkerHandle.Health.SERVING && !h.closed(),
+        return new WorkerView(h.id(), h.health() == WorkerHandle.Health.SERVING && !h.closed(),
                 draining.contains(h.id()), open, h.inFlight(), h.registration().registeredAtMs());
     }
 

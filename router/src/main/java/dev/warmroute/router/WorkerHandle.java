@@ -21,9 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One worker as this router talks to it: one gRPC channel (reused by every call, closed when the worker leaves), its
- * breaker and bulkhead, the turns this router runs on it, and its gRPC health followed by a {@code Health.Watch}
- * stream that reconnects while the worker is registered.
+ * One worker as this router talks to it: one gRPC channel (reused by every call, closed when the worker leaves), the
+ * {@link Permit}s that calls take from it (in-flight slots under the load bound, its bulkhead, its breaker), and its
+ * gRPC health followed by a {@code Health.Watch} stream that reconnects while the worker is registered.
  *
  * <p>The watch is the one call without a deadline: it is meant to stay open. A worker that dies ends it at once
  * (connection reset); one that hangs is caught by the channel's keepalive pings and by the registry's heartbeat TTL.
@@ -31,12 +31,6 @@ import org.slf4j.LoggerFactory;
 public final class WorkerHandle {
 
     private static final Logger log = LoggerFactory.getLogger(WorkerHandle.class);
-
-    /** Something running on the worker that must stop when the worker leaves (a turn's current attempt). */
-    public interface Call {
-        /** The router gives up on the worker: end the call so the turn can move on. */
-        void abandon(String reason);
-    }
 
     /** gRPC health of the worker as last reported. */
     public enum Health { UNKNOWN, SERVING, NOT_SERVING }
@@ -51,7 +45,8 @@ public final class WorkerHandle {
     private final AtomicInteger peakInFlight = new AtomicInteger();
     private final LongAdder routed = new LongAdder();
     private final LongAdder failed = new LongAdder();
-    private final Set<Call> calls = ConcurrentHashMap.newKeySet();
+    /** Permits not yet ended: the calls this router runs on the worker now. */
+    private final Set<Permit> permits = ConcurrentHashMap.newKeySet();
     private volatile Health health = Health.UNKNOWN;
     private volatile boolean closed;
     private volatile ClientCallStreamObserver<HealthCheckRequest> watch;
@@ -70,7 +65,7 @@ public final class WorkerHandle {
         // (no auto-tuning) bounds what a turn can have in transit from its worker while its client is slow.
         // Callbacks of calls to the worker run on the transport's own threads (directExecutor): a relayed token
         // then costs no thread hand-off. They must never block, so the one blocking step of a turn (moving a
-        // session's binding) runs elsewhere (TurnProxy.rebind).
+        // session's binding) runs elsewhere (BindingMove).
         // gRPC's own retries are off: the router retries and resumes turns itself, on the next placement candidate
         // (TurnProxy, ChatProxy), and the retry layer wraps every call in a RetriableStream that buffers its
         // messages, about 0.15 ms of the hop per turn (docs/benchmarks.md, Router). A stream the worker refuses
@@ -138,40 +133,74 @@ public final class WorkerHandle {
     }
 
     /**
-     * Takes one in-flight slot if the worker is below {@code bound} (atomically: two turns placed at once cannot both
-     * take the last slot). {@code bound <= 0} takes one unconditionally.
+     * Admits a placed call (a turn, or the creation of a session): one in-flight slot if the worker holds fewer than
+     * {@code maxInFlight} (atomically: two turns placed at once cannot both take the last slot; {@code maxInFlight <=
+     * 0} takes one whatever the load), a place in the bulkhead and the breaker's permission, in that order. A refusal
+     * gives back what was taken.
      */
-    boolean tryReserve(int bound) {
+    public Admission tryAcquire(int maxInFlight) {
+        if (!takeSlot(maxInFlight)) {
+            return new Admission.Refusal(id, Admission.Why.AT_LOAD_BOUND, "at its load bound (" + maxInFlight
+                    + " turns in flight)");
+        }
+        if (!bulkhead.tryAcquirePermission()) {
+            inFlight.decrementAndGet();
+            return new Admission.Refusal(id, Admission.Why.BULKHEAD_FULL, "bulkhead full ("
+                    + bulkhead.getBulkheadConfig().getMaxConcurrentCalls() + " calls in flight)");
+        }
+        if (!breaker.tryAcquirePermission()) {
+            bulkhead.onComplete();
+            inFlight.decrementAndGet();
+            return new Admission.Refusal(id, Admission.Why.BREAKER_OPEN, "breaker "
+                    + breaker.getState().name().toLowerCase(java.util.Locale.ROOT) + ", no trial call free");
+        }
+        routed.increment();
+        return out(new Permit(this, true));
+    }
+
+    /**
+     * Admits a forwarded unary call (GetSession, DeleteSession, ListSessions): the breaker's permission only. These
+     * calls are short and not placed by load, so they take no slot and no bulkhead place.
+     */
+    public Admission tryAcquireCall() {
+        if (!breaker.tryAcquirePermission()) {
+            return new Admission.Refusal(id, Admission.Why.BREAKER_OPEN, "breaker open");
+        }
+        return out(new Permit(this, false));
+    }
+
+    private boolean takeSlot(int maxInFlight) {
         while (true) {
             int cur = inFlight.get();
-            if (bound > 0 && cur >= bound) {
+            if (maxInFlight > 0 && cur >= maxInFlight) {
                 return false;
             }
             if (inFlight.compareAndSet(cur, cur + 1)) {
                 peakInFlight.accumulateAndGet(cur + 1, Math::max);
-                routed.increment();
                 return true;
             }
         }
     }
 
-    void release() {
-        inFlight.decrementAndGet();
+    private Permit out(Permit p) {
+        permits.add(p);
+        if (closed) {
+            p.abandon("worker " + id + " left the cluster");
+        }
+        return p;
+    }
+
+    /** A permit's outcome was reported: it no longer runs here; a placed call's slot and bulkhead place are free. */
+    void ended(Permit p, boolean placed) {
+        permits.remove(p);
+        if (placed) {
+            bulkhead.onComplete();
+            inFlight.decrementAndGet();
+        }
     }
 
     void countFailure() {
         failed.increment();
-    }
-
-    void track(Call call) {
-        calls.add(call);
-        if (closed) {
-            call.abandon("worker " + id + " left the cluster");
-        }
-    }
-
-    void untrack(Call call) {
-        calls.remove(call);
     }
 
     /** Starts following the worker's gRPC health. */
@@ -239,8 +268,8 @@ public final class WorkerHandle {
         if (w != null) {
             w.cancel("worker left", null);
         }
-        for (Call c : Set.copyOf(calls)) {
-            c.abandon("worker " + id + " left the cluster (" + why + ")");
+        for (Permit p : Set.copyOf(permits)) {
+            p.abandon("worker " + id + " left the cluster (" + why + ")");
         }
         channel.shutdownNow();
     }

@@ -32,6 +32,19 @@ class FailurePolicyTest {
     }
 
     @Test
+    void aStoreOutageReportedByAWorkerDoesNotCountAgainstIt() {
+        Status store = Status.UNAVAILABLE.withDescription("history store: commit of turn 3 of session s failed,"
+                + " [store unavailable] PostgreSQL store //db:5432/warmroute unavailable");
+        assertFalse(FailurePolicy.countsAgainstWorker(store.asRuntimeException()));
+        assertTrue(FailurePolicy.retryBeforeFirstToken(store), "still retried on another worker");
+        CircuitBreaker b = breaker();
+        for (int i = 0; i < 20; i++) {
+            fail(b, store);
+        }
+        assertEquals(CircuitBreaker.State.CLOSED, b.getState());
+    }
+
+    @Test
     void breakerOpensAfterHalfOfAtLeastFourCallsFailed() {
         CircuitBreaker b = breaker();
         fail(b, Status.UNAVAILABLE);
@@ -91,9 +104,9 @@ class FailurePolicyTest {
         Bulkhead h = Bulkhead.of("w", FailurePolicy.bulkheadConfig(2));
         assertTrue(h.tryAcquirePermission());
         assertTrue(h.tryAcquirePermission());
-        long t0 = System.nanoTime();
+        // "At once" is the config, not a stopwatch: no wait for a permit (a timed check fails on a loaded machine).
+        assertEquals(Duration.ZERO, h.getBulkheadConfig().getMaxWaitDuration(), "must not wait for a permit");
         assertFalse(h.tryAcquirePermission());
-        assertTrue(System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(500), "must not wait for a permit");
         h.onComplete();
         assertTrue(h.tryAcquirePermission());
     }

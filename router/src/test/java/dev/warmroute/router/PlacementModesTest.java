@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.warmroute.router.Placement.WorkerView;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +28,7 @@ class PlacementModesTest {
         List<WorkerView> ws = List.of(up("w1", 50), up("w2", 0), up("w3", 0));
         for (int i = 0; i < 300; i++) {
             String s = "s-" + i;
-            Placement.Decision d = hash.decide(s, null, ws, Map.of(), true);
+            PlacementDecision d = hash.decide(s, null, ws, Map.of(), true);
             assertEquals(RendezvousHash.top(s, IDS), d.chosen());
             assertFalse(d.fallback());
             assertFalse(d.rebalanced());
@@ -43,12 +42,12 @@ class PlacementModesTest {
         String s = "s-7";
         String top = RendezvousHash.top(s, IDS);
         List<WorkerView> down = IDS.stream().map(id -> new WorkerView(id, !id.equals(top), false, false, 0)).toList();
-        Placement.Decision d = hash.decide(s, null, down, Map.of(), false);
+        PlacementDecision d = hash.decide(s, null, down, Map.of(), false);
         assertNull(d.chosen());
         assertEquals(top, d.preferred());
         assertTrue(d.failure().contains(top) && d.failure().contains("no fallback"), d.failure());
 
-        Placement.Decision failed = hash.decide(s, null, IDS.stream().map(id -> up(id, 0)).toList(),
+        PlacementDecision failed = hash.decide(s, null, IDS.stream().map(id -> up(id, 0)).toList(),
                 Map.of(top, "UNAVAILABLE: connection refused"), false);
         assertNull(failed.chosen());
         assertTrue(failed.failure().contains("UNAVAILABLE: connection refused"), failed.failure());
@@ -61,7 +60,7 @@ class PlacementModesTest {
         List<WorkerView> ws = List.of(up("w3", 0), up("w1", 9), up("w2", 0));
         Map<String, Integer> turns = new HashMap<>();
         for (int i = 0; i < 30; i++) {
-            Placement.Decision d = rr.decide("same-session", null, ws, Map.of(), true);
+            PlacementDecision d = rr.decide("same-session", null, ws, Map.of(), true);
             assertEquals(IDS.get(i % 3), d.chosen(), "turn " + i);
             turns.merge(d.chosen(), 1, Integer::sum);
         }
@@ -70,7 +69,7 @@ class PlacementModesTest {
         List<WorkerView> oneDown = List.of(up("w1", 0), new WorkerView("w2", false, false, false, 0), up("w3", 0));
         RoundRobinPlacement fresh = new RoundRobinPlacement();
         assertEquals("w1", fresh.decide("s", null, oneDown, Map.of(), false).chosen());
-        Placement.Decision skip = fresh.decide("s", null, oneDown, Map.of(), false);
+        PlacementDecision skip = fresh.decide("s", null, oneDown, Map.of(), false);
         assertEquals("w3", skip.chosen());
         assertEquals("w2", skip.preferred());
         assertTrue(skip.fallback());

@@ -6,8 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.warmroute.router.Placement.SkipKind;
-import dev.warmroute.router.Placement.WorkerView;
+import dev.warmroute.router.PlacementDecision.SkipKind;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -17,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 class PlacementTest {
 
-    private final Placement placement = new Placement(1.25);
+    private final HybridPlacement placement = new HybridPlacement(1.25);
 
     private static WorkerView up(String id, int inFlight) {
         return new WorkerView(id, true, false, false, inFlight);
@@ -32,12 +31,12 @@ class PlacementTest {
     }
 
     @Test
-    void boundIsCeilOfCTimesMeanIncludingTheNewTurn() {
-        assertEquals(1, placement.bound(0, 3));      // ceil(1.25 * 1 / 3)
-        assertEquals(2, placement.bound(3, 3));      // ceil(1.25 * 4 / 3) = ceil(1.67)
-        assertEquals(5, placement.bound(11, 3));     // ceil(1.25 * 12 / 3) = 5
-        assertEquals(4, placement.bound(15, 5));     // ceil(1.25 * 16 / 5) = ceil(4.0) = 4, not 5
-        assertEquals(0, placement.bound(3, 0));
+    void loadBoundIsCeilOfCTimesMeanIncludingTheNewTurn() {
+        assertEquals(1, placement.loadBound(0, 3));      // ceil(1.25 * 1 / 3)
+        assertEquals(2, placement.loadBound(3, 3));      // ceil(1.25 * 4 / 3) = ceil(1.67)
+        assertEquals(5, placement.loadBound(11, 3));     // ceil(1.25 * 12 / 3) = 5
+        assertEquals(4, placement.loadBound(15, 5));     // ceil(1.25 * 16 / 5) = ceil(4.0) = 4, not 5
+        assertEquals(0, placement.loadBound(3, 0));
     }
 
     @Test
@@ -45,7 +44,7 @@ class PlacementTest {
         List<WorkerView> ws = idle("w1", "w2", "w3");
         for (int i = 0; i < 200; i++) {
             String s = "session-" + i;
-            Placement.Decision d = placement.decide(s, null, ws, Map.of());
+            PlacementDecision d = placement.decide(s, null, ws, Map.of());
             assertEquals(RendezvousHash.top(s, List.of("w1", "w2", "w3")), d.chosen());
             assertEquals(d.chosen(), d.preferred());
             assertFalse(d.fallback());
@@ -57,7 +56,7 @@ class PlacementTest {
         String s = "session-7";
         String top = RendezvousHash.top(s, List.of("w1", "w2", "w3"));
         String other = top.equals("w1") ? "w2" : "w1";
-        Placement.Decision d = placement.decide(s, other, idle("w1", "w2", "w3"), Map.of());
+        PlacementDecision d = placement.decide(s, other, idle("w1", "w2", "w3"), Map.of());
         assertEquals(other, d.chosen());
         assertFalse(d.fallback());
     }
@@ -65,7 +64,7 @@ class PlacementTest {
     @Test
     void fallsBackToTheNextHashCandidateWhenTheBoundWorkerLeft() {
         String s = "session-3";
-        Placement.Decision d = placement.decide(s, "gone", idle("w1", "w2", "w3"), Map.of());
+        PlacementDecision d = placement.decide(s, "gone", idle("w1", "w2", "w3"), Map.of());
         assertEquals(RendezvousHash.top(s, List.of("w1", "w2", "w3")), d.chosen());
         assertEquals("gone", d.preferred());
         assertTrue(d.fallback());
@@ -80,13 +79,13 @@ class PlacementTest {
         ws.add(new WorkerView(rank.get(0), false, false, false, 0));
         ws.add(new WorkerView(rank.get(1), true, false, true, 0));
         ws.add(up(rank.get(2), 0));
-        Placement.Decision d = placement.decide(s, null, ws, Map.of());
+        PlacementDecision d = placement.decide(s, null, ws, Map.of());
         assertEquals(rank.get(2), d.chosen());
         assertEquals(rank.get(0), d.preferred());
         assertEquals(SkipKind.NOT_SERVING, d.skipped().get(0).kind());
         assertEquals(SkipKind.BREAKER_OPEN, d.skipped().get(1).kind());
 
-        Placement.Decision none = placement.decide(s, null, ws, Map.of(rank.get(2), "UNAVAILABLE: connection refused"));
+        PlacementDecision none = placement.decide(s, null, ws, Map.of(rank.get(2), "UNAVAILABLE: connection refused"));
         assertNull(none.chosen());
         assertTrue(none.failure().startsWith("no worker is serving: 3 registered"), none.failure());
         assertTrue(none.failure().contains("UNAVAILABLE: connection refused"), none.failure());
@@ -94,7 +93,7 @@ class PlacementTest {
 
     @Test
     void saysAllFailedWhenEveryWorkerFailedThisTurn() {
-        Placement.Decision d = placement.decide("s", null, idle("w1", "w2"),
+        PlacementDecision d = placement.decide("s", null, idle("w1", "w2"),
                 Map.of("w1", "UNAVAILABLE: io exception", "w2", "RESOURCE_EXHAUSTED: queue full"));
         assertNull(d.chosen());
         assertTrue(d.failure().startsWith("all 2 workers failed: "), d.failure());
@@ -102,7 +101,7 @@ class PlacementTest {
 
     @Test
     void noWorkersAtAllIsAClearMessage() {
-        Placement.Decision d = placement.decide("s", null, List.of(), Map.of());
+        PlacementDecision d = placement.decide("s", null, List.of(), Map.of());
         assertNull(d.chosen());
         assertEquals("no worker is serving: 0 registered", d.failure());
     }
@@ -115,12 +114,12 @@ class PlacementTest {
         for (String id : List.of("w1", "w2", "w3")) {
             ws.add(new WorkerView(id, true, id.equals(top), false, 0));
         }
-        Placement.Decision fresh = placement.decide(s, null, ws, Map.of());
+        PlacementDecision fresh = placement.decide(s, null, ws, Map.of());
         assertNotEquals(top, fresh.chosen());
         assertNotEquals(top, fresh.preferred(), "a draining worker is nobody's preference for a new session");
         assertFalse(fresh.fallback());
 
-        Placement.Decision bound = placement.decide(s, top, ws, Map.of());
+        PlacementDecision bound = placement.decide(s, top, ws, Map.of());
         assertEquals(top, bound.chosen());
     }
 
@@ -130,7 +129,7 @@ class PlacementTest {
         List<String> rank = RendezvousHash.rank(s, List.of("w1", "w2", "w3"));
         List<WorkerView> ws = List.of(up(rank.get(0), 4), up(rank.get(1), 0), up(rank.get(2), 0));
         // total 4, bound ceil(1.25 * 5 / 3) = 3: the first choice (4 in flight) is over it
-        Placement.Decision d = placement.decide(s, rank.get(0), ws, Map.of());
+        PlacementDecision d = placement.decide(s, rank.get(0), ws, Map.of());
         assertEquals(rank.get(1), d.chosen());
         assertEquals(SkipKind.OVERLOADED, d.preferredSkipKind());
         assertTrue(d.preferredSkipReason().startsWith("over load bound (in-flight 4, bound 3"), d.preferredSkipReason());
@@ -163,10 +162,10 @@ class PlacementTest {
             List<WorkerView> views = new ArrayList<>();
             ids.forEach(id -> views.add(up(id, load.get(id))));
             int total = load.values().stream().mapToInt(Integer::intValue).sum();
-            Placement.Decision d = placement.decide(hot.get(random.nextInt(hot.size())), "w1", views, Map.of());
+            PlacementDecision d = placement.decide(hot.get(random.nextInt(hot.size())), "w1", views, Map.of());
             int after = load.get(d.chosen()) + 1;
-            assertTrue(after <= placement.bound(total, ids.size()), "worker " + d.chosen() + " at " + after
-                    + " over bound " + placement.bound(total, ids.size()));
+            assertTrue(after <= placement.loadBound(total, ids.size()), "worker " + d.chosen() + " at " + after
+                    + " over bound " + placement.loadBound(total, ids.size()));
             assertTrue(after <= Math.ceil(1.25 * (total + 1) / ids.size()));
             if (!d.chosen().equals("w1")) {
                 spilled++;
@@ -182,16 +181,16 @@ class PlacementTest {
     @Test
     void servesOverTheBoundRatherThanFailWhenEveryOtherWorkerFailed() {
         List<WorkerView> ws = List.of(up("w1", 5), up("w2", 0));
-        Placement.Decision d = placement.decide("s", "w1", ws, Map.of("w2", "UNAVAILABLE: connection refused"));
+        PlacementDecision d = placement.decide("s", "w1", ws, Map.of("w2", "UNAVAILABLE: connection refused"));
         // total 5 over 2 workers: bound ceil(1.25 * 6 / 2) = 4 < 6, but w2 failed: w1 serves anyway
         assertEquals("w1", d.chosen());
-        assertTrue(d.overBound());
-        assertFalse(placement.decide("s", "w1", List.of(up("w1", 0), up("w2", 0)), Map.of()).overBound());
+        assertTrue(d.overLoadBound());
+        assertFalse(placement.decide("s", "w1", List.of(up("w1", 0), up("w2", 0)), Map.of()).overLoadBound());
     }
 
     @Test
     void refusesAFactorBelowOne() {
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new Placement(0.9));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new HybridPlacement(0.9));
     }
 
     // Rebalancing on join.
@@ -214,7 +213,7 @@ class PlacementTest {
         for (int i = 0; i < n; i++) {
             String s = "join-" + i;
             String was = RendezvousHash.top(s, three);
-            Placement.Decision d = placement.decide(s, preferredBinding(was, 120), four, Map.of(), true);
+            PlacementDecision d = placement.decide(s, preferredBinding(was, 120), four, Map.of(), true);
             if (d.rebalanced()) {
                 moved++;
                 assertEquals("w4", d.chosen(), "a session moves only to the newcomer");
@@ -227,7 +226,7 @@ class PlacementTest {
                 assertEquals(was, d.chosen(), "every other session stays where it is warm");
                 assertNotEquals("w4", RendezvousHash.top(s, List.of("w1", "w2", "w3", "w4")));
             }
-            Placement.Decision off = placement.decide(s, preferredBinding(was, 120), four, Map.of(), false);
+            PlacementDecision off = placement.decide(s, preferredBinding(was, 120), four, Map.of(), false);
             assertEquals(was, off.chosen(), "with rebalancing off nothing moves");
         }
         double share = moved / (double) n;
@@ -240,7 +239,7 @@ class PlacementTest {
         // w2 died, the session failed over to w1 (FALLBACK); w2 restarts with a newer registration.
         Binding failedOver = new Binding("w1", 2, 0, "r", Binding.Kind.FALLBACK, 120);
         List<WorkerView> back = List.of(registered("w1", 0, 100), registered("w2", 0, 900), registered("w3", 0, 120));
-        Placement.Decision d = placement.decide(s, failedOver, back, Map.of(), true);
+        PlacementDecision d = placement.decide(s, failedOver, back, Map.of(), true);
         assertEquals("w1", d.chosen());
         assertFalse(d.rebalanced());
         assertFalse(d.fallback());
@@ -251,7 +250,7 @@ class PlacementTest {
         // The binding was made knowing of w3 (horizon 300 >= its registration): the router chose w1 for a reason.
         String s = preferring("w3", List.of("w1", "w2", "w3"));
         List<WorkerView> ws = List.of(registered("w1", 0, 100), registered("w2", 0, 200), registered("w3", 0, 300));
-        Placement.Decision d = placement.decide(s, preferredBinding("w1", 300), ws, Map.of(), true);
+        PlacementDecision d = placement.decide(s, preferredBinding("w1", 300), ws, Map.of(), true);
         assertEquals("w1", d.chosen());
         assertFalse(d.rebalanced());
     }
@@ -283,11 +282,11 @@ class PlacementTest {
                 true).kind());
         List<WorkerView> firstDown = List.of(new WorkerView(rank.get(0), false, false, false, 0), up(rank.get(1), 0),
                 up(rank.get(2), 0));
-        Placement.Decision spill = placement.decide(s, (Binding) null, firstDown, Map.of(), true);
+        PlacementDecision spill = placement.decide(s, (Binding) null, firstDown, Map.of(), true);
         assertEquals(rank.get(1), spill.chosen());
         assertEquals(Binding.Kind.FALLBACK, spill.kind());
         // A bound session moved off its (gone) worker is FALLBACK even when it lands on its hash's first choice.
-        Placement.Decision moved = placement.decide(s, preferredBinding("gone", 0), idle("w1", "w2", "w3"),
+        PlacementDecision moved = placement.decide(s, preferredBinding("gone", 0), idle("w1", "w2", "w3"),
                 Map.of(), true);
         assertEquals(rank.get(0), moved.chosen());
         assertEquals(Binding.Kind.FALLBACK, moved.kind());

@@ -13,9 +13,9 @@ import picocli.CommandLine;
 class RouterOptionsTest {
 
     private static RouterConfig parse(String... args) {
-        RouterMain main = new RouterMain();
-        new CommandLine(main).parseArgs(args);
-        return main.options.toConfig();
+        RouterOptions options = new RouterRole().newOptions();
+        new CommandLine(options).parseArgs(args);
+        return options.toConfig();
     }
 
     @Test

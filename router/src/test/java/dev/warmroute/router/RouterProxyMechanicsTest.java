@@ -31,6 +31,7 @@ import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.cluster.InternalCredential;
 import dev.warmroute.cluster.WorkerRegistration;
 import dev.warmroute.cluster.WorkerRegistry;
+import dev.warmroute.testing.Await;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -48,15 +49,12 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Unit test of the router's proxying mechanics: a real router (real gRPC, a real Hazelcast client of a real member in
@@ -64,17 +62,18 @@ import org.junit.jupiter.api.TestMethodOrder;
  * exactly (before the first token, after three tokens, a hang, a refusal). The scripted servers are not workers:
  * behaviour with real workers (warm paths, kill -9, same answers) is shown by {@code RouterClusterTest}.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RouterProxyMechanicsTest {
 
-    private static HazelcastInstance member;
-    private static RouterServer router;
-    private static ManagedChannel channel;
-    private static final Map<String, ScriptedWorker> workers = new LinkedHashMap<>();
-    private static final Map<String, WorkerRegistry> registrations = new LinkedHashMap<>();
+    // Per test: a member, a router and (once registerWorkers runs) four scripted workers of its own, so that no test
+    // sees another's scripts, bindings, breaker states or counters.
+    private HazelcastInstance member;
+    private RouterServer router;
+    private ManagedChannel channel;
+    private final Map<String, ScriptedWorker> workers = new LinkedHashMap<>();
+    private final Map<String, WorkerRegistry> registrations = new LinkedHashMap<>();
 
-    @BeforeAll
-    static void start() throws Exception {
+    @BeforeEach
+    void start() throws Exception {
         String name = "mech-" + UUID.randomUUID().toString().substring(0, 8);
         member = HazelcastFactory.startMember(HazelcastSettings.builder().clusterName(name).port(0).build(), Map.of(),
                 List.of(new WorkerRegistration.Serializer()));
@@ -88,13 +87,11 @@ class RouterProxyMechanicsTest {
         // A small fixed window, so that flow control shows within a few hundred kilobytes.
         channel = NettyChannelBuilder.forAddress("127.0.0.1", router.port()).usePlaintext()
                 .flowControlWindow(64 * 1024).build();
-        await(router::ready, "router connected to the cluster");
+        Await.until(router::ready, Duration.ofSeconds(60), "router connected to the cluster");
     }
 
-    private static void registerWorkers() throws Exception {
-        if (!workers.isEmpty()) {
-            return;
-        }
+    /** Four scripted workers A, B, C, D (each answers five words), registered and serving in the router. */
+    private void registerWorkers() throws Exception {
         for (String id : List.of("A", "B", "C", "D")) {
             ScriptedWorker w = new ScriptedWorker(id);
             w.script = ScriptedWorker.answer(id, 5);
@@ -105,12 +102,12 @@ class RouterProxyMechanicsTest {
                     Duration.ofSeconds(5));
             registrations.put(id, r);
         }
-        await(() -> router.directory().views().stream().filter(Placement.WorkerView::serving).count() == 4,
-                "4 serving workers in the router's directory");
+        Await.until(() -> router.directory().views().stream().filter(WorkerView::serving).count() == 4,
+                Duration.ofSeconds(60), "4 serving workers in the router's directory");
     }
 
-    @AfterAll
-    static void stop() {
+    @AfterEach
+    void stop() {
         if (channel != null) {
             channel.shutdownNow();
         }
@@ -121,16 +118,6 @@ class RouterProxyMechanicsTest {
         workers.values().forEach(ScriptedWorker::close);
         if (member != null) {
             member.shutdown();
-        }
-    }
-
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for: " + what);
-            }
-            Thread.sleep(20);
         }
     }
 
@@ -150,7 +137,7 @@ class RouterProxyMechanicsTest {
                 .setMessage(ChatMessage.newBuilder().setRole(Role.ROLE_USER).setContent("hello")).build();
     }
 
-    private static List<SendMessageResponse> send(SendMessageRequest r) {
+    private List<SendMessageResponse> send(SendMessageRequest r) {
         List<SendMessageResponse> events = new ArrayList<>();
         Iterator<SendMessageResponse> it = ChatServiceGrpc.newBlockingStub(channel)
                 .withDeadlineAfter(30, TimeUnit.SECONDS).sendMessage(r);
@@ -179,7 +166,6 @@ class RouterProxyMechanicsTest {
     }
 
     @Test
-    @Order(1)
     void answersUnavailableWithAClearMessageWhenNoWorkerIsRegistered() {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> send(turn("lonely-1")));
         assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
@@ -187,7 +173,6 @@ class RouterProxyMechanicsTest {
     }
 
     @Test
-    @Order(2)
     void relaysAnAnswerAndBindsTheSessionToItsHashChoice() throws Exception {
         registerWorkers();
         String s = sessionPreferring("A");
@@ -206,7 +191,6 @@ class RouterProxyMechanicsTest {
     }
 
     @Test
-    @Order(3)
     void retriesTheNextCandidateWhenTheFirstFailsBeforeAnyTokenAndTheSessionStaysThere() throws Exception {
         registerWorkers();
         String s = sessionPreferring("A");
@@ -241,7 +225,6 @@ class RouterProxyMechanicsTest {
     }
 
     @Test
-    @Order(4)
     void resumesOnAnotherWorkerWithTheTokensAlreadySentWhenAWorkerDiesMidStream() throws Exception {
         registerWorkers();
         String s = sessionPreferring("B");
@@ -280,7 +263,6 @@ class RouterProxyMechanicsTest {
     }
 
     @Test
-    @Order(5)
     void passesClientErrorsThroughUnchangedWithoutTryingAnotherWorker() throws Exception {
         registerWorkers();
         String s = sessionPreferring("A");
@@ -299,7 +281,6 @@ class RouterProxyMechanicsTest {
     }
 
     @Test
-    @Order(6)
     void refusesAClientThatSetsResumeAndBadIdsBeforeCallingAnyWorker() throws Exception {
         registerWorkers();
         int before = workers.values().stream().mapToInt(ScriptedWorker::calls).sum();
@@ -318,7 +299,6 @@ class RouterProxyMechanicsTest {
     }
 
     @Test
-    @Order(6)
     void namesTheFieldOfInvalidUtf8InsteadOfAnsweringUnknown() throws Exception {
         registerWorkers();
         // session_id "s" (field 1), then message (field 3) holding content (field 2) with a lone 0xFF byte.
@@ -355,7 +335,6 @@ class RouterProxyMechanicsTest {
     }
 
     @Test
-    @Order(7)
     void aSlowClientSlowsTheWorkerDownInsteadOfFillingTheRoutersMemory() throws Exception {
         registerWorkers();
         String s = sessionPreferring("A");
@@ -363,6 +342,7 @@ class RouterProxyMechanicsTest {
         int total = 3500;
         String chunk = "x".repeat(1024);
         AtomicInteger sent = new AtomicInteger();
+        AtomicBoolean blocked = new AtomicBoolean();
         a.script = (r, h, out) -> {
             out.onNext(ScriptedWorker.started(r, "A", 0));
             for (int i = 0; i < total; i++) {
@@ -370,8 +350,10 @@ class RouterProxyMechanicsTest {
                     if (out.isCancelled()) {
                         return;
                     }
+                    blocked.set(true);
                     Thread.sleep(1); // the worker respects flow control like a real one
                 }
+                blocked.set(false);
                 out.onNext(ScriptedWorker.delta(i, chunk, 7));
                 sent.incrementAndGet();
             }
@@ -407,9 +389,10 @@ class RouterProxyMechanicsTest {
                             done.countDown();
                         }
                     });
-            // Wait until the worker is stuck: no progress for a while.
+            // Wait until the worker is stuck: held by flow control (not merely slow on a busy machine), with no
+            // progress since the last look.
             int last = -1;
-            while (sent.get() != last) {
+            while (!(blocked.get() && sent.get() == last)) {
                 last = sent.get();
                 Thread.sleep(700);
             }
@@ -427,7 +410,6 @@ class RouterProxyMechanicsTest {
     }
 
     @Test
-    @Order(8)
     void aClientCancelReachesTheWorker() throws Exception {
         registerWorkers();
         String s = sessionPreferring("A");
@@ -460,7 +442,6 @@ class RouterProxyMechanicsTest {
     }
 
     @Test
-    @Order(9)
     void aWorkerThatLeavesTheClusterMidStreamIsAbandonedAndTheTurnResumed() throws Exception {
         registerWorkers();
         String s = sessionPreferring("C");
@@ -502,13 +483,12 @@ class RouterProxyMechanicsTest {
             long now = System.currentTimeMillis();
             registrations.get("C").register(new WorkerRegistration("C", c.address(), 2, "scripted", "", now, now),
                     Duration.ofSeconds(1), Duration.ofSeconds(5));
-            await(() -> router.directory().get("C") != null
+            Await.until(() -> router.directory().get("C") != null
                     && router.directory().get("C").health() == WorkerHandle.Health.SERVING, "C back");
         }
     }
 
     @Test
-    @Order(10)
     void forwardsUnaryCallsWithTheCallersIdentity() throws Exception {
         registerWorkers();
         Metadata h = new Metadata();
@@ -527,7 +507,6 @@ class RouterProxyMechanicsTest {
     }
 
     @Test
-    @Order(11)
     void drainingStopsNewPlacementsButNotTheLastWorkerWithoutForce() throws Exception {
         registerWorkers();
         var admin = AdminServiceGrpc.newBlockingStub(channel);
@@ -564,7 +543,6 @@ class RouterProxyMechanicsTest {
     }
 
     @Test
-    @Order(12)
     void breakerOpensAfterRepeatedFailuresAndPlacementThenSkipsTheWorker() throws Exception {
         registerWorkers();
         ScriptedWorker d = workers.get("D");
@@ -572,7 +550,7 @@ class RouterProxyMechanicsTest {
                 .asRuntimeException());
         try {
             // Each failure on D is hidden by a fallback, until the window holds enough failures to open the breaker
-            // (10 calls, 50 %, at least 4: D's earlier successes delay it by a call or two).
+            // (10 calls, 50 %, at least 4).
             int failures = 0;
             while (router.directory().get("D").breaker().getState()
                     == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED) {
@@ -599,7 +577,6 @@ class RouterProxyMechanicsTest {
     }
 
     @Test
-    @Order(13)
     void aGracefulStopGoesNotServingAndLetsRunningTurnsFinish() throws Exception {
         registerWorkers();
         String s = sessionPreferring("B");
@@ -629,7 +606,7 @@ class RouterProxyMechanicsTest {
                     @Override
                     public void onCompleted() { }
                 });
-        await(() -> !health.isEmpty(), "health watch answered");
+        Await.until(() -> !health.isEmpty(), "health watch answered");
         assertEquals(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING, health.get(0));
         java.util.concurrent.CompletableFuture<List<SendMessageResponse>> turn =
                 java.util.concurrent.CompletableFuture.supplyAsync(() -> send(turn(s)));

@@ -194,7 +194,7 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
             int[] system = model.encodeContent(r.getSystemPrompt());
             window.checkRoomForATurn(system, !r.getSystemPrompt().isEmpty(), settings);
             SessionRecord record = SessionRecord.create(id, CallerIdentity.owner(), model.id(), r.getSystemPrompt(),
-                    system, model.tokenizerFingerprint(), settings, System.currentTimeMillis());
+                    system, model.tokenizerFingerprint(), settings, System.currentTimeMillis(), createDigest(id, r));
             SessionStore.Created created = store.create(record, r.getAllowExisting());
             if (created.created()) {
                 log.info("session.create session={} owner={} budget={} policy={} system_tokens={}", id,
@@ -203,6 +203,26 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
             }
             return SessionViews.toProto(created.record(), window, false);
         });
+    }
+
+    /**
+     * What identifies a CreateSession request across retries (by the router or the client, on any worker): the id,
+     * the owner, the system prompt and the settings as sent. A retry whose first attempt landed finds a session with
+     * the same digest and gets it back instead of ALREADY_EXISTS (its server-chosen seed and create time are the first
+     * attempt's).
+     */
+    static String createDigest(String id, CreateSessionRequest r) {
+        try {
+            java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+            for (String part : List.of(id, CallerIdentity.owner(), r.getSystemPrompt())) {
+                d.update(part.getBytes(StandardCharsets.UTF_8));
+                d.update((byte) 0);
+            }
+            d.update(r.getSettings().toByteArray());
+            return "v1:" + HexFormat.of().formatHex(d.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
     }
 
     /** Fills server defaults; a stored session never has unset settings. */

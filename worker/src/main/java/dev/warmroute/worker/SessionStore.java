@@ -9,6 +9,7 @@ import dev.warmroute.cluster.session.CommitTurn;
 import dev.warmroute.cluster.session.CreateSession;
 import dev.warmroute.cluster.session.DeleteSession;
 import dev.warmroute.cluster.session.SessionRecord;
+import dev.warmroute.cluster.store.SessionMapStore;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
@@ -28,6 +29,10 @@ import java.util.concurrent.TimeoutException;
  * Session history in the {@code sessions} IMap. Every call has a deadline: Hazelcast retries internally while a
  * member is lost and surfaces trouble as a call that blocks, so each call goes through the async API and gives up
  * after {@code timeout} with UNAVAILABLE (safe to retry: writes are idempotent per request id).
+ *
+ * <p>Failures are classified ({@link StoreFailures}): the database behind the map away, a commit whose backup never
+ * answered, a minority side of a split brain, a member lost mid-call are UNAVAILABLE (retry); a store that refused a
+ * write, or any other failure, is INTERNAL with an error id (a bug: retrying would only spread it).
  */
 public final class SessionStore implements AutoCloseable {
 
@@ -35,14 +40,22 @@ public final class SessionStore implements AutoCloseable {
     public static final Comparator<SessionRecord> RECENT_FIRST =
             Comparator.comparingLong(SessionRecord::updateTimeMs).reversed().thenComparing(SessionRecord::sessionId);
 
-    private final IMap<String, SessionRecord> map;
+    private final HazelcastInstance hz;
     private final Duration timeout;
+    /** The database behind the map when this worker is a member with a store: lists sessions not in memory. */
+    private final SessionMapStore backing;
     /** Queries have no async form; they run here so a caller can still stop waiting. */
     private final ExecutorService queries;
 
     public SessionStore(HazelcastInstance hz, Duration timeout) {
-        this.map = hz.getMap(ClusterMaps.SESSIONS);
+        this(hz, timeout, null);
+    }
+
+    /** @param backing the map's store on this member (null: none, or a client of the cluster) */
+    public SessionStore(HazelcastInstance hz, Duration timeout, SessionMapStore backing) {
+        this.hz = hz;
         this.timeout = timeout;
+        this.backing = backing;
         this.queries = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "session-store-query");
             t.setDaemon(true);
@@ -50,9 +63,17 @@ public final class SessionStore implements AutoCloseable {
         });
     }
 
+    /**
+     * The map's proxy, obtained per call: creating it is an operation on the map (with a store, it starts the map's
+     * loader), which a member refuses until the cluster has a quorum; once created, Hazelcast hands out the same one.
+     */
+    private IMap<String, SessionRecord> map() {
+        return hz.getMap(ClusterMaps.SESSIONS);
+    }
+
     /** The record, or null when the session does not exist. */
     public SessionRecord get(String sessionId) {
-        return await(map.getAsync(sessionId), "read of session " + sessionId);
+        return await(() -> map().getAsync(sessionId), "read of session " + sessionId);
     }
 
     /** Result of {@link #create}: the stored record and whether this call created it. */
@@ -64,10 +85,11 @@ public final class SessionStore implements AutoCloseable {
      */
     public Created create(SessionRecord record, boolean allowExisting) {
         CreateSession create = new CreateSession(record);
-        SessionRecord previous = await(map.submitToKey(record.sessionId(), create),
+        SessionRecord previous = await(() -> map().submitToKey(record.sessionId(), create),
                 "create of session " + record.sessionId());
         if (create.isOwn(previous)) {
-            return new Created(record, true);
+            // This request's record, or the one an earlier attempt of the same request stored (a retry).
+            return new Created(previous, true);
         }
         if (allowExisting && previous.owner().equals(record.owner())) {
             return new Created(previous, false);
@@ -78,29 +100,46 @@ public final class SessionStore implements AutoCloseable {
 
     /** Deletes the owner's session; false when there is none (or it belongs to someone else). */
     public boolean delete(String sessionId, String owner) {
-        return await(map.submitToKey(sessionId, new DeleteSession(owner)), "delete of session " + sessionId);
+        return await(() -> map().submitToKey(sessionId, new DeleteSession(owner)), "delete of session " + sessionId);
     }
 
-    /** Every session of an owner, most recently updated first. */
+    /**
+     * Every session of an owner, most recently updated first. With a store, the ids come from the store's owner index
+     * (sessions are loaded lazily: after a restart, or once idle ones expired from memory, the map holds only some) and
+     * the records from the map, which loads the missing ones.
+     */
     public List<SessionRecord> listByOwner(String owner) {
-        CompletableFuture<Collection<SessionRecord>> query =
-                CompletableFuture.supplyAsync(() -> map.values(Predicates.equal("owner", owner)), queries);
-        List<SessionRecord> all = new ArrayList<>(await(query, "query of the sessions of " + owner));
+        List<SessionRecord> all = new ArrayList<>(await(() -> CompletableFuture.supplyAsync(() -> {
+            if (backing == null) {
+                return map().values(Predicates.equal("owner", owner));
+            }
+            java.util.Set<String> ids = new java.util.HashSet<>(backing.idsByOwner(owner, MAX_LISTED));
+            return map().getAll(ids).values().stream().filter(r -> r.owner().equals(owner)).toList();
+        }, queries), "query of the sessions of " + owner));
         all.sort(RECENT_FIRST);
         return all;
     }
 
+    /** Sessions of one owner that ListSessions reads from the store at most. */
+    static final int MAX_LISTED = 10_000;
+
     /** Runs the commit entry processor on the partition owner (see {@link CommitTurn}). */
     public CommitResult commit(String sessionId, CommitTurn processor) {
-        return await(map.submitToKey(sessionId, processor), "commit of turn " + processor.turn().index()
+        return await(() -> map().submitToKey(sessionId, processor), "commit of turn " + processor.turn().index()
                 + " of session " + sessionId);
     }
 
-    private <T> T await(CompletionStage<T> stage, String what) {
+    private <T> T await(java.util.function.Supplier<CompletionStage<T>> call, String what) {
+        CompletionStage<T> stage;
+        try {
+            stage = call.get();
+        } catch (RuntimeException e) {
+            throw StoreFailures.status(what, e);
+        }
         try {
             return stage.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            throw Status.UNAVAILABLE.withDescription("history store: " + what + " did not complete within "
+            throw Status.UNAVAILABLE.withDescription(dev.warmroute.cluster.store.StoreErrors.STATUS_PREFIX + what + " did not complete within "
                     + timeout.toMillis() + " ms (cluster busy or a member lost); retry with the same request_id")
                     .asRuntimeException();
         } catch (InterruptedException e) {
@@ -111,8 +150,7 @@ public final class SessionStore implements AutoCloseable {
             if (cause instanceof StatusRuntimeException sre) {
                 throw sre;
             }
-            throw Status.UNAVAILABLE.withDescription("history store: " + what + " failed: " + cause)
-                    .withCause(cause).asRuntimeException();
+            throw StoreFailures.status(what, cause);
         }
     }
 

@@ -229,7 +229,8 @@ final class TurnRunner {
                 answer.ids(), answer.finish().getNumber(), identity.get(), prompt.windowTokens(),
                 System.currentTimeMillis());
         CommitResult result = store.commit(t.sessionId(),
-                new CommitTurn(record.version(), prompt.windowStart(), turn.createTimeMs(), turn));
+                new CommitTurn(record.version(), prompt.windowStart(), turn.createTimeMs(), turn,
+                        record.incarnation()));
         timings.committed(start);
         return switch (result.outcome()) {
             case COMMITTED -> new Committed(turn, false);
@@ -240,7 +241,8 @@ final class TurnRunner {
                     + "committed while this one ran (built on version " + record.version() + ", now "
                     + result.version() + "); nothing written, retry the turn");
             case MISSING -> throw Status.NOT_FOUND.withDescription("session '" + t.sessionId()
-                    + "' was deleted while the turn ran; nothing written").asRuntimeException();
+                    + "' was deleted (or deleted and created again) while the turn ran; nothing written")
+                    .asRuntimeException();
         };
     }
 

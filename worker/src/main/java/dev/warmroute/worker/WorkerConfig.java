@@ -4,6 +4,7 @@ import dev.warmroute.cluster.ApiLimits;
 import dev.warmroute.cluster.ConfigChecks;
 import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.cluster.HostPort;
+import dev.warmroute.cluster.store.StoreSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -34,6 +35,9 @@ import java.util.Objects;
  * @param stateless         keep no KV cache between turns: every turn computes its whole prompt (COLD, reason
  *                          STATELESS). The seed's "stateless server" approach on the same engine, for comparison
  *                          benchmarks; never what you want in production
+ * @param store             the database behind the sessions map (write-through, lazy load); null: history in
+ *                          Hazelcast's memory only, lost when every member stops. Ignored in Hazelcast client mode (the
+ *                          data members own the store)
  */
 public record WorkerConfig(
         String host,
@@ -55,7 +59,8 @@ public record WorkerConfig(
         int prefillChunk,
         Duration streamStall,
         long parentPid,
-        boolean stateless) {
+        boolean stateless,
+        StoreSettings store) {
 
     public WorkerConfig {
         Objects.requireNonNull(hazelcast, "hazelcast");
@@ -107,10 +112,10 @@ public record WorkerConfig(
                 .engineThreads(engineThreads).metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(shutdownGrace).storeTimeout(storeTimeout).sessionWait(sessionWait)
                 .sessionWaiters(sessionWaiters).prefillChunk(prefillChunk).streamStall(streamStall)
-                .parentPid(parentPid).stateless(stateless);
+                .parentPid(parentPid).stateless(stateless).store(store);
     }
 
-    /** Laptop defaults; {@code model} has none (see {@link ModelLocator}). */
+    /** Laptop defaults; {@code model} has none (see {@link dev.warmroute.engine.ModelLocator}). */
     public static final class Builder {
         private String host = "127.0.0.1";
         private int port = 7100;
@@ -132,6 +137,7 @@ public record WorkerConfig(
         private Duration streamStall = Duration.ofSeconds(60);
         private long parentPid = 0;
         private boolean stateless = false;
+        private StoreSettings store;
 
         public Builder host(String v) { host = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -154,11 +160,12 @@ public record WorkerConfig(
         public Builder streamStall(Duration v) { streamStall = v; return this; }
         public Builder parentPid(long v) { parentPid = v; return this; }
         public Builder stateless(boolean v) { stateless = v; return this; }
+        public Builder store(StoreSettings v) { store = v; return this; }
 
         public WorkerConfig build() {
             return new WorkerConfig(host, port, advertiseAddress, workerId, hazelcast, model, kvCacheBytes, capacity,
                     queue, engineThreads, metricsPort, readyFile, shutdownGrace, storeTimeout, sessionWait,
-                    sessionWaiters, prefillChunk, streamStall, parentPid, stateless);
+                    sessionWaiters, prefillChunk, streamStall, parentPid, stateless, store);
         }
     }
 }

@@ -2,15 +2,22 @@ package dev.warmroute.worker;
 
 import dev.warmroute.cluster.DiscoveryFlags;
 import dev.warmroute.cluster.HazelcastSettings;
+import dev.warmroute.cluster.flags.HazelcastOptions;
+import dev.warmroute.http.HttpFrontOptions;
+import dev.warmroute.cluster.flags.MemberOptions;
+import dev.warmroute.engine.ModelLocator;
+import dev.warmroute.cluster.store.StoreSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The worker's flags, in one place: {@code warmroute worker} mixes them in, and so does {@link WorkerMain} (the class
- * tests, drills and {@code cluster up} start in separate JVMs), so both take exactly the same arguments.
+ * The worker's flags, in one place: {@code warmroute worker} mixes them in, and so does {@link WorkerRole} (what the
+ * worker JVMs of tests, drills and {@code cluster up} run), so both take exactly the same arguments. The Hazelcast
+ * flags are the shared mixins of the cluster module, the {@code --http-*} flags the http module's.
  */
 public final class WorkerOptions {
 
@@ -53,63 +60,24 @@ public final class WorkerOptions {
     @Option(names = "--shutdown-grace-seconds", defaultValue = "20", description = "On SIGTERM, how long running turns may finish (default ${DEFAULT-VALUE}).")
     public int shutdownGraceSeconds;
 
-    @Option(names = "--hazelcast-port", defaultValue = "5701", description = "Hazelcast member port; 0 picks a free one (default ${DEFAULT-VALUE}).")
-    public int hazelcastPort;
-
-    @Option(names = "--hazelcast-host", defaultValue = "127.0.0.1", description = "Hazelcast member bind address (default ${DEFAULT-VALUE}).")
-    public String hazelcastHost;
-
     @Option(names = "--members", defaultValue = "", paramLabel = "HOST:PORT,...",
             description = "Hazelcast members to join (empty: start alone, or the only seed).")
     public String members;
 
-    @Option(names = "--discovery", defaultValue = "tcp", paramLabel = "tcp|kubernetes",
-            description = "How to find the Hazelcast cluster: tcp (the --members seeds, default) or kubernetes"
-                    + " (Hazelcast's Kubernetes discovery: --kubernetes-service-dns or --kubernetes-service-name).")
-    public String discovery;
+    @Mixin
+    public HazelcastOptions hazelcast = new HazelcastOptions();
 
-    @Option(names = "--kubernetes-service-dns", defaultValue = "", paramLabel = "NAME",
-            description = "Kubernetes discovery by DNS: the headless service of the workers, e.g."
-                    + " warmroute-workers.default.svc.cluster.local.")
-    public String kubernetesServiceDns;
+    /** The OpenAI-compatible HTTP front beside the gRPC server ({@code --http-*}; off without {@code --http-port}). */
+    @Mixin
+    public HttpFrontOptions http = new HttpFrontOptions();
 
-    @Option(names = "--kubernetes-service-name", defaultValue = "", paramLabel = "NAME",
-            description = "Kubernetes discovery through the API (needs RBAC to read endpoints): the service's name.")
-    public String kubernetesServiceName;
-
-    @Option(names = "--kubernetes-namespace", defaultValue = "", paramLabel = "NS",
-            description = "Namespace of --kubernetes-service-name (default: the pod's own).")
-    public String kubernetesNamespace;
-
-    @Option(names = "--kubernetes-service-port", defaultValue = "0", paramLabel = "PORT",
-            description = "Hazelcast port behind the service (default 0: this worker's --hazelcast-port).")
-    public int kubernetesServicePort;
-
-    @Option(names = "--hazelcast-public-address", defaultValue = "", paramLabel = "HOST:PORT",
-            description = "Address other members and clients use to reach this member, when it differs from the"
-                    + " bound one (NAT). With --hazelcast-host 0.0.0.0 Hazelcast otherwise advertises this machine's"
-                    + " (container's, pod's) first non-loopback address.")
-    public String hazelcastPublicAddress;
+    @Mixin
+    public MemberOptions member = new MemberOptions();
 
     @Option(names = "--hazelcast-mode", defaultValue = "member", paramLabel = "member|client",
             description = "Embedded data member (default), or client of an external cluster (which then needs the"
                     + " warmroute-cluster jar on its members' classpath).")
     public String hazelcastMode;
-
-    @Option(names = "--cluster-name", defaultValue = "warmroute", description = "Hazelcast cluster name (default ${DEFAULT-VALUE}).")
-    public String clusterName;
-
-    @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Hazelcast and registry heartbeat (default ${DEFAULT-VALUE}).")
-    public long heartbeatMs;
-
-    @Option(names = "--max-no-heartbeat-ms", defaultValue = "5000", description = "A member silent this long is removed (default ${DEFAULT-VALUE}).")
-    public long maxNoHeartbeatMs;
-
-    @Option(names = "--backup-count", defaultValue = "1", description = "Synchronous backups of each session (default ${DEFAULT-VALUE}).")
-    public int backupCount;
-
-    @Option(names = "--session-max-idle-hours", defaultValue = "168", description = "Sessions untouched this long expire (default ${DEFAULT-VALUE}).")
-    public long sessionMaxIdleHours;
 
     @Option(names = "--store-timeout-ms", defaultValue = "5000", description = "Deadline of each history-store call (default ${DEFAULT-VALUE}).")
     public long storeTimeoutMs;
@@ -135,6 +103,56 @@ public final class WorkerOptions {
                     + "off by default.")
     public boolean stateless;
 
+    @Option(names = "--store", defaultValue = "", paramLabel = "JDBC-URL",
+            description = "Database behind the session history (write-through, sessions loaded on first use), shared"
+                    + " by every worker: jdbc:postgresql://host:port/db in production, jdbc:h2:tcp://... for cluster"
+                    + " up's store process. Default: none (history in memory only), or --data.")
+    public String store;
+
+    @Option(names = "--data", paramLabel = "DIR",
+            description = "Keep the history in an embedded H2 database in DIR (one worker only: H2 locks the file;"
+                    + " several workers share a database through --store).")
+    public Path data;
+
+    @Option(names = "--store-user", defaultValue = "", description = "Database user of --store.")
+    public String storeUser;
+
+    @Option(names = "--store-password-file", paramLabel = "FILE",
+            description = "File whose first line is the database password of --store (never on the command line).")
+    public Path storePasswordFile;
+
+    @Option(names = "--store-pool-size", defaultValue = "4", description = "Database connections of this worker (default ${DEFAULT-VALUE}).")
+    public int storePoolSize;
+
+    @Option(names = "--store-connect-timeout-ms", defaultValue = "1500",
+            description = "How long a store call waits for a connection before the store counts as down (default ${DEFAULT-VALUE}).")
+    public long storeConnectTimeoutMs;
+
+    @Option(names = "--cluster-size", defaultValue = "1",
+            description = "Workers (data members) the cluster is meant to have. Above 1, a side of a split brain with"
+                    + " fewer than a majority of them refuses session reads and writes (UNAVAILABLE), and a worker with"
+                    + " --members waits for a majority before it serves (default ${DEFAULT-VALUE}).")
+    public int clusterSize;
+
+    /** The store flags as settings; null when neither --store nor --data is given. */
+    public StoreSettings storeSettings() {
+        boolean url = store != null && !store.isBlank();
+        if (url && data != null) {
+            throw new IllegalArgumentException("store: give --store or --data, not both");
+        }
+        StoreSettings s;
+        if (url) {
+            String password = storePasswordFile == null ? "" : StoreSettings.readPassword(storePasswordFile);
+            s = StoreSettings.of(store, storeUser, password);
+        } else if (data != null) {
+            s = StoreSettings.embeddedH2(data);
+        } else {
+            return null;
+        }
+        return new StoreSettings(s.url(), s.user(), s.password(), storePoolSize,
+                Duration.ofMillis(storeConnectTimeoutMs), s.queryTimeout());
+    }
+
     /** The typed config; IllegalArgumentException naming the flag when a value is out of range. */
     public WorkerConfig toConfig() {
         HazelcastSettings.Mode mode = switch (hazelcastMode.toLowerCase(java.util.Locale.ROOT)) {
@@ -144,9 +162,7 @@ public final class WorkerOptions {
                     + "'");
         };
         List<String> seeds = DiscoveryFlags.seeds(members);
-        HazelcastSettings.Discovery discoveryMode = DiscoveryFlags.parse(discovery);
-        if (mode == HazelcastSettings.Mode.CLIENT && discoveryMode == HazelcastSettings.Discovery.TCP_IP
-                && seeds.isEmpty()) {
+        if (mode == HazelcastSettings.Mode.CLIENT && !hazelcast.kubernetes() && seeds.isEmpty()) {
             throw new IllegalArgumentException("members: required with --hazelcast-mode client (addresses of the"
                     + " cluster's members)");
         }
@@ -157,19 +173,15 @@ public final class WorkerOptions {
         if (kvCacheMb < 1) {
             throw new IllegalArgumentException("kv-cache-mb: must be at least 1, got " + kvCacheMb);
         }
-        HazelcastSettings.Builder hzBuilder = HazelcastSettings.builder().clusterName(clusterName)
-                .host(hazelcastHost).port(hazelcastPort).members(seeds).mode(mode)
-                .heartbeat(Duration.ofMillis(heartbeatMs)).maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs))
-                .backupCount(backupCount).sessionMaxIdle(Duration.ofHours(sessionMaxIdleHours))
-                .publicAddress(hazelcastPublicAddress);
-        HazelcastSettings hz = DiscoveryFlags.apply(hzBuilder, discovery, kubernetesServiceDns,
-                kubernetesServiceName, kubernetesNamespace, kubernetesServicePort).build();
+        HazelcastSettings hz = hazelcast.applyTo(member.applyTo(HazelcastSettings.builder()).members(seeds)
+                .mode(mode).clusterSize(clusterSize)).build();
         return WorkerConfig.builder().host(host).port(port).advertiseAddress(advertiseAddress).workerId(workerId)
                 .hazelcast(hz).model(modelPath).kvCacheMb(kvCacheMb).capacity(capacity).queue(queue)
                 .engineThreads(threads).metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(Duration.ofSeconds(Math.max(1, shutdownGraceSeconds)))
                 .storeTimeout(Duration.ofMillis(storeTimeoutMs)).sessionWait(Duration.ofMillis(sessionWaitMs))
                 .sessionWaiters(sessionWaiters).prefillChunk(prefillChunk)
-                .streamStall(Duration.ofSeconds(streamStallSeconds)).parentPid(parentPid).stateless(stateless).build();
+                .streamStall(Duration.ofSeconds(streamStallSeconds)).parentPid(parentPid).stateless(stateless)
+                .store(storeSettings()).build();
     }
 }

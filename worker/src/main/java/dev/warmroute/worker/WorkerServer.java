@@ -14,11 +14,13 @@ import com.hazelcast.nio.serialization.compact.CompactSerializer;
 import dev.warmroute.api.v1.ChatServiceGrpc;
 import dev.warmroute.api.v1.WorkerServiceGrpc;
 import dev.warmroute.api.v1.WorkerStats;
+import dev.warmroute.cluster.CallMetadata;
 import dev.warmroute.cluster.ClusterMaps;
 import dev.warmroute.cluster.GrpcServers;
 import dev.warmroute.cluster.HazelcastFactory;
 import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.cluster.InternalCredential;
+import dev.warmroute.cluster.LenientRequestMarshaller;
 import dev.warmroute.cluster.MetricsServer;
 import dev.warmroute.cluster.ReadyFile;
 import dev.warmroute.cluster.ServiceProcess;
@@ -26,6 +28,11 @@ import dev.warmroute.cluster.WorkerRegistration;
 import dev.warmroute.cluster.WorkerRegistry;
 import dev.warmroute.cluster.session.SessionRecord;
 import dev.warmroute.cluster.session.SessionSerializers;
+import dev.warmroute.cluster.store.SessionDatabase;
+import dev.warmroute.cluster.store.SessionMapStore;
+import dev.warmroute.cluster.store.StoreFailureException;
+import dev.warmroute.cluster.store.StoreMetrics;
+import dev.warmroute.cluster.store.StoreUnavailableException;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -59,6 +66,8 @@ public final class WorkerServer implements ServiceProcess.Server {
     private final long startedNanos = System.nanoTime();
     private final EngineModel model;
     private final HazelcastInstance hz;
+    /** The database behind the sessions map; null without a store (or in client mode). */
+    private final SessionMapStore mapStore;
     private final SessionStore store;
     private final KvCacheManager caches;
     private final ComputeQueue compute;
@@ -91,14 +100,15 @@ public final class WorkerServer implements ServiceProcess.Server {
             List<CompactSerializer<?>> serializers = new ArrayList<>(SessionSerializers.all());
             serializers.add(new WorkerRegistration.Serializer());
             HazelcastSettings hs = config.hazelcast();
+            this.mapStore = openStore(config, opened);
             this.hz = HazelcastFactory.start(hs, "warmroute-worker-" + ProcessHandle.current().pid() + "-"
-                    + System.identityHashCode(this), Map.of("role", "worker"), serializers);
+                    + System.identityHashCode(this), Map.of("role", "worker"), serializers, mapStore);
             opened.add(() -> hz.getLifecycleService().terminate());
             if (hs.mode() == HazelcastSettings.Mode.CLIENT
                     && !HazelcastFactory.awaitConnected(hz, Duration.ofSeconds(30))) {
                 throw new IOException("cannot reach the Hazelcast cluster at " + hs.members() + " within 30 s");
             }
-            this.store = new SessionStore(hz, config.storeTimeout());
+            this.store = new SessionStore(hz, config.storeTimeout(), mapStore);
             opened.add(store);
             this.caches = new KvCacheManager(model.newPool(config.kvCacheBytes()), model::newCache,
                     config.stateless());
@@ -112,6 +122,7 @@ public final class WorkerServer implements ServiceProcess.Server {
             opened.add(timer::shutdownNow);
             this.metrics = new WorkerMetrics(prometheus, caches::bytesUsed, caches::sessions, caches::evictions,
                     compute::running, compute::queued, config.stateless());
+            StoreMetrics.register(prometheus, mapStore == null ? null : mapStore.health());
             WorkerIdentity identity = new WorkerIdentity();
             PromptWindow window = new PromptWindow(model.chatTemplate());
             TurnRunner runner = new TurnRunner(model, window, store, caches, metrics, identity, config.prefillChunk());
@@ -132,8 +143,7 @@ public final class WorkerServer implements ServiceProcess.Server {
             identity.set(workerId);
 
             // Sessions deleted or expired anywhere: drop their caches here too.
-            IMap<String, SessionRecord> sessions = hz.getMap(ClusterMaps.SESSIONS);
-            sessions.addEntryListener(new DropCacheListener(caches), false);
+            listenForRemovals(0);
 
             this.registry = new WorkerRegistry(hz, config.storeTimeout());
             opened.add(registry);
@@ -145,6 +155,15 @@ public final class WorkerServer implements ServiceProcess.Server {
             this.metricsServer = config.metricsPort() > 0
                     ? MetricsServer.start(config.host(), config.metricsPort(), prometheus) : null;
             chat.starting(false);
+            if (mapStore != null) {
+                // The worker stays SERVING while its store is down (reads of sessions in memory still work, and a
+                // router must see the store named in each failure, not a worker that vanished); the store has its own
+                // health service name for probes and dashboards.
+                mapStore.health().onChange(up -> health.setStatus(STORE_HEALTH,
+                        up ? ServingStatus.SERVING : ServingStatus.NOT_SERVING));
+                health.setStatus(STORE_HEALTH, mapStore.health().up() ? ServingStatus.SERVING
+                        : ServingStatus.NOT_SERVING);
+            }
             health.setStatus("", ServingStatus.SERVING);
             health.setStatus(ChatServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
             health.setStatus(WorkerServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
@@ -178,12 +197,42 @@ public final class WorkerServer implements ServiceProcess.Server {
         }
     }
 
+    /**
+     * Opens the database behind the sessions map (a member with a store only) and brings its schema up to date; a
+     * worker whose store cannot be reached does not start, since it could acknowledge no turn.
+     */
+    private static SessionMapStore openStore(WorkerConfig config, List<AutoCloseable> opened) throws IOException {
+        if (config.store() == null) {
+            log.warn("worker.no-store: session history lives in Hazelcast's memory only and is lost when every member"
+                    + " stops (start with --store or --data to keep it)");
+            return null;
+        }
+        if (config.hazelcast().mode() != HazelcastSettings.Mode.MEMBER) {
+            log.info("worker.store-ignored: a Hazelcast client; the data members own the store");
+            return null;
+        }
+        SessionDatabase db;
+        try {
+            db = SessionDatabase.open(config.store());
+        } catch (StoreUnavailableException | StoreFailureException e) {
+            throw new IOException("history store: " + e.getMessage(), e);
+        }
+        opened.add(db);
+        SessionMapStore mapStore = new SessionMapStore(db);
+        opened.add(mapStore::destroy);
+        log.info("worker.store store=\"{}\" write_through=true load=lazy", db.describe());
+        return mapStore;
+    }
+
+    /** Health service name of the history store (grpc.health.v1): NOT_SERVING while the store is down. */
+    public static final String STORE_HEALTH = "warmroute.store";
+
     /** Starts a worker with its own metrics registry (several workers may share a JVM in tests). */
     public static WorkerServer start(WorkerConfig config) throws IOException {
         return new WorkerServer(config, new PrometheusRegistry(), Map.of());
     }
 
-    /** Starts a worker whose metrics go to {@code registry} (the process's default one in {@link WorkerMain}). */
+    /** Starts a worker whose metrics go to {@code registry} (the default one in a worker JVM). */
     public static WorkerServer start(WorkerConfig config, PrometheusRegistry registry) throws IOException {
         return new WorkerServer(config, registry, Map.of());
     }
@@ -252,7 +301,7 @@ public final class WorkerServer implements ServiceProcess.Server {
                 .setStateless(config.stateless()).build();
     }
 
-    /** Blocks until the gRPC server has stopped (the process's main thread in {@link WorkerMain}). */
+    /** Blocks until the gRPC server has stopped (the main thread of a worker JVM, {@link WorkerRole}). */
     public void awaitTermination() throws InterruptedException {
         server.awaitTermination();
     }
@@ -311,6 +360,10 @@ public final class WorkerServer implements ServiceProcess.Server {
             log.warn("worker.hazelcast-shutdown-failed worker={} error={}", workerId, e.toString());
         }
         long hzStopped = System.nanoTime();
+        if (mapStore != null) {
+            mapStore.destroy();
+            mapStore.database().close();
+        }
         model.close();
         log.info("worker.stopped worker={} after_ms={} drain_ms={} server_ms={} close_ms={} hazelcast_ms={}", workerId,
                 (System.nanoTime() - t0) / 1_000_000, (drained - t0) / 1_000_000, (serverStopped - drained) / 1_000_000,
@@ -322,6 +375,10 @@ public final class WorkerServer implements ServiceProcess.Server {
         closed = true;
         server.shutdownNow();
         hz.getLifecycleService().terminate();
+        if (mapStore != null) {
+            mapStore.destroy();
+            mapStore.database().close();
+        }
         compute.close();
         model.close();
     }
@@ -333,6 +390,39 @@ public final class WorkerServer implements ServiceProcess.Server {
             } catch (Exception ignored) {
                 // best effort while failing to start
             }
+        }
+    }
+
+    /**
+     * Registers {@link DropCacheListener}. Registering (and, with a store, creating the map's proxy, which starts its
+     * loader) is an operation on the sessions map, which a member refuses while the cluster has fewer members than
+     * the quorum of its configured size (the first worker of a cluster starts alone); then it is tried again every
+     * 500 ms in the background. Nothing is missed meanwhile: without a
+     * quorum no session can be deleted either.
+     */
+    private void listenForRemovals(int attempt) {
+        try {
+            if (config.hazelcast().mode() == HazelcastSettings.Mode.MEMBER
+                    && hz.getCluster().getMembers().size() < config.hazelcast().quorum()) {
+                // Not even worth asking: Hazelcast logs a stack trace for every proxy it fails to set up.
+                throw new com.hazelcast.splitbrainprotection.SplitBrainProtectionException("members "
+                        + hz.getCluster().getMembers().size() + " < quorum " + config.hazelcast().quorum());
+            }
+            IMap<String, SessionRecord> sessions = hz.getMap(ClusterMaps.SESSIONS);
+            sessions.addEntryListener(new DropCacheListener(caches), false);
+            if (attempt > 0) {
+                log.info("worker.quorum members={}: the session map serves", hz.getCluster().getMembers().size());
+            }
+        } catch (com.hazelcast.splitbrainprotection.SplitBrainProtectionException e) {
+            if (attempt == 0) {
+                log.info("worker.waiting-for-quorum members={} quorum={}: the session map serves once enough workers"
+                        + " have joined", hz.getCluster().getMembers().size(), config.hazelcast().quorum());
+            }
+            timer.schedule(() -> {
+                if (!shuttingDown) {
+                    listenForRemovals(attempt + 1);
+                }
+            }, 500, TimeUnit.MILLISECONDS);
         }
     }
 

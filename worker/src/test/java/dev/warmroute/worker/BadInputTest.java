@@ -16,13 +16,14 @@ import dev.warmroute.api.v1.SendMessageRequest;
 import dev.warmroute.api.v1.Session;
 import dev.warmroute.api.v1.SessionSettings;
 import dev.warmroute.cluster.CallMetadata;
+import dev.warmroute.cluster.launch.InProcessCluster;
+import dev.warmroute.testing.ChatClient;
 import io.grpc.CallOptions;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
-import java.util.List;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,13 +35,15 @@ import org.junit.jupiter.api.Test;
  */
 class BadInputTest {
 
+    private static InProcessCluster<WorkerServer> cluster;
     private static WorkerServer worker;
     private static ChatClient client;
     private static final String SESSION = "bad-input";
 
     @BeforeAll
     static void start() throws Exception {
-        worker = TestWorkers.start(TestWorkers.clusterName(), List.of());
+        cluster = TestWorkers.cluster();
+        worker = TestWorkers.add(cluster);
         client = new ChatClient(worker.address());
         client.create(SESSION, "Be brief.", SessionSettings.newBuilder().setContextBudgetTokens(128)
                 .setSampling(SamplingParams.newBuilder().setTemperature(0).setMaxTokens(32)).build());
@@ -51,8 +54,8 @@ class BadInputTest {
         if (client != null) {
             client.close();
         }
-        if (worker != null) {
-            worker.close();
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
@@ -61,7 +64,7 @@ class BadInputTest {
     }
 
     private static void rejects(Status.Code code, String messageStart, UnaryOperator<SendMessageRequest.Builder> edit) {
-        ChatClient.Turn t = client.send(edit.apply(valid().toBuilder()).build());
+        ChatClient.Reply t = client.send(edit.apply(valid().toBuilder()).build());
         assertEquals(code, t.status().getCode(), t.status().toString());
         assertTrue(t.status().getDescription().startsWith(messageStart),
                 "expected '" + messageStart + "...', got: " + t.status().getDescription());
@@ -110,7 +113,7 @@ class BadInputTest {
         rejects(Status.Code.INVALID_ARGUMENT, "sampling.max_tokens: 200 exceeds the session's context budget of 128",
                 b -> b.setSampling(SamplingParams.newBuilder().setMaxTokens(200)));
 
-        Session s = client.blocking.getSession(GetSessionRequest.newBuilder().setSessionId(SESSION).build());
+        Session s = client.blocking().getSession(GetSessionRequest.newBuilder().setSessionId(SESSION).build());
         assertEquals(0, s.getVersion(), "nothing written");
         assertEquals(0, s.getTurnCount());
         // And a valid turn still works.
@@ -123,40 +126,40 @@ class BadInputTest {
         MethodDescriptor<byte[], byte[]> raw = ChatServiceGrpc.getSendMessageMethod()
                 .toBuilder(LenientRequestMarshallerTest.RAW, LenientRequestMarshallerTest.RAW).build();
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> ClientCalls
-                .blockingServerStreamingCall(client.channel, raw, CallOptions.DEFAULT, bad).hasNext());
+                .blockingServerStreamingCall(client.channel(), raw, CallOptions.DEFAULT, bad).hasNext());
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
         assertEquals("message.content: not valid UTF-8", e.getStatus().getDescription());
-        Session s = client.blocking.getSession(GetSessionRequest.newBuilder().setSessionId(SESSION).build());
+        Session s = client.blocking().getSession(GetSessionRequest.newBuilder().setSessionId(SESSION).build());
         assertTrue(s.getTurnCount() <= 1, "no turn from the invalid request");
     }
 
     @Test
     void rejectsBadSessionSettingsAndOwners() {
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> client.blocking.createSession(
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> client.blocking().createSession(
                 CreateSessionRequest.newBuilder().setSettings(SessionSettings.newBuilder()
                         .setContextBudgetTokens(10)).build()));
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
         assertTrue(e.getStatus().getDescription().startsWith("settings.context_budget_tokens: 10 is outside"));
 
-        e = assertThrows(StatusRuntimeException.class, () -> client.blocking.createSession(CreateSessionRequest
+        e = assertThrows(StatusRuntimeException.class, () -> client.blocking().createSession(CreateSessionRequest
                 .newBuilder().setSettings(SessionSettings.newBuilder().setLowWatermarkPercent(99)).build()));
         assertTrue(e.getStatus().getDescription().startsWith("settings.low_watermark_percent: 99 is outside"));
 
-        e = assertThrows(StatusRuntimeException.class, () -> client.blocking.createSession(CreateSessionRequest
+        e = assertThrows(StatusRuntimeException.class, () -> client.blocking().createSession(CreateSessionRequest
                 .newBuilder().setSessionId(SESSION).build()));
         assertEquals(Status.Code.ALREADY_EXISTS, e.getStatus().getCode());
 
-        e = assertThrows(StatusRuntimeException.class, () -> client.blocking.listSessions(ListSessionsRequest
+        e = assertThrows(StatusRuntimeException.class, () -> client.blocking().listSessions(ListSessionsRequest
                 .newBuilder().setPageSize(501).build()));
         assertTrue(e.getStatus().getDescription().startsWith("page_size: 501 is outside"));
-        e = assertThrows(StatusRuntimeException.class, () -> client.blocking.listSessions(ListSessionsRequest
+        e = assertThrows(StatusRuntimeException.class, () -> client.blocking().listSessions(ListSessionsRequest
                 .newBuilder().setPageToken("forged").build()));
         assertTrue(e.getStatus().getDescription().startsWith("page_token: not issued by this service"));
 
         Metadata badOwner = new Metadata();
         badOwner.put(CallMetadata.OWNER, "spaces are not allowed");
         try (ChatClient other = new ChatClient(worker.address(), badOwner)) {
-            e = assertThrows(StatusRuntimeException.class, () -> other.blocking.getSession(
+            e = assertThrows(StatusRuntimeException.class, () -> other.blocking().getSession(
                     GetSessionRequest.newBuilder().setSessionId(SESSION).build()));
             assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
             assertTrue(e.getStatus().getDescription().startsWith("x-warmroute-owner: must be"));

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.warmroute.api.v1.CacheStatus;
 import dev.warmroute.api.v1.GetSessionRequest;
 import dev.warmroute.api.v1.Session;
+import dev.warmroute.cluster.launch.InProcessCluster;
+import dev.warmroute.testing.ChatClient;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,17 +21,25 @@ import org.junit.jupiter.api.Test;
 class CancelAndOrderingTest extends OnTwoWorkers {
 
     private static Session session(String id) {
-        return toA.blocking.getSession(GetSessionRequest.newBuilder().setSessionId(id).build());
+        return toA.blocking().getSession(GetSessionRequest.newBuilder().setSessionId(id).build());
     }
 
+    /** On workers of its own: it checks every cache on the worker, which the class's other tests would fill. */
     @Test
     void aCancelMidStreamWritesNothingAndLeavesTheCacheConsistent() throws Exception {
+        try (TwoWorkers own = TwoWorkers.start()) {
+            aCancelMidStreamWritesNothingAndLeavesTheCacheConsistent(own.a(), own.toA());
+        }
+    }
+
+    private static void aCancelMidStreamWritesNothingAndLeavesTheCacheConsistent(WorkerServer a, ChatClient toA)
+            throws Exception {
         toA.create("cancel-1", "", ChatClient.greedy(400));
-        ChatClient.Turn first = toA.ok(ChatClient.message("cancel-1", "c1", "Once upon a time"));
+        ChatClient.Reply first = toA.ok(ChatClient.message("cancel-1", "c1", "Once upon a time"));
         int afterFirst = first.complete().getUsage().getPromptTokens() + first.complete().getUsage()
                 .getGeneratedTokens();
 
-        ChatClient.Turn cancelled = toA.send(ChatClient.message("cancel-1", "c2", "Tell me more."), 120_000,
+        ChatClient.Reply cancelled = toA.send(ChatClient.message("cancel-1", "c2", "Tell me more."), ChatClient.TURN_DEADLINE,
                 (deltas, cancel) -> {
                     if (deltas == 3) {
                         cancel.run();
@@ -39,10 +49,11 @@ class CancelAndOrderingTest extends OnTwoWorkers {
         assertTrue(cancelled.deltas().size() >= 3);
         // The worker notices, stops and cuts its cache back: wait until the turn is over there.
         awaitIdle(a);
-        assertEquals(1, session("cancel-1").getVersion(), "nothing written");
+        assertEquals(1, toA.blocking().getSession(GetSessionRequest.newBuilder().setSessionId("cancel-1").build())
+                .getVersion(), "nothing written");
         assertEquals(afterFirst, a.caches().stats().getTokens(), "cache cut back to the committed history");
 
-        ChatClient.Turn retry = toA.ok(ChatClient.message("cancel-1", "c2", "Tell me more."));
+        ChatClient.Reply retry = toA.ok(ChatClient.message("cancel-1", "c2", "Tell me more."));
         assertEquals(CacheStatus.CACHE_STATUS_WARM, retry.complete().getCache().getStatus());
         assertEquals(afterFirst, retry.complete().getUsage().getReusedTokens());
         assertEquals(2, retry.complete().getVersion());
@@ -54,14 +65,14 @@ class CancelAndOrderingTest extends OnTwoWorkers {
     @Test
     void turnsOfOneSessionOnOneWorkerRunOneAfterTheOther() throws Exception {
         toA.create("order-1", "", ChatClient.greedy(60));
-        List<CompletableFuture<ChatClient.Turn>> turns = new ArrayList<>();
+        List<CompletableFuture<ChatClient.Reply>> turns = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             var req = ChatClient.message("order-1", "o" + i, "Message number " + i + ".");
             turns.add(CompletableFuture.supplyAsync(() -> toA.send(req)));
         }
         List<Long> versions = new ArrayList<>();
         for (var f : turns) {
-            ChatClient.Turn t = f.get();
+            ChatClient.Reply t = f.get();
             assertTrue(t.ok(), "waited for its turn instead of failing: " + t);
             versions.add(t.complete().getVersion());
         }
@@ -78,9 +89,9 @@ class CancelAndOrderingTest extends OnTwoWorkers {
         for (int round = 0; round < 3; round++) {
             var onA = ChatClient.message("order-2", "a" + round, "From the first client " + round + ".");
             var onB = ChatClient.message("order-2", "b" + round, "From the second client " + round + ".");
-            CompletableFuture<ChatClient.Turn> fa = CompletableFuture.supplyAsync(() -> toA.send(onA));
-            CompletableFuture<ChatClient.Turn> fb = CompletableFuture.supplyAsync(() -> toB.send(onB));
-            for (ChatClient.Turn t : List.of(fa.get(), fb.get())) {
+            CompletableFuture<ChatClient.Reply> fa = CompletableFuture.supplyAsync(() -> toA.send(onA));
+            CompletableFuture<ChatClient.Reply> fb = CompletableFuture.supplyAsync(() -> toB.send(onB));
+            for (ChatClient.Reply t : List.of(fa.get(), fb.get())) {
                 if (t.ok()) {
                     ok++;
                 } else {
@@ -97,13 +108,14 @@ class CancelAndOrderingTest extends OnTwoWorkers {
 
     @Test
     void aSecondTurnThatWaitsTooLongIsAborted() throws Exception {
-        try (WorkerServer impatient = TestWorkers.start(workers.cluster(), List.of(a.hazelcastAddress()),
-                config -> config.sessionWait(Duration.ofMillis(1)).capacity(1));
+        try (InProcessCluster<WorkerServer> own = TestWorkers.cluster();
+             WorkerServer impatient = TestWorkers.add(own, config -> config.sessionWait(Duration.ofMillis(1))
+                     .capacity(1));
              ChatClient c = new ChatClient(impatient.address())) {
             c.create("order-3", "", ChatClient.greedy(300));
             AtomicBoolean secondSent = new AtomicBoolean();
-            CompletableFuture<ChatClient.Turn> second = new CompletableFuture<>();
-            ChatClient.Turn first = c.send(ChatClient.message("order-3", "x1", "A long story please."), 120_000,
+            CompletableFuture<ChatClient.Reply> second = new CompletableFuture<>();
+            ChatClient.Reply first = c.send(ChatClient.message("order-3", "x1", "A long story please."), ChatClient.TURN_DEADLINE,
                     (deltas, cancel) -> {
                         if (deltas == 1 && secondSent.compareAndSet(false, true)) {
                             CompletableFuture.runAsync(() -> second.complete(
@@ -111,11 +123,12 @@ class CancelAndOrderingTest extends OnTwoWorkers {
                         }
                     });
             assertTrue(first.ok());
-            ChatClient.Turn t2 = second.get();
+            ChatClient.Reply t2 = second.get();
             assertEquals(Status.Code.ABORTED, t2.status().getCode(), t2.toString());
             assertTrue(t2.status().getDescription().contains("previous turn of this session"), t2.toString());
             assertNotEquals(0, c.stats().getTurns().getAborted());
-            assertEquals(1, session("order-3").getTurnCount());
+            assertEquals(1, c.blocking().getSession(GetSessionRequest.newBuilder().setSessionId("order-3").build())
+                    .getTurnCount());
         }
     }
 

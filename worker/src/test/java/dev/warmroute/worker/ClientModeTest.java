@@ -10,7 +10,9 @@ import dev.warmroute.cluster.ClusterMaps;
 import dev.warmroute.cluster.HazelcastFactory;
 import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.cluster.WorkerRegistration;
+import dev.warmroute.cluster.launch.InProcessCluster;
 import dev.warmroute.cluster.session.SessionSerializers;
+import dev.warmroute.testing.ChatClient;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +26,7 @@ class ClientModeTest {
 
     @Test
     void aClientModeWorkerServesTurnsFromAStandaloneCluster() throws Exception {
-        String cluster = TestWorkers.clusterName();
+        String cluster = InProcessCluster.freshName("test");
         List<CompactSerializer<?>> serializers = new ArrayList<>(SessionSerializers.all());
         serializers.add(new WorkerRegistration.Serializer());
         HazelcastInstance member = HazelcastFactory.startMember(HazelcastSettings.builder().clusterName(cluster)
@@ -33,7 +35,7 @@ class ClientModeTest {
             String address = "127.0.0.1:" + member.getCluster().getLocalMember().getAddress().getPort();
             HazelcastSettings client = HazelcastSettings.builder().clusterName(cluster).members(List.of(address))
                     .mode(HazelcastSettings.Mode.CLIENT).build();
-            try (WorkerServer w = TestWorkers.start(cluster, List.of(), b -> b.hazelcast(client));
+            try (WorkerServer w = WorkerServer.start(TestWorkers.config(cluster, List.of(), b -> b.hazelcast(client)));
                  ChatClient c = new ChatClient(w.address())) {
                 assertEquals("", w.hazelcastAddress(), "a client has no member address");
                 assertEquals(1, member.getCluster().getMembers().size(), "the worker did not become a member");
@@ -41,7 +43,7 @@ class ClientModeTest {
                 assertEquals("", r.memberUuid());
                 c.create("client-mode", "", ChatClient.greedy(8));
                 c.ok(ChatClient.message("client-mode", "t0", "Hello."));
-                ChatClient.Turn t = c.ok(ChatClient.message("client-mode", "t1", "And then?"));
+                ChatClient.Reply t = c.ok(ChatClient.message("client-mode", "t1", "And then?"));
                 assertEquals(CacheStatus.CACHE_STATUS_WARM, t.complete().getCache().getStatus());
                 assertTrue(member.getMap(ClusterMaps.SESSIONS).containsKey("client-mode"));
             }

@@ -9,6 +9,7 @@ import dev.warmroute.api.v1.CacheStatus;
 import dev.warmroute.api.v1.DeleteSessionRequest;
 import dev.warmroute.api.v1.SamplingParams;
 import dev.warmroute.api.v1.SessionSettings;
+import dev.warmroute.testing.ChatClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +36,7 @@ class ColdEqualsWarmTest extends OnTwoWorkers {
                 .setTemperature(temperature).setTopP(0.9f).setSeed(1234).setMaxTokens(20)).build();
 
         toA.create(session, "You are a storyteller.", settings);
-        List<ChatClient.Turn> warm = new ArrayList<>();
+        List<ChatClient.Reply> warm = new ArrayList<>();
         for (int i = 0; i < MESSAGES.size(); i++) {
             warm.add(toA.ok(ChatClient.message(session, "w" + i, MESSAGES.get(i))));
             if (i > 0) {
@@ -43,11 +44,11 @@ class ColdEqualsWarmTest extends OnTwoWorkers {
             }
         }
 
-        toA.blocking.deleteSession(DeleteSessionRequest.newBuilder().setSessionId(session).build());
+        toA.blocking().deleteSession(DeleteSessionRequest.newBuilder().setSessionId(session).build());
         awaitDropped(session);
         toA.create(session, "You are a storyteller.", settings);
         // Turn 0 on A, then alternate: B has no cache (cold), A's cache is a turn behind (partial), and so on.
-        List<ChatClient.Turn> mixed = new ArrayList<>();
+        List<ChatClient.Reply> mixed = new ArrayList<>();
         for (int i = 0; i < MESSAGES.size(); i++) {
             ChatClient client = i % 2 == 0 ? toA : toB;
             mixed.add(client.ok(ChatClient.message(session, "m" + i, MESSAGES.get(i))));

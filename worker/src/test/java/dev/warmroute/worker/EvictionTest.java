@@ -6,10 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.warmroute.api.v1.CacheReason;
 import dev.warmroute.api.v1.CacheStatus;
 import dev.warmroute.api.v1.WorkerStats;
+import dev.warmroute.cluster.launch.InProcessCluster;
+import dev.warmroute.engine.KvBlockPool;
+import dev.warmroute.testing.ChatClient;
+import dev.warmroute.testing.TestModel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,13 +25,21 @@ import org.junit.jupiter.api.Test;
 class EvictionTest {
 
     static final int SESSIONS = 8;
-    static final long BUDGET = 16 * 20_480; // 16 blocks of 16 positions x 1280 bytes (reference model)
+    /** 16 blocks of KV cache (16 positions each) of the model under test: about three sessions' worth. */
+    static long BUDGET;
+
+    @BeforeAll
+    static void budget() {
+        try (EngineModel model = EngineModel.load(TestModel.path(), 1)) {
+            BUDGET = 16L * KvBlockPool.BLOCK_TOKENS * model.kvBytesPerToken();
+        }
+    }
 
     @Test
     void evictsLeastRecentlyUsedSessionsWithinTheBudgetAndRecomputesThemCold() throws Exception {
-        String cluster = TestWorkers.clusterName();
-        try (WorkerServer small = TestWorkers.start(cluster, List.of(), b -> b.kvCacheBytes(BUDGET));
-             WorkerServer roomy = TestWorkers.start(cluster, List.of(small.hazelcastAddress()));
+        try (InProcessCluster<WorkerServer> cluster = TestWorkers.cluster();
+             WorkerServer small = TestWorkers.add(cluster, b -> b.kvCacheBytes(BUDGET));
+             WorkerServer roomy = TestWorkers.add(cluster);
              ChatClient toSmall = new ChatClient(small.address());
              ChatClient toRoomy = new ChatClient(roomy.address())) {
             AtomicLong maxUsed = new AtomicLong();
@@ -38,8 +51,8 @@ class EvictionTest {
                 }
             });
 
-            List<List<ChatClient.Turn>> onSmall = new ArrayList<>();
-            List<List<ChatClient.Turn>> onRoomy = new ArrayList<>();
+            List<List<ChatClient.Reply>> onSmall = new ArrayList<>();
+            List<List<ChatClient.Reply>> onRoomy = new ArrayList<>();
             for (int i = 0; i < SESSIONS; i++) {
                 toSmall.create("ev-" + i, "", ChatClient.greedy(16));
                 toRoomy.create("ref-" + i, "", ChatClient.greedy(16));
@@ -62,7 +75,7 @@ class EvictionTest {
             int evictedTurns = 0;
             for (int i = 0; i < SESSIONS; i++) {
                 for (int k = 0; k < messages.length; k++) {
-                    ChatClient.Turn t = onSmall.get(i).get(k);
+                    ChatClient.Reply t = onSmall.get(i).get(k);
                     assertEquals(onRoomy.get(i).get(k).streamedIds(), t.streamedIds(), "session " + i + " turn " + k);
                     if (k > 0) {
                         assertEquals(CacheStatus.CACHE_STATUS_COLD, t.complete().getCache().getStatus(),

@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.warmroute.api.v1.FinishReason;
 import dev.warmroute.api.v1.WorkerStats;
+import dev.warmroute.cluster.launch.InProcessCluster;
+import dev.warmroute.testing.ChatClient;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,18 +21,24 @@ import org.junit.jupiter.api.Test;
  */
 class FinalEventTest {
 
-    private static WorkerServer worker;
+    private static InProcessCluster<WorkerServer> cluster;
     private static ChatClient client;
 
     @BeforeAll
     static void start() throws Exception {
-        worker = TestWorkers.start(TestWorkers.clusterName(), List.of(), b -> b.sessionWait(Duration.ofMillis(1)));
+        cluster = TestWorkers.cluster();
+        WorkerServer worker = TestWorkers.add(cluster, b -> b.sessionWait(Duration.ofMillis(1)));
         client = new ChatClient(worker.address());
     }
 
     @AfterAll
     static void stop() {
-        TestWorkers.closeQuietly(client, worker);
+        if (client != null) {
+            client.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
     }
 
     @Test
@@ -40,7 +47,7 @@ class FinalEventTest {
         client.create("settled", "", ChatClient.greedy(6));
         int lengthLimited = 0;
         for (int i = 0; i < 6; i++) {
-            ChatClient.Turn t = client.send(ChatClient.message("settled", "t" + i, "And then what happened?"));
+            ChatClient.Reply t = client.send(ChatClient.message("settled", "t" + i, "And then what happened?"));
             assertTrue(t.ok(), "turn " + i + " sent right after the previous TurnComplete: " + t);
             WorkerStats stats = client.stats();
             assertEquals(0, stats.getInFlight(), "turn " + i + " no longer counted in flight");

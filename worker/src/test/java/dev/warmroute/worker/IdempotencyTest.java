@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.warmroute.api.v1.CacheStatus;
 import dev.warmroute.api.v1.GetSessionRequest;
 import dev.warmroute.api.v1.Session;
+import dev.warmroute.testing.ChatClient;
 import io.grpc.Status;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -16,19 +17,19 @@ import org.junit.jupiter.api.Test;
 class IdempotencyTest extends OnTwoWorkers {
 
     private static Session session(String id) {
-        return toA.blocking.getSession(GetSessionRequest.newBuilder().setSessionId(id).setIncludeMessages(true)
+        return toA.blocking().getSession(GetSessionRequest.newBuilder().setSessionId(id).setIncludeMessages(true)
                 .build());
     }
 
     @Test
     void aRetriedRequestIdReplaysTheCommittedTurnOnAnyWorker() {
         toA.create("idem-1", "", ChatClient.greedy(16));
-        ChatClient.Turn first = toA.ok(ChatClient.message("idem-1", "req-1", "Hello there."));
-        ChatClient.Turn again = toA.ok(ChatClient.message("idem-1", "req-1", "Hello there."));
-        ChatClient.Turn elsewhere = toB.ok(ChatClient.message("idem-1", "req-1", "Hello there."));
+        ChatClient.Reply first = toA.ok(ChatClient.message("idem-1", "req-1", "Hello there."));
+        ChatClient.Reply again = toA.ok(ChatClient.message("idem-1", "req-1", "Hello there."));
+        ChatClient.Reply elsewhere = toB.ok(ChatClient.message("idem-1", "req-1", "Hello there."));
 
         assertFalse(first.complete().getReplayed());
-        for (ChatClient.Turn replay : List.of(again, elsewhere)) {
+        for (ChatClient.Reply replay : List.of(again, elsewhere)) {
             assertTrue(replay.complete().getReplayed());
             assertEquals(CacheStatus.CACHE_STATUS_REPLAY, replay.complete().getCache().getStatus());
             assertEquals(first.complete().getText(), replay.complete().getText());
@@ -43,7 +44,7 @@ class IdempotencyTest extends OnTwoWorkers {
         assertEquals(1, s.getVersion());
 
         // The next turn builds on the one committed turn.
-        ChatClient.Turn next = toB.ok(ChatClient.message("idem-1", "req-2", "Go on."));
+        ChatClient.Reply next = toB.ok(ChatClient.message("idem-1", "req-2", "Go on."));
         assertEquals(2, next.complete().getVersion());
     }
 
@@ -51,10 +52,10 @@ class IdempotencyTest extends OnTwoWorkers {
     void theSameRequestIdSentToTwoWorkersAtOnceCommitsOnce() throws Exception {
         toA.create("idem-2", "", ChatClient.greedy(40));
         var req = ChatClient.message("idem-2", "dup", "Tell me a story about a frog.");
-        CompletableFuture<ChatClient.Turn> onA = CompletableFuture.supplyAsync(() -> toA.send(req));
-        CompletableFuture<ChatClient.Turn> onB = CompletableFuture.supplyAsync(() -> toB.send(req));
-        ChatClient.Turn ta = onA.get();
-        ChatClient.Turn tb = onB.get();
+        CompletableFuture<ChatClient.Reply> onA = CompletableFuture.supplyAsync(() -> toA.send(req));
+        CompletableFuture<ChatClient.Reply> onB = CompletableFuture.supplyAsync(() -> toB.send(req));
+        ChatClient.Reply ta = onA.get();
+        ChatClient.Reply tb = onB.get();
         assertTrue(ta.ok(), ta.toString());
         assertTrue(tb.ok(), tb.toString());
         assertEquals(ta.complete().getText(), tb.complete().getText());
@@ -67,7 +68,7 @@ class IdempotencyTest extends OnTwoWorkers {
     void aRequestIdReusedForAnotherMessageIsRefused() {
         toA.create("idem-3", "", ChatClient.greedy(8));
         toA.ok(ChatClient.message("idem-3", "same-id", "First message."));
-        ChatClient.Turn reused = toB.send(ChatClient.message("idem-3", "same-id", "Another message."));
+        ChatClient.Reply reused = toB.send(ChatClient.message("idem-3", "same-id", "Another message."));
         assertEquals(Status.Code.INVALID_ARGUMENT, reused.status().getCode());
         assertTrue(reused.status().getDescription().startsWith("request_id:"), reused.status().toString());
         assertEquals(1, session("idem-3").getTurnCount());

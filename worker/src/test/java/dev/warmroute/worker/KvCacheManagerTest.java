@@ -8,20 +8,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.warmroute.api.v1.CacheReason;
 import dev.warmroute.api.v1.CacheStatus;
 import dev.warmroute.engine.KvBlockPool;
+import dev.warmroute.testing.TestModel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The cache manager over the engine's real block pool (reference model: 16 positions x 1280 bytes per block). */
+/** The cache manager over the engine's real block pool (blocks of 16 positions of the tests' model). */
 class KvCacheManagerTest {
 
     private static EngineModel model;
 
     @BeforeAll
     static void load() {
-        model = EngineModel.load(TestWorkers.referenceModelOrSkip(), 1);
+        model = EngineModel.load(TestModel.path(), 1);
     }
 
     @AfterAll

@@ -1,5 +1,6 @@
 package dev.warmroute.worker;
 
+import dev.warmroute.testing.ChatClient;
 import java.io.IOException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -7,6 +8,10 @@ import org.junit.jupiter.api.BeforeAll;
 /**
  * Base of the test classes that move sessions between two workers: {@link TwoWorkers} started before the class's
  * first test and stopped after its last (test classes run one at a time, so the fields are the running class's).
+ *
+ * <p>The workers are shared by the class's tests, which run in no set order: each test uses session ids of its own
+ * and asserts only on its own sessions or on counters that only grow. A test that needs the workers' whole state
+ * (e.g. every cache on a worker) starts a {@link TwoWorkers} of its own.
  */
 abstract class OnTwoWorkers {
 
@@ -29,7 +34,9 @@ abstract class OnTwoWorkers {
 
     @AfterAll
     static void stopTwoWorkers() {
-        TestWorkers.closeQuietly(workers);
+        if (workers != null) {
+            workers.close();
+        }
         workers = null;
     }
 }

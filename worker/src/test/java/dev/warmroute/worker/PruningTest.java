@@ -11,13 +11,14 @@ import dev.warmroute.api.v1.PruningPolicy;
 import dev.warmroute.api.v1.SamplingParams;
 import dev.warmroute.api.v1.Session;
 import dev.warmroute.api.v1.SessionSettings;
+import dev.warmroute.testing.ChatClient;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * Pruning with the real template and tokenizer: cuts are reported and stored, the turn after a cut is warm again,
@@ -42,10 +43,10 @@ class PruningTest extends OnTwoWorkers {
     void cutsAreStoredSoEveryWorkerCutsAtTheSamePlace(PruningPolicy policy) throws Exception {
         String id = "prune-" + policy.getNumber();
         toA.create(id, "You are a fox.", settings(policy));
-        List<ChatClient.Turn> warm = new ArrayList<>();
+        List<ChatClient.Reply> warm = new ArrayList<>();
         int cuts = 0;
         for (int i = 0; i < TURNS; i++) {
-            ChatClient.Turn t = toA.ok(ChatClient.message(id, "p" + i, message(i)));
+            ChatClient.Reply t = toA.ok(ChatClient.message(id, "p" + i, message(i)));
             warm.add(t);
             var window = t.complete().getWindow();
             assertTrue(t.complete().getUsage().getPromptTokens() + 16 <= 320, "prompt + answer room within budget");
@@ -58,7 +59,7 @@ class PruningTest extends OnTwoWorkers {
                     assertTrue(t.complete().getUsage().getPromptTokens() <= (320 - 16) * 60 / 100,
                             "cut down to the low watermark: " + t.complete().getUsage());
                 }
-                Session s = toA.blocking.getSession(GetSessionRequest.newBuilder().setSessionId(id)
+                Session s = toA.blocking().getSession(GetSessionRequest.newBuilder().setSessionId(id)
                         .setIncludeMessages(true).build());
                 assertEquals(window.getWindowStart(), s.getWindowStart(), "the cut is stored");
                 assertTrue(!s.getMessages(1).getInWindow(), "pruned turns stay in the history, out of the window");
@@ -70,7 +71,7 @@ class PruningTest extends OnTwoWorkers {
         assertTrue(cuts >= 1, "the conversation outgrew the budget");
 
         // The same conversation, alternating workers: cold and partial turns cut at the same turns, same answers.
-        toA.blocking.deleteSession(DeleteSessionRequest.newBuilder().setSessionId(id).build());
+        toA.blocking().deleteSession(DeleteSessionRequest.newBuilder().setSessionId(id).build());
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (a.caches().holds(id) || b.caches().holds(id)) {
             assertTrue(System.nanoTime() < deadline);
@@ -78,7 +79,7 @@ class PruningTest extends OnTwoWorkers {
         }
         toA.create(id, "You are a fox.", settings(policy));
         for (int i = 0; i < TURNS; i++) {
-            ChatClient.Turn t = (i % 2 == 0 ? toB : toA).ok(ChatClient.message(id, "p" + i, message(i)));
+            ChatClient.Reply t = (i % 2 == 0 ? toB : toA).ok(ChatClient.message(id, "p" + i, message(i)));
             assertEquals(warm.get(i).complete().getWindow().getWindowStart(), t.complete().getWindow().getWindowStart(),
                     "turn " + i);
             assertEquals(warm.get(i).complete().getUsage().getPromptTokens(), t.complete().getUsage().getPromptTokens());
@@ -92,7 +93,7 @@ class PruningTest extends OnTwoWorkers {
         Status status = Status.OK;
         int committed = 0;
         for (int i = 0; i < 20 && status.isOk(); i++) {
-            ChatClient.Turn t = toA.send(ChatClient.message("prune-none", "n" + i, message(i)));
+            ChatClient.Reply t = toA.send(ChatClient.message("prune-none", "n" + i, message(i)));
             status = t.status();
             if (t.ok()) {
                 committed++;
@@ -102,7 +103,7 @@ class PruningTest extends OnTwoWorkers {
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, status.getCode());
         assertTrue(status.getDescription().startsWith("context full:"), status.toString());
         assertTrue(status.getDescription().contains("pruning policy is NONE"));
-        assertEquals(committed, toA.blocking.getSession(GetSessionRequest.newBuilder().setSessionId("prune-none")
+        assertEquals(committed, toA.blocking().getSession(GetSessionRequest.newBuilder().setSessionId("prune-none")
                 .build()).getTurnCount(), "the refused turn wrote nothing");
     }
 }

@@ -12,6 +12,7 @@ import dev.warmroute.api.v1.SendMessageRequest;
 import dev.warmroute.api.v1.Session;
 import dev.warmroute.api.v1.SessionSettings;
 import dev.warmroute.cluster.InternalCredential;
+import dev.warmroute.testing.ChatClient;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import java.time.Duration;
@@ -43,11 +44,13 @@ class ResumeTest extends OnTwoWorkers {
 
     @AfterAll
     static void stopInternalClient() {
-        TestWorkers.closeQuietly(internalToB);
+        if (internalToB != null) {
+            internalToB.close();
+        }
     }
 
     private static Session session(String id) {
-        return toA.blocking.getSession(GetSessionRequest.newBuilder().setSessionId(id).setIncludeMessages(true)
+        return toA.blocking().getSession(GetSessionRequest.newBuilder().setSessionId(id).setIncludeMessages(true)
                 .build());
     }
 
@@ -60,7 +63,7 @@ class ResumeTest extends OnTwoWorkers {
         SendMessageRequest turn = ChatClient.message("resume-1", "t1", "Tell me about the moon.").toBuilder()
                 .setSampling(SETTINGS.getSampling().toBuilder().setMaxTokens(LONG_ANSWER)).build();
 
-        ChatClient.Turn interrupted = toA.send(turn, 120_000, (deltas, cancel) -> {
+        ChatClient.Reply interrupted = toA.send(turn, ChatClient.TURN_DEADLINE, (deltas, cancel) -> {
             if (deltas == 10) {
                 cancel.run();
             }
@@ -74,7 +77,7 @@ class ResumeTest extends OnTwoWorkers {
 
         SendMessageRequest resumed = turn.toBuilder().setResume(ResumeState.newBuilder().addAllTokenIds(partial)
                 .setText(partialText).setBaseVersion(1).setFailedWorker(a.workerId()).setAttempt(1)).build();
-        ChatClient.Turn rest = internalToB.ok(resumed);
+        ChatClient.Reply rest = internalToB.ok(resumed);
         assertEquals(10, rest.deltas().getFirst().getIndex(), "the stream continues where the client was");
         assertEquals(CacheReason.CACHE_REASON_RESUMED, rest.complete().getCache().getReason());
         assertEquals(LONG_ANSWER, rest.complete().getUsage().getGeneratedTokens(),
@@ -89,11 +92,11 @@ class ResumeTest extends OnTwoWorkers {
         assertEquals(whole.size(), s.getMessages(4).getTokenCount());
 
         // The same turn uninterrupted (same session id and seed, so the same draws) gives the same tokens.
-        toA.blocking.deleteSession(DeleteSessionRequest.newBuilder().setSessionId("resume-1").build());
+        toA.blocking().deleteSession(DeleteSessionRequest.newBuilder().setSessionId("resume-1").build());
         awaitDropped("resume-1");
         toA.create("resume-1", "You tell tales.", SETTINGS);
         toA.ok(ChatClient.message("resume-1", "t0", "Hello."));
-        ChatClient.Turn reference = toA.ok(turn);
+        ChatClient.Reply reference = toA.ok(turn);
         assertEquals(reference.streamedIds(), whole);
         assertEquals(reference.complete().getText(), rest.complete().getText());
     }
@@ -101,11 +104,11 @@ class ResumeTest extends OnTwoWorkers {
     @Test
     void aResumeOnAStaleVersionIsAbortedAndOneAlreadyCommittedReplays() {
         toA.create("resume-2", "", SETTINGS);
-        ChatClient.Turn done = toA.ok(ChatClient.message("resume-2", "k0", "Hi."));
+        ChatClient.Reply done = toA.ok(ChatClient.message("resume-2", "k0", "Hi."));
         SendMessageRequest stale = ChatClient.message("resume-2", "k1", "More.").toBuilder()
                 .setResume(ResumeState.newBuilder().addTokenIds(done.streamedIds().getFirst()).setBaseVersion(0))
                 .build();
-        ChatClient.Turn t = internalToB.send(stale);
+        ChatClient.Reply t = internalToB.send(stale);
         assertEquals(Status.Code.ABORTED, t.status().getCode());
         assertTrue(t.status().getDescription().startsWith("resume: the interrupted turn was built on version 0"));
 
@@ -113,7 +116,7 @@ class ResumeTest extends OnTwoWorkers {
         SendMessageRequest late = ChatClient.message("resume-2", "k0", "Hi.").toBuilder()
                 .setResume(ResumeState.newBuilder().addTokenIds(done.streamedIds().getFirst()).setBaseVersion(0))
                 .build();
-        ChatClient.Turn replay = internalToB.ok(late);
+        ChatClient.Reply replay = internalToB.ok(late);
         assertTrue(replay.complete().getReplayed());
         assertEquals(done.complete().getText(), replay.complete().getText());
         assertEquals(1, session("resume-2").getTurnCount());

@@ -16,6 +16,8 @@ import dev.warmroute.api.v1.SamplingParams;
 import dev.warmroute.api.v1.Session;
 import dev.warmroute.api.v1.SessionSettings;
 import dev.warmroute.cluster.CallMetadata;
+import dev.warmroute.cluster.launch.InProcessCluster;
+import dev.warmroute.testing.ChatClient;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -28,6 +30,7 @@ import org.junit.jupiter.api.Test;
 /** CreateSession, GetSession, ListSessions and DeleteSession, per owner, on a real worker. */
 class SessionsTest {
 
+    private static InProcessCluster<WorkerServer> cluster;
     private static WorkerServer worker;
     private static ChatClient alice;
     private static ChatClient bob;
@@ -40,19 +43,27 @@ class SessionsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        worker = TestWorkers.start(TestWorkers.clusterName(), List.of());
+        cluster = TestWorkers.cluster();
+        worker = TestWorkers.add(cluster);
         alice = new ChatClient(worker.address(), owner("alice@example"));
         bob = new ChatClient(worker.address(), owner("bob"));
     }
 
     @AfterAll
     static void stop() {
-        TestWorkers.closeQuietly(alice, bob, worker);
+        for (ChatClient c : new ChatClient[] {alice, bob}) {
+            if (c != null) {
+                c.close();
+            }
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
     }
 
     @Test
     void createsWithServerDefaultsAndAllowExistingReturnsTheSameSession() {
-        Session s = alice.blocking.createSession(CreateSessionRequest.newBuilder().setSystemPrompt("Be kind.").build());
+        Session s = alice.blocking().createSession(CreateSessionRequest.newBuilder().setSystemPrompt("Be kind.").build());
         assertTrue(s.getSessionId().startsWith("s-"));
         assertEquals("alice@example", s.getOwner());
         assertEquals(worker.modelId(), s.getModelId());
@@ -66,12 +77,12 @@ class SessionsTest {
         assertEquals(256, st.getSampling().getMaxTokens());
         assertTrue(s.getWindowTokens() > 0);
 
-        Session again = alice.blocking.createSession(CreateSessionRequest.newBuilder().setSessionId(s.getSessionId())
+        Session again = alice.blocking().createSession(CreateSessionRequest.newBuilder().setSessionId(s.getSessionId())
                 .setAllowExisting(true).setSystemPrompt("ignored").build());
         assertEquals(s.getSettings(), again.getSettings());
         assertEquals("Be kind.", again.getSystemPrompt(), "allow_existing leaves the session unchanged");
 
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> bob.blocking.createSession(
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> bob.blocking().createSession(
                 CreateSessionRequest.newBuilder().setSessionId(s.getSessionId()).setAllowExisting(true).build()));
         assertEquals(Status.Code.ALREADY_EXISTS, e.getStatus().getCode());
     }
@@ -80,7 +91,7 @@ class SessionsTest {
     void getsMessagesOnlyForTheOwner() {
         alice.create("crud-get", "You are terse.", ChatClient.greedy(8));
         alice.ok(ChatClient.message("crud-get", "g1", "Hi."));
-        Session s = alice.blocking.getSession(GetSessionRequest.newBuilder().setSessionId("crud-get")
+        Session s = alice.blocking().getSession(GetSessionRequest.newBuilder().setSessionId("crud-get")
                 .setIncludeMessages(true).build());
         assertEquals(1, s.getTurnCount());
         assertEquals(3, s.getMessagesCount());
@@ -91,10 +102,10 @@ class SessionsTest {
         assertEquals(8, s.getMessages(2).getTokenCount());
         assertTrue(s.getMessages(2).getInWindow());
 
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> bob.blocking.getSession(
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> bob.blocking().getSession(
                 GetSessionRequest.newBuilder().setSessionId("crud-get").build()));
         assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
-        ChatClient.Turn t = bob.send(ChatClient.message("crud-get", "b1", "Let me in."));
+        ChatClient.Reply t = bob.send(ChatClient.message("crud-get", "b1", "Let me in."));
         assertEquals(Status.Code.NOT_FOUND, t.status().getCode(), "another owner's session does not exist for bob");
     }
 
@@ -102,14 +113,14 @@ class SessionsTest {
     void listsOwnSessionsMostRecentFirstInPages() {
         try (ChatClient carol = new ChatClient(worker.address(), owner("carol"))) {
             for (int i = 0; i < 5; i++) {
-                carol.blocking.createSession(CreateSessionRequest.newBuilder().setSessionId("list-" + i).build());
+                carol.blocking().createSession(CreateSessionRequest.newBuilder().setSessionId("list-" + i).build());
             }
             carol.create("list-x", "", ChatClient.greedy(4));
             carol.ok(ChatClient.message("list-x", "x", "Hello."));
             List<String> seen = new ArrayList<>();
             String token = "";
             do {
-                ListSessionsResponse page = carol.blocking.listSessions(ListSessionsRequest.newBuilder()
+                ListSessionsResponse page = carol.blocking().listSessions(ListSessionsRequest.newBuilder()
                         .setPageSize(2).setPageToken(token).build());
                 assertTrue(page.getSessionsCount() <= 2);
                 page.getSessionsList().forEach(s -> seen.add(s.getSessionId()));
@@ -127,14 +138,14 @@ class SessionsTest {
         alice.create("crud-del", "", SessionSettings.newBuilder()
                 .setSampling(SamplingParams.newBuilder().setMaxTokens(4)).build());
         alice.ok(ChatClient.message("crud-del", "d1", "Hello."));
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> bob.blocking.deleteSession(
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> bob.blocking().deleteSession(
                 DeleteSessionRequest.newBuilder().setSessionId("crud-del").build()));
         assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
-        assertTrue(alice.blocking.deleteSession(DeleteSessionRequest.newBuilder().setSessionId("crud-del").build())
+        assertTrue(alice.blocking().deleteSession(DeleteSessionRequest.newBuilder().setSessionId("crud-del").build())
                 .getDeleted());
-        assertFalse(alice.blocking.deleteSession(DeleteSessionRequest.newBuilder().setSessionId("crud-del")
+        assertFalse(alice.blocking().deleteSession(DeleteSessionRequest.newBuilder().setSessionId("crud-del")
                 .setAllowMissing(true).build()).getDeleted());
-        e = assertThrows(StatusRuntimeException.class, () -> alice.blocking.deleteSession(
+        e = assertThrows(StatusRuntimeException.class, () -> alice.blocking().deleteSession(
                 DeleteSessionRequest.newBuilder().setSessionId("crud-del").build()));
         assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
         assertEquals(Status.Code.NOT_FOUND, alice.send(ChatClient.message("crud-del", "d2", "Hi?")).status().getCode());

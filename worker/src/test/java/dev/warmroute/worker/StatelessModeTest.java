@@ -5,17 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.warmroute.api.v1.CacheReason;
 import dev.warmroute.api.v1.CacheStatus;
-import java.util.List;
+import dev.warmroute.cluster.launch.InProcessCluster;
+import dev.warmroute.testing.ChatClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A worker in stateless mode next to a normal one (one cluster, the reference model): the stateless worker computes
+ * A worker in stateless mode next to a normal one (one cluster, the tests' model): the stateless worker computes
  * every prompt whole and says so, keeps no cache, and gives the same answers as the normal worker's warm path.
  */
 class StatelessModeTest {
 
+    private static InProcessCluster<WorkerServer> cluster;
     private static WorkerServer normal;
     private static WorkerServer stateless;
     private static ChatClient toNormal;
@@ -23,23 +25,22 @@ class StatelessModeTest {
 
     @BeforeAll
     static void start() throws Exception {
-        String cluster = TestWorkers.clusterName();
-        normal = TestWorkers.start(cluster, List.of());
-        stateless = TestWorkers.start(cluster, List.of(normal.hazelcastAddress()), b -> b.stateless(true));
+        cluster = TestWorkers.cluster();
+        normal = TestWorkers.add(cluster);
+        stateless = TestWorkers.add(cluster, b -> b.stateless(true));
         toNormal = new ChatClient(normal.address());
         toStateless = new ChatClient(stateless.address());
     }
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {toNormal, toStateless, stateless, normal}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception ignored) {
-                // closing
+        for (ChatClient c : new ChatClient[] {toNormal, toStateless}) {
+            if (c != null) {
+                c.close();
             }
+        }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
@@ -50,8 +51,8 @@ class StatelessModeTest {
         toStateless.create("recomputed", "You tell short stories.", ChatClient.greedy(16));
         String[] messages = {"Tell me about a cat.", "And then what happened?", "How did it end?"};
         for (int i = 0; i < messages.length; i++) {
-            ChatClient.Turn warm = toNormal.ok(ChatClient.message("kept", "r" + i, messages[i]));
-            ChatClient.Turn cold = toStateless.ok(ChatClient.message("recomputed", "r" + i, messages[i]));
+            ChatClient.Reply warm = toNormal.ok(ChatClient.message("kept", "r" + i, messages[i]));
+            ChatClient.Reply cold = toStateless.ok(ChatClient.message("recomputed", "r" + i, messages[i]));
             assertEquals(warm.complete().getText(), cold.complete().getText(), "turn " + i);
             var usage = cold.complete().getUsage();
             assertEquals(CacheStatus.CACHE_STATUS_COLD, cold.complete().getCache().getStatus(), cold.toString());

@@ -1,31 +1,33 @@
 package dev.warmroute.worker;
 
+import dev.warmroute.cluster.launch.InProcessCluster;
+import dev.warmroute.testing.ChatClient;
 import java.io.IOException;
-import java.util.List;
 
 /**
  * Two real workers in a cluster of their own (b joins a), and a client of each: the setup of every test in which a
  * session moves between workers (cold, partial, replayed or resumed turns).
  */
-record TwoWorkers(String cluster, WorkerServer a, WorkerServer b, ChatClient toA, ChatClient toB)
-        implements AutoCloseable {
+record TwoWorkers(InProcessCluster<WorkerServer> cluster, WorkerServer a, WorkerServer b, ChatClient toA,
+        ChatClient toB) implements AutoCloseable {
 
     static TwoWorkers start() throws IOException {
-        String cluster = TestWorkers.clusterName();
-        WorkerServer a = TestWorkers.start(cluster, List.of());
-        WorkerServer b;
+        InProcessCluster<WorkerServer> cluster = TestWorkers.cluster();
         try {
-            b = TestWorkers.start(cluster, List.of(a.hazelcastAddress()));
+            WorkerServer a = TestWorkers.add(cluster);
+            WorkerServer b = TestWorkers.add(cluster);
+            return new TwoWorkers(cluster, a, b, new ChatClient(a.address()), new ChatClient(b.address()));
         } catch (IOException | RuntimeException e) {
-            a.close();
+            cluster.close();
             throw e;
         }
-        return new TwoWorkers(cluster, a, b, new ChatClient(a.address()), new ChatClient(b.address()));
     }
 
     /** Clients first, then b, then a (the seed). */
     @Override
     public void close() {
-        TestWorkers.closeQuietly(toA, toB, b, a);
+        toA.close();
+        toB.close();
+        cluster.close();
     }
 }

@@ -5,20 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.warmroute.api.v1.CacheReason;
 import dev.warmroute.api.v1.CacheStatus;
-import java.util.List;
+import dev.warmroute.cluster.launch.InProcessCluster;
+import dev.warmroute.testing.ChatClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** One real worker on the reference model: turns after the first compute only their new tokens. */
+/** One real worker on the tests' model: turns after the first compute only their new tokens. */
 class WarmPathTest {
 
+    private static InProcessCluster<WorkerServer> cluster;
     private static WorkerServer worker;
     private static ChatClient client;
 
     @BeforeAll
     static void start() throws Exception {
-        worker = TestWorkers.start(TestWorkers.clusterName(), List.of());
+        cluster = TestWorkers.cluster();
+        worker = TestWorkers.add(cluster);
         client = new ChatClient(worker.address());
     }
 
@@ -27,15 +30,15 @@ class WarmPathTest {
         if (client != null) {
             client.close();
         }
-        if (worker != null) {
-            worker.close();
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
     @Test
     void laterTurnsReuseThePreviousPromptAndAnswer() {
         client.create("warm-1", "You tell short stories.", ChatClient.greedy(24));
-        ChatClient.Turn t1 = client.ok(ChatClient.message("warm-1", "r1", "Tell me about a cat."));
+        ChatClient.Reply t1 = client.ok(ChatClient.message("warm-1", "r1", "Tell me about a cat."));
         assertEquals(CacheStatus.CACHE_STATUS_COLD, t1.complete().getCache().getStatus());
         assertEquals(CacheReason.CACHE_REASON_NEW_SESSION, t1.complete().getCache().getReason());
         assertEquals(0, t1.complete().getUsage().getReusedTokens());
@@ -44,7 +47,7 @@ class WarmPathTest {
         int previous = t1.complete().getUsage().getPromptTokens() + t1.complete().getUsage().getGeneratedTokens();
         int newTokens = -1;
         for (int turn = 2; turn <= 3; turn++) {
-            ChatClient.Turn t = client.ok(ChatClient.message("warm-1", "r" + turn, "And then what happened?"));
+            ChatClient.Reply t = client.ok(ChatClient.message("warm-1", "r" + turn, "And then what happened?"));
             var usage = t.complete().getUsage();
             assertEquals(CacheStatus.CACHE_STATUS_WARM, t.complete().getCache().getStatus(), t.toString());
             assertEquals(previous, usage.getReusedTokens(), "reused = previous prompt + answer");

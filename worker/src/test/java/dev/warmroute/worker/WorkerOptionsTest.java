@@ -20,13 +20,13 @@ class WorkerOptionsTest {
 
     private WorkerConfig parse(String... args) throws Exception {
         Path model = Files.writeString(dir.resolve("m.gguf"), "x");
-        WorkerMain main = new WorkerMain();
+        WorkerOptions options = new WorkerRole().newOptions();
         String[] all = new String[args.length + 2];
         all[0] = "--model";
         all[1] = model.toString();
         System.arraycopy(args, 0, all, 2, args.length);
-        new CommandLine(main).parseArgs(all);
-        return main.options.toConfig();
+        new CommandLine(options).parseArgs(all);
+        return options.toConfig();
     }
 
     @Test

@@ -5,8 +5,9 @@ import dev.warmroute.api.v1.SessionSettings;
 import dev.warmroute.cli.Json;
 import dev.warmroute.cli.UserError;
 import dev.warmroute.cli.chat.ChatClient;
-import dev.warmroute.cli.cluster.LocalCluster;
-import dev.warmroute.cli.cluster.LocalClusterOptions;
+import dev.warmroute.cli.cluster.LocalClusterFlags;
+import dev.warmroute.cluster.launch.LocalCluster;
+import dev.warmroute.cluster.launch.LocalClusterOptions;
 import dev.warmroute.engine.gguf.GgmlType;
 import dev.warmroute.engine.gguf.GgufFile;
 import dev.warmroute.engine.synth.SyntheticModel;
@@ -34,6 +35,7 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.function.ToIntFunction;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -79,17 +81,12 @@ public final class BenchClusterCommand implements Callable<Integer> {
             description = "Sessions running at once (clients, closed loop, no think time; default: ${DEFAULT-VALUE}).")
     int concurrency;
 
-    @Option(names = "--threads", defaultValue = "1",
-            description = "Engine threads per worker (default: ${DEFAULT-VALUE}: 3 workers share 2 cores here).")
-    int threads;
 
-    @Option(names = "--capacity", defaultValue = "1",
-            description = "Turns a worker computes at once; the rest queue there (default: ${DEFAULT-VALUE}).")
-    int capacity;
 
-    @Option(names = "--kv-cache-mb", defaultValue = "512",
-            description = "KV cache budget per worker, large enough that nothing is evicted (default: ${DEFAULT-VALUE}).")
-    int kvCacheMb;
+
+    /** 1 thread (3 workers share 2 cores here), 1 turn at a time, a cache large enough that nothing is evicted. */
+    @Mixin
+    LocalClusterFlags cluster = new LocalClusterFlags(1, 512, 1);
 
     @Option(names = "--approaches", defaultValue = "stateless,stateful,hybrid", split = ",",
             description = "Approaches to run, in order (default: ${DEFAULT-VALUE}).")
@@ -122,7 +119,7 @@ public final class BenchClusterCommand implements Callable<Integer> {
         if (concurrency < 1 || concurrency > sessions) {
             throw new UserError("--concurrency: must be in [1, --sessions " + sessions + "], got " + concurrency);
         }
-        if (threads < 0 || capacity < 1 || kvCacheMb < 16) {
+        if (cluster.threads() < 0 || cluster.capacity() < 1 || cluster.kvCacheMb() < 16) {
             throw new UserError("--threads >= 0, --capacity >= 1, --kv-cache-mb >= 16");
         }
         List<Approach> order = new ArrayList<>();
@@ -193,10 +190,10 @@ public final class BenchClusterCommand implements Callable<Integer> {
      * never sees RESOURCE_EXHAUSTED.
      */
     private LocalClusterOptions clusterOptions(Path modelFile, Path logs, Approach a) {
-        return LocalClusterOptions.builder(modelFile, logs.resolve(a.label)).workers(workers).routerPort(0)
-                .clusterName("bench-" + a.label + "-" + UUID.randomUUID().toString().substring(0, 8))
-                .workerThreads(threads).capacity(capacity).queue(1000).kvCacheMb(kvCacheMb)
-                .statelessWorkers(a.statelessWorkers).placement(a.placement)
+        return cluster.applyTo(LocalClusterOptions.builder(modelFile, logs.resolve(a.label))).workers(workers)
+                .routerPort(0).clusterName("bench-" + a.label + "-" + UUID.randomUUID().toString().substring(0, 8))
+                .queue(1000)
+                .statelessWorkers(a.statelessWorkers).placement(a.placement.flag())
                 .shutdownGrace(Duration.ofSeconds(5)).readyTimeout(Duration.ofSeconds(240))
                 .workerJvmFlags(List.of("-Xmx1g", "-XX:+UseParallelGC"))
                 .routerJvmFlags(List.of("-Xmx384m", "-XX:+UseParallelGC")).build();
@@ -297,8 +294,8 @@ public final class BenchClusterCommand implements Callable<Integer> {
             Map<String, Map<Approach, ApproachReport>> results, List<String> workerIds, String machine) {
         o.printf(Locale.ROOT, "bench cluster: model %s%s, context %d, template %s; %d workers (--threads %d, "
                 + "--capacity %d each) and 1 router, separate JVMs on 127.0.0.1; %s%n", facts.name(),
-                facts.synthetic() ? " (SYNTHETIC weights)" : "", facts.context(), facts.template(), workers, threads,
-                capacity, machine);
+                facts.synthetic() ? " (SYNTHETIC weights)" : "", facts.context(), facts.template(), workers, cluster.threads(),
+                cluster.capacity(), machine);
         for (ClusterWorkload w : loads.values()) {
             Map<Approach, ApproachReport> r = results.get(w.name());
             o.println();
@@ -408,7 +405,7 @@ public final class BenchClusterCommand implements Callable<Integer> {
         }
         return Json.object().put("model", facts.name()).put("synthetic", facts.synthetic())
                 .put("context", facts.context()).put("machine", machine).put("workers", workers)
-                .put("threads_per_worker", threads).put("capacity_per_worker", capacity).put("seed", seed)
+                .put("threads_per_worker", cluster.threads()).put("capacity_per_worker", cluster.capacity()).put("seed", seed)
                 .put("started", started.toString()).put("workloads", workloads);
     }
 

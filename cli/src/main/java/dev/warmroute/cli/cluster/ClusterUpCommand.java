@@ -3,6 +3,8 @@ package dev.warmroute.cli.cluster;
 import dev.warmroute.cli.TextTable;
 import dev.warmroute.cli.UserError;
 import dev.warmroute.cluster.ReadyFile;
+import dev.warmroute.cluster.launch.LocalCluster;
+import dev.warmroute.cluster.launch.LocalClusterOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -13,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -28,7 +31,9 @@ import picocli.CommandLine.Spec;
         "no process is left behind, also when this command is killed). Model: --model, else the reference model",
         "(../shared/models, $WARMROUTE_SHARED/models, models/), else a synthetic one written to the run directory.",
         "Ports: router --port, worker i gRPC --port + i, Hazelcast --hazelcast-port + i - 1; --port 0 lets the OS",
-        "pick every port."})
+        "pick every port. History: an H2 database in --data (default runs/data), served to the workers by a store",
+        "process; every start with the same --data finds it again (also after kill -9). --store jdbc:postgresql://...",
+        "uses an external database instead; --no-store keeps history in memory only."})
 public final class ClusterUpCommand implements Callable<Integer> {
 
     @Spec
@@ -61,22 +66,11 @@ public final class ClusterUpCommand implements Callable<Integer> {
             description = "Hazelcast cluster name (default ${DEFAULT-VALUE}).")
     String clusterName;
 
-    @Option(names = "--threads", defaultValue = "-1",
-            description = "Compute threads per worker; 0 = all cores; default: cores / workers, at least 1.")
-    int threads;
+    @Mixin
+    LocalClusterFlags cluster = new LocalClusterFlags(-1, 256, 2);
 
-    @Option(names = "--kv-cache-mb", defaultValue = "256", description = "KV cache budget per worker (default ${DEFAULT-VALUE}).")
-    int kvCacheMb;
-
-    @Option(names = "--capacity", defaultValue = "2", description = "Turns each worker computes at once (default ${DEFAULT-VALUE}).")
-    int capacity;
-
-    @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Hazelcast heartbeat (default ${DEFAULT-VALUE}).")
-    long heartbeatMs;
-
-    @Option(names = "--max-no-heartbeat-ms", defaultValue = "5000",
-            description = "A silent member is removed after this (default ${DEFAULT-VALUE}).")
-    long maxNoHeartbeatMs;
+    @Mixin
+    StoreFlags storeFlags;
 
     @Option(names = "--ready-timeout-seconds", defaultValue = "180",
             description = "How long each process may take to start (default ${DEFAULT-VALUE}).")
@@ -90,17 +84,20 @@ public final class ClusterUpCommand implements Callable<Integer> {
         LocalClusterOptions options;
         try {
             choice = ModelChoice.resolve(model, runDir, System.getenv());
-            options = LocalClusterOptions.builder(choice.path(), runDir).workers(workers).routerPort(port)
-                    .firstHazelcastPort(hazelcastPort).clusterName(clusterName).workerThreads(threads)
-                    .kvCacheMb(kvCacheMb).capacity(capacity).heartbeat(Duration.ofMillis(heartbeatMs))
-                    .maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs))
-                    .readyTimeout(Duration.ofSeconds(readyTimeoutSeconds)).httpPort(port == 0 && httpPort > 0 ? 0
-                            : httpPort).build();
+            LocalClusterOptions.Builder b = cluster.applyTo(LocalClusterOptions.builder(choice.path(), runDir)
+                    .workers(workers).routerPort(port).firstHazelcastPort(hazelcastPort).clusterName(clusterName)
+                    .readyTimeout(Duration.ofSeconds(readyTimeoutSeconds))
+                    .httpPort(port == 0 && httpPort > 0 ? 0 : httpPort));
+            storeFlags.apply(b, RunDirs.data());
+            options = b.build();
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
         out.println("run directory: " + runDir);
         out.println(choice.description());
+        out.println(options.data() != null ? "history: H2 store in " + options.data() + " (kept across restarts)"
+                : !options.store().isEmpty() ? "history: external store " + options.store()
+                : "history: in memory only (--no-store): lost when the cluster stops");
         out.flush();
 
         LocalCluster cluster = new LocalCluster(options, line -> {
@@ -136,6 +133,10 @@ public final class ClusterUpCommand implements Callable<Integer> {
         t.row("router", r.id(), r.grpcAddress(), orNone(r.httpAddress()), "client", r.pid(), r.log());
         for (LocalCluster.Node w : cluster.workers()) {
             t.row("worker", w.id(), w.grpcAddress(), orNone(w.httpAddress()), w.hazelcastAddress(), w.pid(), w.log());
+        }
+        if (cluster.store() != null) {
+            LocalCluster.Node st = cluster.store();
+            t.row("store", st.id(), "127.0.0.1:" + st.ready().get("port"), "-", "-", st.pid(), st.log());
         }
         t.print(out, "  ");
         out.println();
@@ -175,6 +176,8 @@ public final class ClusterUpCommand implements Callable<Integer> {
         v.put("worker_pids", cluster.workers().stream().map(w -> String.valueOf(w.pid()))
                 .collect(Collectors.joining(",")));
         v.put("dir", cluster.options().dir().toString());
+        v.put("store_pid", cluster.store() == null ? "" : String.valueOf(cluster.store().pid()));
+        v.put("data", cluster.options().data() == null ? "" : cluster.options().data().toString());
         ReadyFile.write(file, v);
     }
 

@@ -1,6 +1,7 @@
 package dev.warmroute.cli.cluster;
 
 import dev.warmroute.api.v1.WorkerStatus;
+import dev.warmroute.cluster.launch.AdminClient;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.concurrent.Callable;

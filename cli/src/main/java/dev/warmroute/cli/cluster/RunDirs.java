@@ -17,6 +17,16 @@ public final class RunDirs {
         return base.resolve(prefix + "-" + stamp).toAbsolutePath().normalize();
     }
 
+    /**
+     * {@code runs/data} under the installation (or here): the one data folder {@code cluster up} keeps its history in
+     * by default, so every start finds the sessions of the last one.
+     */
+    public static Path data() {
+        String home = System.getProperty("warmroute.home");
+        Path base = home != null && !home.isBlank() ? Path.of(home, "runs") : Path.of("runs");
+        return base.resolve("data").toAbsolutePath().normalize();
+    }
+
     /** How to run warmroute from the current directory: {@code bin/warmroute} in the repository, else the path. */
     public static String launcher() {
         String home = System.getProperty("warmroute.home");

@@ -6,6 +6,7 @@ import dev.warmroute.api.v1.WorkerStatus;
 import dev.warmroute.cli.Json;
 import dev.warmroute.cli.TextTable;
 import dev.warmroute.cli.UserError;
+import dev.warmroute.cluster.launch.AdminClient;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
 import java.time.Duration;

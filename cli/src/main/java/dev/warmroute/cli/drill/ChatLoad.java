@@ -21,7 +21,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ("(s03 t5) ..."), so {@link HistoryAudit} finds each turn in the stored history. Temperature 0 and short answers:
  * the answers are reproducible, and a turn is dominated by the prompt, which is what the cache saves.
  *
- * <p>The client never retries: whatever the router does not hide is a client-visible error.
+ * <p>The client never retries, unless told to ({@link #retryUnavailable}): whatever the router does not hide is a
+ * client-visible error. A full restart or a partition has moments when nothing serves at all; there the client does
+ * what a real one must, retry UNAVAILABLE with the same request id (idempotent: a committed turn is replayed), and the
+ * retries are counted.
  */
 public final class ChatLoad {
 
@@ -62,6 +65,8 @@ public final class ChatLoad {
     private final AtomicInteger errors = new AtomicInteger();
     private final AtomicInteger warm = new AtomicInteger();
     private final AtomicInteger running = new AtomicInteger();
+    private final AtomicInteger retries = new AtomicInteger();
+    private volatile Duration retryUnavailableFor = Duration.ZERO;
     private volatile boolean holdOpen;
     private volatile double faultAtMs = Double.NaN;
     private volatile int turnsAfterFault;
@@ -115,6 +120,19 @@ public final class ChatLoad {
             }
             done.await();
         }
+    }
+
+    /**
+     * From now on a turn that fails with UNAVAILABLE is sent again, with the same request id, every 250 ms for up to
+     * {@code within} (ZERO: never). Its record then holds the final outcome and the whole time.
+     */
+    public void retryUnavailable(Duration within) {
+        retryUnavailableFor = within;
+    }
+
+    /** Attempts sent again after UNAVAILABLE (see {@link #retryUnavailable}). */
+    public int retries() {
+        return retries.get();
     }
 
     /**
@@ -187,6 +205,18 @@ public final class ChatLoad {
         String text = userText(session, turn);
         String requestId = sessionId + "-t" + turn;
         double start = sinceStart(System.nanoTime());
+        long retryUntil = System.nanoTime() + retryUnavailableFor.toNanos();
+        while (true) {
+            TurnRecord r = attempt(sessionId, turn, requestId, text, start);
+            if (r.ok() || !r.error().startsWith("UNAVAILABLE") || System.nanoTime() >= retryUntil) {
+                return r;
+            }
+            retries.incrementAndGet();
+            sleep(250);
+        }
+    }
+
+    private TurnRecord attempt(String sessionId, int turn, String requestId, String text, double start) {
         StringBuilder answer = new StringBuilder();
         try {
             ChatClient.TurnResult r = client.send(ChatClient.message(sessionId, requestId, text, sampling()),

@@ -9,11 +9,12 @@ import dev.warmroute.api.v1.WorkerHealth;
 import dev.warmroute.api.v1.WorkerStatus;
 import dev.warmroute.cli.UserError;
 import dev.warmroute.cli.chat.ChatClient;
-import dev.warmroute.cli.cluster.AdminClient;
-import dev.warmroute.cli.cluster.LocalCluster;
-import dev.warmroute.cli.cluster.LocalClusterOptions;
+import dev.warmroute.cli.cluster.LocalClusterFlags;
 import dev.warmroute.cli.cluster.ModelChoice;
 import dev.warmroute.cli.cluster.RunDirs;
+import dev.warmroute.cluster.launch.AdminClient;
+import dev.warmroute.cluster.launch.LocalCluster;
+import dev.warmroute.cluster.launch.LocalClusterOptions;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -32,6 +33,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import dev.warmroute.cli.cluster.StoreFlags;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -48,7 +51,10 @@ import picocli.CommandLine.Spec;
         "Failover drill: start a cluster (or use --target), run a multi-session chat load, inject a fault in the",
         "middle against the worker holding the most sessions, and check every stored history against what the",
         "clients saw. Scenarios: kill (kill -9), stop (SIGTERM, graceful), restart (kill -9, then the same worker",
-        "again), join (a new worker), freeze (SIGSTOP, then SIGCONT: noticed only through heartbeats), none.",
+        "again), join (a new worker), freeze (SIGSTOP, then SIGCONT: noticed only through heartbeats),",
+        "restart-all (kill -9 of every process, the store's too, then all again on the same data),",
+        "store-outage (the history store down for --outage-seconds under load), none.",
+        "History is kept in an H2 store process under --out (or --data) unless --store (PostgreSQL) or --no-store.",
         "Faults need the workers' pids: only on the drill's own cluster; --target allows --scenario none.",
         "Prints a table (or --json); writes drill.json, turns.jsonl, chart.svg and the cluster's logs to --out.",
         "Exit code 1 when a client saw an error or a turn was lost, duplicated or stored with another answer."})
@@ -57,9 +63,21 @@ public final class DrillCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--scenario", required = true, paramLabel = "kill|stop|restart|join|freeze|none",
-            description = "The fault to inject.")
+    @Option(names = "--scenario", required = true, paramLabel = "kill|stop|restart|join|freeze|restart-all|store-outage|none",
+            converter = Fault.Converter.class, description = "The fault to inject.")
     Fault scenario;
+
+    @Mixin
+    StoreFlags storeFlags;
+
+    @Option(names = "--store-stop-command", defaultValue = "", paramLabel = "CMD",
+            description = "store-outage with --store: shell command that stops the database (default: the drill's own"
+                    + " H2 store process is stopped).")
+    String storeStopCommand;
+
+    @Option(names = "--store-start-command", defaultValue = "", paramLabel = "CMD",
+            description = "store-outage with --store: shell command that starts the database again.")
+    String storeStartCommand;
 
     @Option(names = "--workers", defaultValue = "3", description = "Workers of the drill's cluster (default ${DEFAULT-VALUE}).")
     int workers;
@@ -80,6 +98,10 @@ public final class DrillCommand implements Callable<Integer> {
     @Option(names = "--freeze-seconds", defaultValue = "8", description = "How long freeze keeps the worker stopped (default ${DEFAULT-VALUE}).")
     long freezeSeconds;
 
+    @Option(names = "--outage-seconds", defaultValue = "10",
+            description = "store-outage: how long the store stays down (default ${DEFAULT-VALUE}).")
+    long outageSeconds;
+
     @Option(names = "--restart-after-seconds", defaultValue = "3",
             description = "restart: seconds from the kill to the new start (default ${DEFAULT-VALUE}).")
     long restartAfterSeconds;
@@ -97,18 +119,12 @@ public final class DrillCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the result as one JSON object instead of a table.")
     boolean json;
 
-    @Option(names = "--threads", defaultValue = "-1", description = "Compute threads per worker (default: cores / workers).")
-    int threads;
 
-    @Option(names = "--kv-cache-mb", defaultValue = "64", description = "KV cache budget per worker (default ${DEFAULT-VALUE}).")
-    int kvCacheMb;
 
-    @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Hazelcast heartbeat (default ${DEFAULT-VALUE}).")
-    long heartbeatMs;
 
-    @Option(names = "--max-no-heartbeat-ms", defaultValue = "5000",
-            description = "A silent member is removed after this (default ${DEFAULT-VALUE}).")
-    long maxNoHeartbeatMs;
+
+    @Mixin
+    LocalClusterFlags cluster = new LocalClusterFlags(-1, 64, 2);
 
     @Option(names = "--worker-arg", paramLabel = "FLAG", description = "Extra flag for every worker (repeatable).")
     List<String> workerArgs = new ArrayList<>();
@@ -136,11 +152,11 @@ public final class DrillCommand implements Callable<Integer> {
             Path clusterDir = outDir.resolve("cluster");
             try {
                 choice = ModelChoice.resolve(model, clusterDir, System.getenv());
-                LocalClusterOptions options = LocalClusterOptions.builder(choice.path(), clusterDir)
-                        .workers(workers).routerPort(0).clusterName("drill-" + runId).workerThreads(threads)
-                        .kvCacheMb(kvCacheMb).heartbeat(Duration.ofMillis(heartbeatMs))
-                        .maxNoHeartbeat(Duration.ofMillis(maxNoHeartbeatMs)).extraWorkerArgs(workerArgs)
-                        .extraRouterArgs(routerArgs).build();
+                LocalClusterOptions.Builder builder = this.cluster.applyTo(LocalClusterOptions.builder(choice.path(),
+                        clusterDir)).workers(workers).routerPort(0).clusterName("drill-" + runId)
+                        .extraWorkerArgs(workerArgs).extraRouterArgs(routerArgs);
+                storeFlags.apply(builder, clusterDir.resolve("data"));
+                LocalClusterOptions options = builder.build();
                 cluster = new LocalCluster(options, line -> progressLine(err, line));
             } catch (IllegalArgumentException e) {
                 throw new UserError(e.getMessage());
@@ -166,7 +182,9 @@ public final class DrillCommand implements Callable<Integer> {
                 output.printTable(stdout);
             }
             stdout.flush();
-            boolean clean = r.report.clientErrors() == 0 && r.report.audit().lost() == 0
+            boolean clean = scenario == Fault.STORE_OUTAGE ? output.targets().values().stream().allMatch(b -> b)
+                    && r.report.audit().answerMismatches() == 0
+                    : r.report.clientErrors() == 0 && r.report.audit().lost() == 0
                     && r.report.audit().duplicated() == 0 && r.report.audit().answerMismatches() == 0;
             return clean ? 0 : 1;
         } finally {
@@ -201,6 +219,17 @@ public final class DrillCommand implements Callable<Integer> {
         if (maxTokens < 1 || maxTokens > 4096) {
             throw new UserError("--max-tokens: 1 to 4096, got " + maxTokens);
         }
+        if (scenario == Fault.STORE_OUTAGE && storeFlags.external()
+                && (storeStopCommand.isBlank() || storeStartCommand.isBlank())) {
+            throw new UserError("--scenario store-outage with --store: give --store-stop-command and"
+                    + " --store-start-command (how to stop and start that database)");
+        }
+        if (scenario == Fault.STORE_OUTAGE && storeFlags.none()) {
+            throw new UserError("--scenario store-outage: not with --no-store");
+        }
+        if (outageSeconds < 1) {
+            throw new UserError("--outage-seconds: at least 1, got " + outageSeconds);
+        }
         if (thinkMs < 0 || freezeSeconds < 1 || restartAfterSeconds < 0) {
             throw new UserError("--think-ms >= 0, --freeze-seconds >= 1, --restart-after-seconds >= 0");
         }
@@ -217,7 +246,7 @@ public final class DrillCommand implements Callable<Integer> {
     /** Everything measured: the report, the fault's timeline, the victim, the cold yardstick. */
     record Result(DrillReport report, List<TurnRecord> turns, Fault.Timeline timeline, String victim,
             int victimSessions, ColdBaseline.Result cold, String modelId, boolean synthetic,
-            Map<String, TurnComplete> completes) {}
+            Map<String, TurnComplete> completes, int clientRetries) {}
 
     private Result run(LocalCluster cluster, String routerAddress, String runId, PrintWriter err) throws Exception {
         ChatLoad.Settings settings = new ChatLoad.Settings(runId, sessions, turns, maxTokens,
@@ -236,6 +265,9 @@ public final class DrillCommand implements Callable<Integer> {
             }
             long t0 = System.nanoTime();
             ChatLoad load = new ChatLoad(client, settings, t0);
+            if (scenario.clientsRetry()) {
+                load.retryUnavailable(Duration.ofSeconds(180));
+            }
             String[] phase = {"load running"};
             ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "drill-progress");
@@ -268,8 +300,11 @@ public final class DrillCommand implements Callable<Integer> {
                     }
                     load.holdOpen();
                     try {
-                        timeline = scenario.inject(cluster, victim, Duration.ofSeconds(freezeSeconds),
-                                Duration.ofSeconds(restartAfterSeconds), System::nanoTime, t0, p -> phase[0] = p);
+                        timeline = scenario.inject(cluster, victim, Duration.ofSeconds(
+                                        scenario == Fault.STORE_OUTAGE ? outageSeconds : freezeSeconds),
+                                Duration.ofSeconds(restartAfterSeconds),
+                                new Fault.StoreCommands(storeStopCommand, storeStartCommand), System::nanoTime, t0,
+                                p -> phase[0] = p);
                     } finally {
                         // Every session gets half its turns after the fault's moment, however long the fault took.
                         load.faultAt(timeline.faultAtMs() >= 0 ? timeline.faultAtMs() : Double.NaN,
@@ -321,7 +356,7 @@ public final class DrillCommand implements Callable<Integer> {
                 }
             }
             return new Result(report, records, timeline, victim, victimSessions, cold, modelId, synthetic,
-                    completes);
+                    completes, load.retries());
         }
     }
 

@@ -122,13 +122,20 @@ final class DrillOutput {
      */
     Map<String, Boolean> targets() {
         Map<String, Boolean> t = new LinkedHashMap<>();
-        t.put("no_client_errors", report.clientErrors() == 0);
+        if (scenario != Fault.STORE_OUTAGE) {
+            t.put("no_client_errors", report.clientErrors() == 0);
+        }
         t.put("no_lost_turns", report.audit().lost() == 0);
         t.put("no_duplicate_turns", report.audit().duplicated() == 0);
         if (scenario == Fault.JOIN) {
             double expected = expectedJoinShare();
             t.put("moved_share_about_1_over_n_plus_1",
                     Math.abs(joinShare() - expected) <= JOIN_SHARE_TOLERANCE * expected);
+        } else if (scenario == Fault.STORE_OUTAGE) {
+            t.put("failed_turns_name_the_store", failedTurns() == failedTurnsNamingStore());
+            t.put("serves_again_after_the_store_returns", !Double.isNaN(servingAgainSeconds()));
+        } else if (scenario == Fault.RESTART_ALL) {
+            t.put("every_session_continued_after_restart", sessionsContinued() == sessionCount());
         } else if (scenario != Fault.NONE) {
             t.put("ttft_p99_during_within_cold_plus_1s", !Double.isNaN(report.during().ttftP99Ms())
                     && !Double.isNaN(r.cold().p50())
@@ -165,6 +172,46 @@ final class DrillOutput {
         return out;
     }
 
+    /**
+     * Sessions whose history went on after the fault: an acknowledged turn that started after it, whose version is
+     * its turn number + 1 (the stored history was all there: nothing before it lost, no new session begun).
+     */
+    int sessionsContinued() {
+        double fault = r.timeline().faultAtMs();
+        Set<String> continued = new java.util.HashSet<>();
+        for (TurnRecord t : r.turns()) {
+            TurnComplete c = r.completes().get(t.requestId());
+            if (t.ok() && t.startMs() >= fault && c != null && c.getVersion() == t.turn() + 1L) {
+                continued.add(t.sessionId());
+            }
+        }
+        return continued.size();
+    }
+
+    /** Turns that failed (store-outage: while the store was down, as the clients saw it). */
+    int failedTurns() {
+        return (int) r.turns().stream().filter(t -> !t.ok()).count();
+    }
+
+    /** Failed turns whose status says UNAVAILABLE and names the history store (what a person can act on). */
+    int failedTurnsNamingStore() {
+        return (int) r.turns().stream().filter(t -> !t.ok() && t.error().startsWith("UNAVAILABLE")
+                && t.error().contains("store")).count();
+    }
+
+    /**
+     * Seconds from the store's return to the end of the first turn acknowledged after it (NaN: none): how long the
+     * cluster took to serve again by itself.
+     */
+    double servingAgainSeconds() {
+        double back = r.timeline().storeBackMs();
+        if (back < 0) {
+            return Double.NaN;
+        }
+        return r.turns().stream().filter(t -> t.ok() && t.startMs() + t.totalMs() >= back)
+                .mapToDouble(t -> (t.startMs() + t.totalMs() - back) / 1000).min().orElse(Double.NaN);
+    }
+
     String json() {
         Json j = Json.object().put("scenario", scenario.label()).put("settings", settings)
                 .put("model", r.modelId()).put("model_synthetic", r.synthetic())
@@ -179,7 +226,17 @@ final class DrillOutput {
         j.put("events", events).put("turns_total", report.turns()).put("client_errors", report.clientErrors())
                 .put("lost_turns", report.audit().lost()).put("duplicate_turns", report.audit().duplicated())
                 .put("answer_mismatches", report.audit().answerMismatches())
-                .put("unacknowledged_commits", report.audit().unacknowledgedCommits());
+                .put("unacknowledged_commits", report.audit().unacknowledgedCommits())
+                .put("client_retries", r.clientRetries());
+        if (scenario == Fault.RESTART_ALL) {
+            j.put("sessions_continued", sessionsContinued()).put("sessions", sessionCount());
+        }
+        if (scenario == Fault.STORE_OUTAGE) {
+            j.put("failed_turns", failedTurns()).put("failed_turns_naming_store", failedTurnsNamingStore())
+                    .put("serving_again_after_s", servingAgainSeconds())
+                    .put("first_error", r.turns().stream().filter(t -> !t.ok()).map(TurnRecord::error).findFirst()
+                            .orElse(""));
+        }
         for (DrillReport.Window w : List.of(report.before(), report.during(), report.after())) {
             j.put("turns_" + w.name(), w.turns()).put("ttft_p50_ms_" + w.name(), w.ttftP50Ms())
                     .put("ttft_p99_ms_" + w.name(), w.ttftP99Ms()).put("warm_hit_rate_" + w.name(), w.warmHitRate())

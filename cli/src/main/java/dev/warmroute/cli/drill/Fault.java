@@ -1,6 +1,6 @@
 package dev.warmroute.cli.drill;
 
-import dev.warmroute.cli.cluster.LocalCluster;
+import dev.warmroute.cluster.launch.LocalCluster;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,11 +21,52 @@ import java.util.function.LongSupplier;
  *   <li>{@code join}: a new worker joins (the victim is not touched);</li>
  *   <li>{@code freeze}: SIGSTOP — alive, sockets open, answering nothing, noticed only through heartbeats — then
  *       SIGCONT after a while;</li>
+ *   <li>{@code restart-all}: kill -9 of every process (router, workers, the history store's process), then all of
+ *       them start again on the same data: only the store keeps anything. Clients retry UNAVAILABLE meanwhile with
+ *       the same request ids, as a real client must when nothing serves;</li>
+ *   <li>{@code store-outage}: the history store stops (the H2 store process, or an external database through
+ *       {@link StoreCommands}) for a while under load, then comes back: turns fail meanwhile with UNAVAILABLE naming
+ *       the store, none is acknowledged without being stored, and the cluster serves again by itself;</li>
  *   <li>{@code none}: no fault (load and history audit only; the only scenario possible against --target).</li>
  * </ul>
  */
 public enum Fault {
-    KILL, STOP, RESTART, JOIN, FREEZE, NONE;
+    KILL, STOP, RESTART, JOIN, FREEZE, RESTART_ALL, STORE_OUTAGE, NONE;
+
+    /**
+     * How {@code store-outage} stops and starts an external store (PostgreSQL): shell commands, e.g. {@code pg_ctl
+     * stop}. Empty: the cluster's own H2 store process is stopped and started.
+     */
+    public record StoreCommands(String stop, String start) {
+        public static final StoreCommands NONE = new StoreCommands("", "");
+
+        void run(String command, String what) throws IOException, InterruptedException {
+            Process p = new ProcessBuilder("sh", "-c", command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).strip();
+            if (p.waitFor() != 0) {
+                throw new IOException(what + " command failed (" + command + "): " + out);
+            }
+        }
+    }
+
+    /** Parses {@code restart-all} as well as {@code RESTART_ALL} (the command line's spelling). */
+    public static final class Converter implements picocli.CommandLine.ITypeConverter<Fault> {
+        @Override
+        public Fault convert(String value) {
+            for (Fault f : values()) {
+                if (f.label().equalsIgnoreCase(value) || f.name().equalsIgnoreCase(value)) {
+                    return f;
+                }
+            }
+            throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not a scenario: "
+                    + java.util.Arrays.stream(values()).map(Fault::label).toList());
+        }
+    }
+
+    /** Whether clients must retry UNAVAILABLE themselves (nothing serves for a while). */
+    public boolean clientsRetry() {
+        return this == RESTART_ALL;
+    }
 
     /** Something that happened, at ms since the drill started. */
     public record Event(double atMs, String label) {}
@@ -35,6 +76,12 @@ public enum Fault {
         private final List<Event> events = new ArrayList<>();
         private volatile double faultAtMs = -1;
         private volatile double safeAgainMs = -1;
+        private volatile double storeBackMs = -1;
+
+        /** store-outage: when the store answered again (-1: not that scenario). */
+        public double storeBackMs() {
+            return storeBackMs;
+        }
 
         synchronized void add(double atMs, String label) {
             events.add(new Event(atMs, label));
@@ -56,7 +103,7 @@ public enum Fault {
     }
 
     public String label() {
-        return name().toLowerCase(Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     /** Whether the scenario needs processes the drill started (their pids, their launch arguments). */
@@ -71,7 +118,8 @@ public enum Fault {
      * @param progress the current phase, for the progress line
      */
     public Timeline inject(LocalCluster cluster, String victim, Duration freezeFor, Duration restartAfter,
-            LongSupplier nowNanos, long t0, Consumer<String> progress) throws IOException, InterruptedException {
+            StoreCommands store, LongSupplier nowNanos, long t0, Consumer<String> progress)
+            throws IOException, InterruptedException {
         Timeline t = new Timeline();
         java.util.function.DoubleSupplier now = () -> (nowNanos.getAsLong() - t0) / 1e6;
         Duration safeWithin = Duration.ofSeconds(120);
@@ -140,6 +188,34 @@ public enum Fault {
                 } catch (IOException e) {
                     t.add(now.getAsDouble(), victim + " not back within 60 s");
                 }
+            }
+            case RESTART_ALL -> {
+                t.faultAtMs = now.getAsDouble();
+                cluster.killAll();
+                t.add(t.faultAtMs, "kill -9 of every process (" + cluster.pids().size() + ")");
+                progress.accept("killed every process; starting the cluster again on the same data");
+                cluster.startAgain();
+                t.add(now.getAsDouble(), "cluster back");
+            }
+            case STORE_OUTAGE -> {
+                t.faultAtMs = now.getAsDouble();
+                if (store.stop().isEmpty()) {
+                    cluster.stopStore(false);
+                } else {
+                    store.run(store.stop(), "store stop");
+                }
+                t.add(t.faultAtMs, "store stopped");
+                progress.accept("store stopped for " + freezeFor.toSeconds() + " s");
+                Thread.sleep(freezeFor.toMillis());
+                if (store.start().isEmpty()) {
+                    cluster.restartStore();
+                } else {
+                    store.run(store.start(), "store start");
+                }
+                t.storeBackMs = now.getAsDouble();
+                t.add(t.storeBackMs, "store back");
+                progress.accept("store back; load running");
+                cluster.awaitSafe(safeWithin);
             }
             case NONE -> {
                 return t;

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.warmroute.cli.CliRun.Result;
-import dev.warmroute.cli.CliRun;
 import dev.warmroute.cli.Main;
-import dev.warmroute.cluster.JvmLauncher;
+import dev.warmroute.cluster.launch.JvmLauncher;
+import dev.warmroute.testing.TestModel;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -34,10 +34,10 @@ class ClusterUpProcessTest {
 
     /** Starts {@code cluster up} in its own JVM and waits for its ready file. */
     static JvmLauncher.ChildProcess clusterUp(Path dir, int workers) throws Exception {
-        Path model = CliRun.referenceModelOrSkip();
+        Path model = TestModel.path();
         List<String> args = List.of("cluster", "up", "--workers", String.valueOf(workers), "--port", "0", "--dir",
                 dir.toString(), "--cluster-name", "up-" + UUID.randomUUID().toString().substring(0, 8), "--model",
-                model.toString(), "--threads", "1", "--kv-cache-mb", "16");
+                model.toString(), "--threads", "1", "--kv-cache-mb", "16", "--data", dir.resolve("data").toString());
         return JvmLauncher.start("cluster-up", Main.class.getName(), args, List.of("-Xmx256m"), Map.of(),
                 dir.resolve("cluster-up.out"));
     }
@@ -46,6 +46,9 @@ class ClusterUpProcessTest {
         List<Long> pids = new ArrayList<>();
         pids.add(Long.parseLong(ready.get("router_pid")));
         Arrays.stream(ready.get("worker_pids").split(",")).map(Long::parseLong).forEach(pids::add);
+        if (!ready.getOrDefault("store_pid", "").isEmpty()) {
+            pids.add(Long.parseLong(ready.get("store_pid")));
+        }
         return pids;
     }
 
@@ -70,12 +73,12 @@ class ClusterUpProcessTest {
         try {
             Map<String, String> ready = up.awaitReady(dir.resolve("cluster.ready"), Duration.ofSeconds(240));
             pids = pids(ready);
-            assertEquals(4, pids.size());
+            assertEquals(5, pids.size(), "router, 3 workers and the history store");
             String target = ready.get("router_address");
             String log = Files.readString(up.log());
-            assertTrue(log.contains("model: " + CliRun.referenceModelOrSkip() + " (given with --model)"), log);
+            assertTrue(log.contains("model: " + TestModel.path() + " (given with --model)"), log);
             for (String column : List.of("role", "gRPC", "HTTP (OpenAI)", "Hazelcast", "pid", "log", "router", "w1",
-                    "w2", "w3")) {
+                    "w2", "w3", "store")) {
                 assertTrue(log.contains(column), "endpoint table lacks " + column + ":\n" + log);
             }
             // The OpenAI-compatible front is up beside the router (its clients are OpenAiFrontClusterTest's).

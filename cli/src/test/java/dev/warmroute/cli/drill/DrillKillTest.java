@@ -4,8 +4,8 @@ import static dev.warmroute.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.warmroute.cli.CliRun;
 import dev.warmroute.cli.CliRun.Result;
+import dev.warmroute.testing.TestModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
@@ -24,7 +24,7 @@ class DrillKillTest {
     @Test
     void killingTheBusiestWorkerMidLoadLosesAndDuplicatesNothingAndNoClientSeesAnError(@TempDir Path dir)
             throws Exception {
-        Path model = CliRun.referenceModelOrSkip();
+        Path model = TestModel.path();
         Result r = run("drill", "--scenario", "kill", "--workers", "3", "--sessions", "4", "--turns", "4",
                 "--think-ms", "300", "--max-tokens", "8", "--model", model.toString(), "--threads", "1",
                 "--kv-cache-mb", "16", "--json", "--out", dir.toString());

@@ -11,9 +11,8 @@ import dev.warmroute.api.v1.ChatServiceGrpc;
 import dev.warmroute.api.v1.DeleteSessionRequest;
 import dev.warmroute.api.v1.GetSessionRequest;
 import dev.warmroute.api.v1.Session;
-import dev.warmroute.cli.CliRun;
-import dev.warmroute.cli.cluster.LocalCluster;
-import dev.warmroute.cli.cluster.LocalClusterOptions;
+import dev.warmroute.cluster.launch.LocalCluster;
+import dev.warmroute.testing.TestCluster;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
@@ -28,7 +27,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -53,6 +51,7 @@ class OpenAiFrontClusterTest {
     @TempDir
     static Path dir;
 
+    private static TestCluster harness;
     private static LocalCluster cluster;
     private static String model;
     private static String http;
@@ -61,23 +60,22 @@ class OpenAiFrontClusterTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path reference = CliRun.referenceModelOrSkip();
-        cluster = LocalCluster.start(LocalClusterOptions.builder(reference, dir).workers(3).routerPort(0).httpPort(0)
-                .clusterName("oai-" + UUID.randomUUID().toString().substring(0, 8)).workerThreads(1).kvCacheMb(16)
-                .extraRouterArgs(List.of("--worker-window-kb", "1", "--http-upstream-window-kb", "1")).build(),
-                line -> { });
+        // The fixtures' harness (TestModel.path(): no answer here is compared with the reference model's text).
+        harness = TestCluster.start(dir, 3, b -> b.httpPort(0)
+                .extraRouterArgs(List.of("--worker-window-kb", "1", "--http-upstream-window-kb", "1")));
+        cluster = harness.local();
         model = cluster.modelId();
         http = cluster.router().httpAddress();
         grpc = NettyChannelBuilder.forTarget(cluster.target()).usePlaintext().build();
     }
 
     @AfterAll
-    static void stop() throws InterruptedException {
+    static void stop() throws Exception {
         if (grpc != null) {
             grpc.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
-        if (cluster != null) {
-            cluster.close();
+        if (harness != null) {
+            harness.close();
         }
     }
 

@@ -28,8 +28,18 @@ public final class CommitTurn implements EntryProcessor<String, SessionRecord, C
     private final int newWindowStart;
     private final long nowMs;
     private final Turn turn;
+    /** The incarnation the turn was built on; empty: not checked. */
+    private final String expectedIncarnation;
 
     public CommitTurn(long expectedVersion, int newWindowStart, long nowMs, Turn turn) {
+        this(expectedVersion, newWindowStart, nowMs, turn, "");
+    }
+
+    /**
+     * @param expectedIncarnation the incarnation of the record the turn was built on: a session deleted and created
+     *                            again meanwhile has another one, and the turn is refused as {@code MISSING}
+     */
+    public CommitTurn(long expectedVersion, int newWindowStart, long nowMs, Turn turn, String expectedIncarnation) {
         if (turn.index() != expectedVersion) {
             throw new IllegalArgumentException("turn index " + turn.index() + " != expected version " + expectedVersion);
         }
@@ -37,6 +47,7 @@ public final class CommitTurn implements EntryProcessor<String, SessionRecord, C
         this.newWindowStart = newWindowStart;
         this.nowMs = nowMs;
         this.turn = turn;
+        this.expectedIncarnation = expectedIncarnation == null ? "" : expectedIncarnation;
     }
 
     @Override
@@ -44,6 +55,10 @@ public final class CommitTurn implements EntryProcessor<String, SessionRecord, C
         SessionRecord record = entry.getValue();
         if (record == null) {
             return new CommitResult(CommitResult.Outcome.MISSING, -1, null);
+        }
+        if (!expectedIncarnation.isEmpty() && !expectedIncarnation.equals(record.incarnation())) {
+            // Deleted and created again while the turn ran: the turn belongs to a session that no longer exists.
+            return new CommitResult(CommitResult.Outcome.MISSING, record.version(), null);
         }
         Turn existing = record.findTurn(turn.requestId());
         if (existing != null) {
@@ -66,7 +81,9 @@ public final class CommitTurn implements EntryProcessor<String, SessionRecord, C
         @Override
         public CommitTurn read(CompactReader in) {
             return new CommitTurn(in.readInt64("expectedVersion"), in.readInt32("newWindowStart"),
-                    in.readInt64("nowMs"), in.readCompact("turn"));
+                    in.readInt64("nowMs"), in.readCompact("turn"),
+                    in.getFieldKind("expectedIncarnation") == com.hazelcast.nio.serialization.FieldKind.STRING
+                            ? in.readString("expectedIncarnation") : "");
         }
 
         @Override
@@ -75,6 +92,7 @@ public final class CommitTurn implements EntryProcessor<String, SessionRecord, C
             out.writeInt32("newWindowStart", p.newWindowStart);
             out.writeInt64("nowMs", p.nowMs);
             out.writeCompact("turn", p.turn);
+            out.writeString("expectedIncarnation", p.expectedIncarnation);
         }
 
         @Override

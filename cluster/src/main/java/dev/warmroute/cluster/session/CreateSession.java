@@ -31,11 +31,21 @@ public final class CreateSession implements EntryProcessor<String, SessionRecord
         return record;
     }
 
-    /** True when {@code stored} is the record this processor writes (not someone else's with the same id). */
+    /**
+     * True when {@code stored} was created by this request: the record this processor writes, or, when the request
+     * carries a create digest, the record an earlier attempt of the same request wrote (a retried CreateSession whose
+     * first attempt landed: another worker, another create time, another server-chosen seed, but the same owner, system
+     * prompt and settings as sent). The caller then answers with {@code stored}, not with its own record.
+     */
     public boolean isOwn(SessionRecord stored) {
-        return stored != null && stored.sessionId().equals(record.sessionId()) && stored.owner().equals(record.owner())
-                && stored.createTimeMs() == record.createTimeMs() && stored.systemPrompt().equals(record.systemPrompt())
-                && stored.settings().equals(record.settings()) && stored.modelId().equals(record.modelId());
+        if (stored == null || !stored.sessionId().equals(record.sessionId()) || !stored.owner().equals(record.owner())) {
+            return false;
+        }
+        if (stored.incarnation().equals(record.incarnation())) {
+            return true;
+        }
+        return !record.createDigest().isEmpty() && record.createDigest().equals(stored.createDigest())
+                && stored.modelId().equals(record.modelId());
     }
 
     /** Explicit Compact serializer. */

@@ -26,6 +26,12 @@ import java.util.Objects;
  * @param version              number of committed turns (0 for a new session)
  * @param createTimeMs         creation time (epoch ms)
  * @param updateTimeMs         last commit (creation time for a new session)
+ * @param incarnation          random id of this creation of the session: a turn computed on a session that was deleted
+ *                             and created again under the same id carries the old incarnation and is refused
+ *                             ({@link CommitTurn}), although the versions may match (delete/re-create ABA)
+ * @param createDigest         digest of what the client asked for when creating it (owner, system prompt, settings as
+ *                             sent): a retried CreateSession with the same digest is the same request and gets this
+ *                             session back instead of ALREADY_EXISTS (empty: not known)
  */
 public record SessionRecord(
         String sessionId,
@@ -39,7 +45,9 @@ public record SessionRecord(
         int windowStart,
         long version,
         long createTimeMs,
-        long updateTimeMs) {
+        long updateTimeMs,
+        String incarnation,
+        String createDigest) {
 
     public SessionRecord {
         Objects.requireNonNull(sessionId, "sessionId");
@@ -50,6 +58,8 @@ public record SessionRecord(
         systemTokens = systemTokens == null ? new int[0] : systemTokens;
         tokenizerFingerprint = tokenizerFingerprint == null ? "" : tokenizerFingerprint;
         turns = List.copyOf(turns);
+        incarnation = incarnation == null || incarnation.isEmpty() ? newIncarnation() : incarnation;
+        createDigest = createDigest == null ? "" : createDigest;
         if (version != turns.size()) {
             throw new IllegalArgumentException("version " + version + " != turns " + turns.size());
         }
@@ -58,11 +68,47 @@ public record SessionRecord(
         }
     }
 
-    /** A new session without turns. */
+    /** A record with a fresh incarnation and no create digest (copies, tests). */
+    public SessionRecord(String sessionId, String owner, String modelId, String systemPrompt, int[] systemTokens,
+            String tokenizerFingerprint, StoredSettings settings, List<Turn> turns, int windowStart, long version,
+            long createTimeMs, long updateTimeMs) {
+        this(sessionId, owner, modelId, systemPrompt, systemTokens, tokenizerFingerprint, settings, turns, windowStart,
+                version, createTimeMs, updateTimeMs, newIncarnation(), "");
+    }
+
+    /** A new session without turns, with a fresh incarnation and no create digest. */
     public static SessionRecord create(String sessionId, String owner, String modelId, String systemPrompt,
             int[] systemTokens, String tokenizerFingerprint, StoredSettings settings, long nowMs) {
+        return create(sessionId, owner, modelId, systemPrompt, systemTokens, tokenizerFingerprint, settings, nowMs,
+                "");
+    }
+
+    /** A new session without turns and with a fresh incarnation; {@code createDigest} identifies the request. */
+    public static SessionRecord create(String sessionId, String owner, String modelId, String systemPrompt,
+            int[] systemTokens, String tokenizerFingerprint, StoredSettings settings, long nowMs,
+            String createDigest) {
         return new SessionRecord(sessionId, owner, modelId, systemPrompt, systemTokens, tokenizerFingerprint,
-                settings, List.of(), 0, 0, nowMs, nowMs);
+                settings, List.of(), 0, 0, nowMs, nowMs, newIncarnation(), createDigest);
+    }
+
+    /** A random incarnation id. */
+    public static String newIncarnation() {
+        return java.util.UUID.randomUUID().toString();
+    }
+
+    /** True when {@code other} is this session's history or an extension of it (same incarnation, same turns). */
+    public boolean isPrefixOf(SessionRecord other) {
+        if (other == null || !incarnation.equals(other.incarnation) || other.turns.size() < turns.size()) {
+            return false;
+        }
+        for (int i = 0; i < turns.size(); i++) {
+            Turn a = turns.get(i);
+            Turn b = other.turns.get(i);
+            if (!a.requestId().equals(b.requestId()) || !a.attemptId().equals(b.attemptId())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The committed turn with this request id, or null. */
@@ -88,13 +134,13 @@ public record SessionRecord(
         next.addAll(turns);
         next.add(turn);
         return new SessionRecord(sessionId, owner, modelId, systemPrompt, systemTokens, tokenizerFingerprint,
-                settings, next, newWindowStart, version + 1, createTimeMs, nowMs);
+                settings, next, newWindowStart, version + 1, createTimeMs, nowMs, incarnation, createDigest);
     }
 
     @Override
     public String toString() {
         return "SessionRecord[" + sessionId + " owner=" + owner + " version=" + version + " window=" + windowStart
-                + "]";
+                + " incarnation=" + incarnation + "]";
     }
 
     /** Explicit Compact serializer: no Java serialisation, and a schema that can gain fields. */
@@ -106,7 +152,8 @@ public record SessionRecord(
                     in.readString("systemPrompt"), in.readArrayOfInt32("systemTokens"),
                     in.readString("tokenizerFingerprint"), in.readCompact("settings"),
                     turns == null ? List.of() : List.of(turns), in.readInt32("windowStart"), in.readInt64("version"),
-                    in.readInt64("createTimeMs"), in.readInt64("updateTimeMs"));
+                    in.readInt64("createTimeMs"), in.readInt64("updateTimeMs"), optionalString(in, "incarnation"),
+                    optionalString(in, "createDigest"));
         }
 
         @Override
@@ -124,6 +171,14 @@ public record SessionRecord(
             out.writeInt64("version", r.version());
             out.writeInt64("createTimeMs", r.createTimeMs());
             out.writeInt64("updateTimeMs", r.updateTimeMs());
+            out.writeString("incarnation", r.incarnation());
+            out.writeString("createDigest", r.createDigest());
+        }
+
+        /** Fields added after the first schema: absent in records written by older members. */
+        private static String optionalString(CompactReader in, String field) {
+            return in.getFieldKind(field) == com.hazelcast.nio.serialization.FieldKind.STRING
+                    ? in.readString(field) : "";
         }
 
         @Override

@@ -7,7 +7,9 @@ import dev.warmroute.engine.quant.TensorCodec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 
 /**
  * Writes a seeded random-weight {@code llama} GGUF that llama.cpp can load as well: standard tensor names and
@@ -43,6 +45,30 @@ public record SyntheticModel(SyntheticShape shape, GgmlType type, long seed, int
         if (context < 1 || context > 1 << 20) {
             throw new IllegalArgumentException("--context " + context + " must be between 1 and 1048576");
         }
+    }
+
+    /**
+     * The stand-in for the reference model where it is absent ({@code cluster up}, the drills and every module's
+     * tests): shape tiny, f32, seed 1, the reference model's context length (2048).
+     */
+    public static final SyntheticModel STAND_IN = new SyntheticModel(SyntheticShape.TINY, GgmlType.F32, 1,
+            DEFAULT_CONTEXT);
+
+    /**
+     * Writes this model into {@code dir} unless it is already there, under a name that says what it is (e.g.
+     * {@code synthetic-tiny-f32-s1-c2048.gguf}); written to a temporary file and renamed, so a concurrent reader
+     * sees the whole file or none. Returns the file.
+     */
+    public Path writeOnce(Path dir) throws IOException {
+        Path file = dir.resolve(name() + "-" + type.name().toLowerCase(java.util.Locale.ROOT) + "-s" + seed + "-c"
+                + context + ".gguf");
+        if (!Files.isRegularFile(file)) {
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, name(), ".tmp");
+            write(tmp);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return file;
     }
 
     /** {@code general.name}: "synthetic-" + the shape name. */
