@@ -33,19 +33,12 @@ final class VersionCommand implements Callable<Integer> {
             };
         }
 
+        /** The width the engine's kernels run at here, how it was chosen, and the machine's. */
         private static String simdWidth() {
             if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
                 return "unavailable (start the JVM with --add-modules jdk.incubator.vector)";
             }
-            try {
-                Class<?> floatVector = Class.forName("jdk.incubator.vector.FloatVector");
-                Object preferred = floatVector.getField("SPECIES_PREFERRED").get(null);
-                Class<?> species = Class.forName("jdk.incubator.vector.VectorSpecies");
-                int bits = (int) species.getMethod("vectorBitSize").invoke(preferred);
-                return bits + "-bit vectors (" + bits / 32 + " floats)";
-            } catch (ReflectiveOperationException e) {
-                return "unknown (" + e + ")";
-            }
+            return dev.warmroute.engine.tensor.VectorWidth.describe();
         }
     }
 }

@@ -18,6 +18,8 @@ import dev.warmroute.cluster.store.SessionMapStore;
  */
 public final class ClusterMaps {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ClusterMaps.class);
+
     /** Session id → session record (history, settings, window start, version). Written by workers. */
     public static final String SESSIONS = "sessions";
     /** Session id → binding {worker id, epoch}. Written by routers with compare-and-set. */
@@ -76,6 +78,10 @@ public final class ClusterMaps {
                 // A binding is a placement hint (the session's history is elsewhere): after a heal the larger side's
                 // binding stands, and one only the smaller side had is added. Written down rather than left default.
                 .setMergePolicyConfig(new MergePolicyConfig(PutIfAbsentMergePolicy.class.getName(), 100));
+        if (settings.clusterSize() == 2) {
+            log.warn("cluster.quorum size=2 quorum=2: a majority of two is both members, so the loss of either stops"
+                    + " session reads and writes on the other; use an odd cluster size (3 or more), or 1 for none");
+        }
         if (quorum > 1) {
             config.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig(SESSIONS_QUORUM, true, quorum)
                     .setProtectOn(SplitBrainProtectionOn.READ_WRITE));

@@ -27,10 +27,12 @@ import jdk.incubator.vector.VectorSpecies;
  *   every lane does useful work whatever the head dimension (8 for the reference model), and softmax runs 16
  *   queries per vector. The causal triangle inside the chunk is handled by lane masks: a lane never adds a position
  *   past its own.</li>
- *   <li>A few queries (decode, remainders) run with positions in the lanes instead: 16 positions' scores are one
- *   vector of 16 chains over d, and the value chains of all queries and 16- or 8-wide slices of the head dimension
- *   are interleaved four at a time so that the FMA latency is hidden even for a single query.</li>
+ *   <li>A few queries (decode, remainders) run with positions in the lanes instead: 16 positions' scores are 16
+ *   chains over d, and the value chains of all queries and vector-wide slices of the head dimension are interleaved
+ *   four at a time so that the FMA latency is hidden even for a single query.</li>
  * </ul>
+ * A group of 16 lanes is one 512-bit vector, or two 256-bit or four 128-bit ones processed one after the other:
+ * every lane is its own chain, so the width changes only how many lanes run side by side, never a result.
  */
 final class Attention {
     private Attention() {}
@@ -39,8 +41,13 @@ final class Attention {
     static final int TILE = 16;
     /** Fewer queries than this go through the per-query kernel (a tile would leave most lanes idle). */
     static final int TILE_MIN = 8;
-    private static final VectorSpecies<Float> S = Simd.F16;
+    private static final VectorSpecies<Float> S = Simd.S;
+    /** Lanes per vector: a 16-lane group (a tile's queries, a block's positions) is 16 / V vectors. */
+    private static final int V = Simd.LANES;
+    /** 8-wide slices of the head dimension when the vectors hold 16. */
     private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
+    /** 16 value chains in registers need 32 of them; with 16 the tile's value pass runs 8 dimensions at a time. */
+    private static final boolean VALUES16 = Simd.MANY_REGISTERS;
 
     /** Scratch of one thread, sized for the model's context. */
     static final class Scratch {
@@ -107,37 +114,41 @@ final class Attention {
                 s.qt[d * TILE + i] = q[s.qOff[i] + d];
             }
         }
-        int nMin = s.n[0];
-        int nMax = s.n[TILE - 1];
-        FloatVector limit = FloatVector.fromArray(S, s.limit, 0);
         float[] w = s.w;
+        // The 16 lanes, V at a time (lanes [lo, lo + V) of every row of qt, w, parts and acc).
+        for (int lo = 0; lo < TILE && lo < count; lo += V) {
+            int nMin = s.n[lo];
+            int nMax = s.n[lo + V - 1];
+            FloatVector limit = FloatVector.fromArray(S, s.limit, lo);
+            FloatVector max = tileScores(blocks, ko, hd, scale, nMin, nMax, limit, s.qt, w, lo);
+            tileSoftmax(nMin, nMax, limit, max, w, s.parts, lo);
 
-        FloatVector max = tileScores(blocks, ko, hd, scale, nMin, nMax, limit, s.qt, w);
-        tileSoftmax(nMin, nMax, limit, max, w, s.parts);
-
-        // Pass 3: values, a slice of the head dimension at a time (one chain per lane and dimension).
-        int d0 = 0;
-        for (; d0 + 16 <= hd; d0 += 16) {
-            tileValues16(blocks, vo, hd, d0, nMin, nMax, limit, w, s.acc);
-            scatter(s, 16, d0, count, out);
-        }
-        if (d0 + 8 <= hd) {
-            tileValues8(blocks, vo, hd, d0, nMin, nMax, limit, w, s.acc);
-            scatter(s, 8, d0, count, out);
-            d0 += 8;
-        }
-        for (; d0 < hd; d0++) {
-            tileValues1(blocks, vo, hd, d0, nMin, nMax, limit, w, s.acc);
-            scatter(s, 1, d0, count, out);
+            // Pass 3: values, a slice of the head dimension at a time (one chain per lane and dimension).
+            int d0 = 0;
+            if (VALUES16) {
+                for (; d0 + 16 <= hd; d0 += 16) {
+                    tileValues16(blocks, vo, hd, d0, nMin, nMax, limit, w, s.acc, lo);
+                    scatter(s, 16, d0, lo, count, out);
+                }
+            }
+            for (; d0 + 8 <= hd; d0 += 8) {
+                tileValues8(blocks, vo, hd, d0, nMin, nMax, limit, w, s.acc, lo);
+                scatter(s, 8, d0, lo, count, out);
+            }
+            for (; d0 < hd; d0++) {
+                tileValues1(blocks, vo, hd, d0, nMin, nMax, limit, w, s.acc, lo);
+                scatter(s, 1, d0, lo, count, out);
+            }
         }
     }
 
     /**
-     * Pass 1: the tile's scores into w, 8 positions at a time (8 chains over d per lane), and the max over each lane's
-     * own positions. (Each pass is a method of its own: small enough for C2 to inline the vector operations.)
+     * Pass 1: the scores of lanes [lo, lo + V) into w, 8 positions at a time (8 chains over d per lane), and the max
+     * over each lane's own positions. (Each pass is a method of its own: small enough for C2 to inline the vector
+     * operations.)
      */
     private static FloatVector tileScores(List<float[]> blocks, int ko, int hd, float scale, int nMin, int nMax,
-                                          FloatVector limit, float[] qt, float[] w) {
+                                          FloatVector limit, float[] qt, float[] w, int lo) {
         FloatVector max = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int nb = KvCache.blocksFor(nMax);
         for (int b = 0; b < nb; b++) {
@@ -149,7 +160,7 @@ final class Attention {
                 }
                 FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
                 for (int d = 0, o = ko + j0; d < hd; d++, o += BLOCK_TOKENS) {
-                    FloatVector qv = FloatVector.fromArray(S, qt, d * TILE);
+                    FloatVector qv = FloatVector.fromArray(S, qt, d * TILE + lo);
                     a0 = qv.fma(FloatVector.broadcast(S, blk[o]), a0);
                     a1 = qv.fma(FloatVector.broadcast(S, blk[o + 1]), a1);
                     a2 = qv.fma(FloatVector.broadcast(S, blk[o + 2]), a2);
@@ -159,7 +170,7 @@ final class Attention {
                     a6 = qv.fma(FloatVector.broadcast(S, blk[o + 6]), a6);
                     a7 = qv.fma(FloatVector.broadcast(S, blk[o + 7]), a7);
                 }
-                int wo = p0 * TILE;
+                int wo = p0 * TILE + lo;
                 a0 = a0.div(scale);
                 a1 = a1.div(scale);
                 a2 = a2.div(scale);
@@ -186,29 +197,32 @@ final class Attention {
                 }
             }
         }
-
         return max;
     }
 
-    /** Pass 2: w = exp(w - max) (0 past a lane's position), summed by position mod 16 in order; then w / sum. */
-    private static void tileSoftmax(int nMin, int nMax, FloatVector limit, FloatVector max, float[] w, float[] parts) {
+    /**
+     * Pass 2, lanes [lo, lo + V): w = exp(w - max) (0 past a lane's position), summed by position mod 16 in order;
+     * then w / sum.
+     */
+    private static void tileSoftmax(int nMin, int nMax, FloatVector limit, FloatVector max, float[] w, float[] parts,
+                                    int lo) {
         java.util.Arrays.fill(parts, 0f);
         for (int p = 0; p < nMax; p++) {
-            int wo = p * TILE;
+            int wo = p * TILE + lo;
             FloatVector e = Ops.exp(FloatVector.fromArray(S, w, wo).sub(max));
             if (p >= nMin) {
                 e = FloatVector.zero(S).blend(e, sees(limit, p));
             }
             e.intoArray(w, wo);
-            int po = (p & 15) * TILE;
+            int po = (p & 15) * TILE + lo;
             FloatVector.fromArray(S, parts, po).add(e).intoArray(parts, po);
         }
         FloatVector sum = FloatVector.zero(S);
         for (int r = 0; r < 16; r++) {
-            sum = sum.add(FloatVector.fromArray(S, parts, r * TILE));
+            sum = sum.add(FloatVector.fromArray(S, parts, r * TILE + lo));
         }
         for (int p = 0; p < nMax; p++) {
-            FloatVector.fromArray(S, w, p * TILE).div(sum).intoArray(w, p * TILE);
+            FloatVector.fromArray(S, w, p * TILE + lo).div(sum).intoArray(w, p * TILE + lo);
         }
     }
 
@@ -217,17 +231,18 @@ final class Attention {
         return limit.compare(VectorOperators.GT, (float) p);
     }
 
-    /** out[query i][d0 + j] = acc[j][i]. */
-    private static void scatter(Scratch s, int width, int d0, int count, float[] out) {
+    /** out[query i][d0 + j] = acc[j][i] for the lanes [lo, lo + V) that hold queries. */
+    private static void scatter(Scratch s, int width, int d0, int lo, int count, float[] out) {
+        int end = Math.min(count, lo + V);
         for (int j = 0; j < width; j++) {
-            for (int i = 0; i < count; i++) {
+            for (int i = lo; i < end; i++) {
                 out[s.qOff[i] + d0 + j] = s.acc[j * TILE + i];
             }
         }
     }
 
     private static void tileValues16(List<float[]> blocks, int vo, int hd, int d0, int nMin, int nMax,
-                                     FloatVector limit, float[] w, float[] acc) {
+                                     FloatVector limit, float[] w, float[] acc, int lo) {
         FloatVector z = FloatVector.zero(S);
         FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
         FloatVector a8 = z, a9 = z, a10 = z, a11 = z, a12 = z, a13 = z, a14 = z, a15 = z;
@@ -236,7 +251,7 @@ final class Attention {
             float[] blk = blocks.get(p / BLOCK_TOKENS);
             int end = Math.min(nMin, (p / BLOCK_TOKENS + 1) * BLOCK_TOKENS);
             for (int o = vo + (p % BLOCK_TOKENS) * hd + d0; p < end; p++, o += hd) {
-                FloatVector t = FloatVector.fromArray(S, w, p * TILE);
+                FloatVector t = FloatVector.fromArray(S, w, p * TILE + lo);
                 a0 = t.fma(FloatVector.broadcast(S, blk[o]), a0);
                 a1 = t.fma(FloatVector.broadcast(S, blk[o + 1]), a1);
                 a2 = t.fma(FloatVector.broadcast(S, blk[o + 2]), a2);
@@ -259,7 +274,7 @@ final class Attention {
         for (; p < nMax; p++) {
             float[] blk = blocks.get(p / BLOCK_TOKENS);
             int o = vo + (p % BLOCK_TOKENS) * hd + d0;
-            FloatVector t = FloatVector.fromArray(S, w, p * TILE);
+            FloatVector t = FloatVector.fromArray(S, w, p * TILE + lo);
             VectorMask<Float> m = sees(limit, p);
             a0 = a0.blend(t.fma(FloatVector.broadcast(S, blk[o]), a0), m);
             a1 = a1.blend(t.fma(FloatVector.broadcast(S, blk[o + 1]), a1), m);
@@ -278,26 +293,26 @@ final class Attention {
             a14 = a14.blend(t.fma(FloatVector.broadcast(S, blk[o + 14]), a14), m);
             a15 = a15.blend(t.fma(FloatVector.broadcast(S, blk[o + 15]), a15), m);
         }
-        a0.intoArray(acc, 0);
-        a1.intoArray(acc, TILE);
-        a2.intoArray(acc, 2 * TILE);
-        a3.intoArray(acc, 3 * TILE);
-        a4.intoArray(acc, 4 * TILE);
-        a5.intoArray(acc, 5 * TILE);
-        a6.intoArray(acc, 6 * TILE);
-        a7.intoArray(acc, 7 * TILE);
-        a8.intoArray(acc, 8 * TILE);
-        a9.intoArray(acc, 9 * TILE);
-        a10.intoArray(acc, 10 * TILE);
-        a11.intoArray(acc, 11 * TILE);
-        a12.intoArray(acc, 12 * TILE);
-        a13.intoArray(acc, 13 * TILE);
-        a14.intoArray(acc, 14 * TILE);
-        a15.intoArray(acc, 15 * TILE);
+        a0.intoArray(acc, lo);
+        a1.intoArray(acc, TILE + lo);
+        a2.intoArray(acc, 2 * TILE + lo);
+        a3.intoArray(acc, 3 * TILE + lo);
+        a4.intoArray(acc, 4 * TILE + lo);
+        a5.intoArray(acc, 5 * TILE + lo);
+        a6.intoArray(acc, 6 * TILE + lo);
+        a7.intoArray(acc, 7 * TILE + lo);
+        a8.intoArray(acc, 8 * TILE + lo);
+        a9.intoArray(acc, 9 * TILE + lo);
+        a10.intoArray(acc, 10 * TILE + lo);
+        a11.intoArray(acc, 11 * TILE + lo);
+        a12.intoArray(acc, 12 * TILE + lo);
+        a13.intoArray(acc, 13 * TILE + lo);
+        a14.intoArray(acc, 14 * TILE + lo);
+        a15.intoArray(acc, 15 * TILE + lo);
     }
 
     private static void tileValues8(List<float[]> blocks, int vo, int hd, int d0, int nMin, int nMax,
-                                    FloatVector limit, float[] w, float[] acc) {
+                                    FloatVector limit, float[] w, float[] acc, int lo) {
         FloatVector z = FloatVector.zero(S);
         FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
         int p = 0;
@@ -305,7 +320,7 @@ final class Attention {
             float[] blk = blocks.get(p / BLOCK_TOKENS);
             int end = Math.min(nMin, (p / BLOCK_TOKENS + 1) * BLOCK_TOKENS);
             for (int o = vo + (p % BLOCK_TOKENS) * hd + d0; p < end; p++, o += hd) {
-                FloatVector t = FloatVector.fromArray(S, w, p * TILE);
+                FloatVector t = FloatVector.fromArray(S, w, p * TILE + lo);
                 a0 = t.fma(FloatVector.broadcast(S, blk[o]), a0);
                 a1 = t.fma(FloatVector.broadcast(S, blk[o + 1]), a1);
                 a2 = t.fma(FloatVector.broadcast(S, blk[o + 2]), a2);
@@ -319,7 +334,7 @@ final class Attention {
         for (; p < nMax; p++) {
             float[] blk = blocks.get(p / BLOCK_TOKENS);
             int o = vo + (p % BLOCK_TOKENS) * hd + d0;
-            FloatVector t = FloatVector.fromArray(S, w, p * TILE);
+            FloatVector t = FloatVector.fromArray(S, w, p * TILE + lo);
             VectorMask<Float> m = sees(limit, p);
             a0 = a0.blend(t.fma(FloatVector.broadcast(S, blk[o]), a0), m);
             a1 = a1.blend(t.fma(FloatVector.broadcast(S, blk[o + 1]), a1), m);
@@ -330,27 +345,27 @@ final class Attention {
             a6 = a6.blend(t.fma(FloatVector.broadcast(S, blk[o + 6]), a6), m);
             a7 = a7.blend(t.fma(FloatVector.broadcast(S, blk[o + 7]), a7), m);
         }
-        a0.intoArray(acc, 0);
-        a1.intoArray(acc, TILE);
-        a2.intoArray(acc, 2 * TILE);
-        a3.intoArray(acc, 3 * TILE);
-        a4.intoArray(acc, 4 * TILE);
-        a5.intoArray(acc, 5 * TILE);
-        a6.intoArray(acc, 6 * TILE);
-        a7.intoArray(acc, 7 * TILE);
+        a0.intoArray(acc, lo);
+        a1.intoArray(acc, TILE + lo);
+        a2.intoArray(acc, 2 * TILE + lo);
+        a3.intoArray(acc, 3 * TILE + lo);
+        a4.intoArray(acc, 4 * TILE + lo);
+        a5.intoArray(acc, 5 * TILE + lo);
+        a6.intoArray(acc, 6 * TILE + lo);
+        a7.intoArray(acc, 7 * TILE + lo);
     }
 
     /** One dimension (head dimensions that are not a multiple of 8). */
     private static void tileValues1(List<float[]> blocks, int vo, int hd, int d, int nMin, int nMax,
-                                    FloatVector limit, float[] w, float[] acc) {
+                                    FloatVector limit, float[] w, float[] acc, int lo) {
         FloatVector a = FloatVector.zero(S);
         for (int p = 0; p < nMax; p++) {
             float[] blk = blocks.get(p / BLOCK_TOKENS);
-            FloatVector f = FloatVector.fromArray(S, w, p * TILE)
+            FloatVector f = FloatVector.fromArray(S, w, p * TILE + lo)
                     .fma(FloatVector.broadcast(S, blk[vo + (p % BLOCK_TOKENS) * hd + d]), a);
             a = p < nMin ? f : a.blend(f, sees(limit, p));
         }
-        a.intoArray(acc, 0);
+        a.intoArray(acc, lo);
     }
 
     // ---- a few queries: positions in the lanes -------------------------------------------------------------------
@@ -363,15 +378,16 @@ final class Attention {
             Ops.softmax(s.att[i], 0, s.n[i]);
             nMin = Math.min(nMin, s.n[i]);
         }
-        // Chains (query, slice): four at a time over the positions every query sees, then each query's own tail.
-        int slices = hd / 16;
-        int chains16 = slices * count;
-        for (int c = 0; c < chains16; c += 4) {
-            values4x16(blocks, vo, hd, nMin, s, out, slices, 16, 0, c, Math.min(c + 1, chains16 - 1),
-                    Math.min(c + 2, chains16 - 1), Math.min(c + 3, chains16 - 1));
+        // Chains (query, slice of V dimensions): four at a time over the positions every query sees, then each
+        // query's own tail.
+        int slices = hd / V;
+        int chains = slices * count;
+        for (int c = 0; c < chains; c += 4) {
+            values4(blocks, vo, hd, nMin, s, out, slices, c, Math.min(c + 1, chains - 1),
+                    Math.min(c + 2, chains - 1), Math.min(c + 3, chains - 1));
         }
-        int base8 = slices * 16;
-        boolean rest8 = hd - base8 >= 8;
+        int base8 = slices * V;
+        boolean rest8 = V == 16 && hd - base8 >= 8;
         if (rest8) {
             for (int c = 0; c < count; c += 4) {
                 values4x8(blocks, vo, hd, nMin, s, out, 1, 8, base8, c, Math.min(c + 1, count - 1),
@@ -382,14 +398,14 @@ final class Attention {
         for (int i = 0; i < count; i++) {
             int n = s.n[i];
             if (n > nMin) {
-                for (int d = 0; d < base8; d += 16) {
-                    tail16(blocks, vo, hd, d, nMin, n, s.att[i], out, s.qOff[i]);
+                for (int d = 0; d < base8; d += V) {
+                    tail(blocks, vo, hd, d, nMin, n, s.att[i], out, s.qOff[i]);
                 }
                 if (rest8) {
                     tail8(blocks, vo, hd, base8, nMin, n, s.att[i], out, s.qOff[i]);
                 }
             }
-            for (int d = scalarFrom; d < hd; d++) { // head dimensions that are not a multiple of 8
+            for (int d = scalarFrom; d < hd; d++) { // head dimensions that are not a multiple of the width
                 float a = 0f;
                 for (int p = 0; p < n; p++) {
                     a = Math.fma(s.att[i][p], blocks.get(p / BLOCK_TOKENS)[vo + (p % BLOCK_TOKENS) * hd + d], a);
@@ -400,14 +416,13 @@ final class Attention {
     }
 
     /**
-     * Four value chains over positions 0..n-1: chain c is query c / slices, dimensions [base + (c % slices) * width,
-     * + width). Chains may repeat (fewer than four left): a repeated chain writes the same bits twice.
+     * Four value chains over positions 0..n-1: chain c is query c / slices, dimensions [(c % slices) * V, + V).
+     * Chains may repeat (fewer than four left): a repeated chain writes the same bits twice.
      */
-    private static void values4x16(List<float[]> blocks, int vo, int hd, int n, Scratch s,
-                                float[] out, int slices, int width, int base, int c0, int c1, int c2, int c3) {
+    private static void values4(List<float[]> blocks, int vo, int hd, int n, Scratch s, float[] out, int slices,
+                                int c0, int c1, int c2, int c3) {
         float[] t0 = s.att[c0 / slices], t1 = s.att[c1 / slices], t2 = s.att[c2 / slices], t3 = s.att[c3 / slices];
-        int d0 = base + (c0 % slices) * width, d1 = base + (c1 % slices) * width, d2 = base + (c2 % slices) * width,
-                d3 = base + (c3 % slices) * width;
+        int d0 = (c0 % slices) * V, d1 = (c1 % slices) * V, d2 = (c2 % slices) * V, d3 = (c3 % slices) * V;
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
         int p = 0;
         while (p < n) {
@@ -426,8 +441,8 @@ final class Attention {
         a3.intoArray(out, s.qOff[c3 / slices] + d3);
     }
 
-    /** Continues the chains of out[oOff + d0, + width) over positions from..to-1. */
-    private static void tail16(List<float[]> blocks, int vo, int hd, int d0, int from, int to,
+    /** Continues the chains of out[oOff + d0, + V) over positions from..to-1. */
+    private static void tail(List<float[]> blocks, int vo, int hd, int d0, int from, int to,
                              float[] att, float[] out, int oOff) {
         if (from >= to) {
             return;
@@ -441,7 +456,7 @@ final class Attention {
         a.intoArray(out, oOff + d0);
     }
 
-    /** {@link #values4x16} with 8-wide slices (the Vector API needs a constant species to compile well). */
+    /** {@link #values4} with 8-wide slices at 512-bit (the Vector API needs a constant species to compile well). */
     private static void values4x8(List<float[]> blocks, int vo, int hd, int n, Scratch s,
                                 float[] out, int slices, int width, int base, int c0, int c1, int c2, int c3) {
         float[] t0 = s.att[c0 / slices], t1 = s.att[c1 / slices], t2 = s.att[c2 / slices], t3 = s.att[c3 / slices];
@@ -465,7 +480,7 @@ final class Attention {
         a3.intoArray(out, s.qOff[c3 / slices] + d3);
     }
 
-    /** {@link #tail16} with an 8-wide slice. */
+    /** {@link #tail} with an 8-wide slice. */
     private static void tail8(List<float[]> blocks, int vo, int hd, int d0, int from, int to,
                              float[] att, float[] out, int oOff) {
         if (from >= to) {
@@ -480,34 +495,41 @@ final class Attention {
         a.intoArray(out, oOff + d0);
     }
 
-    /** Scores of one query over whole blocks up to n: four key blocks side by side. */
+    /**
+     * Scores of one query over whole blocks up to n: four key blocks side by side, the 16 positions of a block V at
+     * a time.
+     */
     private static void scores1(List<float[]> blocks, int ko, int hd, float scale, float[] q, int qo, int n,
                                 float[] att) {
         int nb = KvCache.blocksFor(n);
         int b = 0;
         for (; b + 4 <= nb; b += 4) {
             float[] k0 = blocks.get(b), k1 = blocks.get(b + 1), k2 = blocks.get(b + 2), k3 = blocks.get(b + 3);
-            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-            for (int d = 0, o = ko; d < hd; d++, o += BLOCK_TOKENS) {
-                FloatVector x = FloatVector.broadcast(S, q[qo + d]);
-                a0 = FloatVector.fromArray(S, k0, o).fma(x, a0);
-                a1 = FloatVector.fromArray(S, k1, o).fma(x, a1);
-                a2 = FloatVector.fromArray(S, k2, o).fma(x, a2);
-                a3 = FloatVector.fromArray(S, k3, o).fma(x, a3);
+            for (int j = 0; j < BLOCK_TOKENS; j += V) {
+                FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                for (int d = 0, o = ko + j; d < hd; d++, o += BLOCK_TOKENS) {
+                    FloatVector x = FloatVector.broadcast(S, q[qo + d]);
+                    a0 = FloatVector.fromArray(S, k0, o).fma(x, a0);
+                    a1 = FloatVector.fromArray(S, k1, o).fma(x, a1);
+                    a2 = FloatVector.fromArray(S, k2, o).fma(x, a2);
+                    a3 = FloatVector.fromArray(S, k3, o).fma(x, a3);
+                }
+                int o = b * BLOCK_TOKENS + j;
+                a0.div(scale).intoArray(att, o);
+                a1.div(scale).intoArray(att, o + 16);
+                a2.div(scale).intoArray(att, o + 32);
+                a3.div(scale).intoArray(att, o + 48);
             }
-            int o = b * BLOCK_TOKENS;
-            a0.div(scale).intoArray(att, o);
-            a1.div(scale).intoArray(att, o + 16);
-            a2.div(scale).intoArray(att, o + 32);
-            a3.div(scale).intoArray(att, o + 48);
         }
         for (; b < nb; b++) {
             float[] blk = blocks.get(b);
-            FloatVector a = FloatVector.zero(S);
-            for (int d = 0, o = ko; d < hd; d++, o += BLOCK_TOKENS) {
-                a = FloatVector.fromArray(S, blk, o).fma(FloatVector.broadcast(S, q[qo + d]), a);
+            for (int j = 0; j < BLOCK_TOKENS; j += V) {
+                FloatVector a = FloatVector.zero(S);
+                for (int d = 0, o = ko + j; d < hd; d++, o += BLOCK_TOKENS) {
+                    a = FloatVector.fromArray(S, blk, o).fma(FloatVector.broadcast(S, q[qo + d]), a);
+                }
+                a.div(scale).intoArray(att, b * BLOCK_TOKENS + j);
             }
-            a.div(scale).intoArray(att, b * BLOCK_TOKENS);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.warmroute.engine;
 
+import dev.warmroute.engine.tensor.VectorWidth;
+
 /**
  * Engine settings, validated by the builder.
  *
@@ -9,8 +11,12 @@ package dev.warmroute.engine;
  * @param minParallelWork multiply-adds below which a step of the forward pass (one matrix, attention of a layer)
  *                     runs on the calling thread alone: waking and joining the other threads costs about a
  *                     microsecond, more than splitting a small step saves (all of a small model's decode step)
+ * @param vectorWidth  the kernels' vector width. It is chosen once per JVM ({@link VectorWidth#CURRENT}: the widest
+ *                     the machine runs, or {@code -Dwarmroute.engine.vector}), because the kernels keep it in
+ *                     constants the JIT folds; this field states it, and a value other than the JVM's fails with a
+ *                     message saying which property to set. Every width gives the same bits.
  */
-public record EngineOptions(int threads, int prefillChunk, long minParallelWork) {
+public record EngineOptions(int threads, int prefillChunk, long minParallelWork, VectorWidth vectorWidth) {
 
     public static final int MAX_THREADS = 256;
     public static final int MAX_PREFILL_CHUNK = 1024;
@@ -27,6 +33,22 @@ public record EngineOptions(int threads, int prefillChunk, long minParallelWork)
         if (minParallelWork < 0) {
             throw new IllegalArgumentException("minParallelWork must be >= 0, got " + minParallelWork);
         }
+        VectorWidth.requireValid();
+        if (vectorWidth == null) {
+            throw new IllegalArgumentException("vectorWidth must be set (VectorWidth.CURRENT is this JVM's)");
+        }
+        VectorWidth hardware = VectorWidth.hardware();
+        if (vectorWidth.bits() > hardware.bits()) {
+            throw new IllegalArgumentException("vectorWidth " + vectorWidth.label() + " is wider than this machine's "
+                    + hardware.label() + " (" + VectorWidth.hardwareReason() + "); -D" + VectorWidth.PROPERTY
+                    + " and EngineOptions.vectorWidth accept at most " + hardware.label());
+        }
+        if (vectorWidth != VectorWidth.CURRENT) {
+            throw new IllegalArgumentException("vectorWidth " + vectorWidth.label() + " differs from this JVM's "
+                    + VectorWidth.CURRENT.label() + " kernels: the width is fixed when the JVM starts; start it with"
+                    + " -D" + VectorWidth.PROPERTY + "=" + (vectorWidth == VectorWidth.SCALAR ? "scalar"
+                    : vectorWidth.bits()));
+        }
     }
 
     public static Builder builder() {
@@ -41,6 +63,7 @@ public record EngineOptions(int threads, int prefillChunk, long minParallelWork)
         private int threads = 0;
         private int prefillChunk = 64;
         private long minParallelWork = Long.getLong("warmroute.engine.minParallelWork", DEFAULT_MIN_PARALLEL_WORK);
+        private VectorWidth vectorWidth = VectorWidth.CURRENT;
 
         /** 0 means all available processors. */
         public Builder threads(int threads) {
@@ -62,9 +85,15 @@ public record EngineOptions(int threads, int prefillChunk, long minParallelWork)
             return this;
         }
 
+        /** The kernels' width: must be this JVM's ({@link VectorWidth#CURRENT}, the default); see the record. */
+        public Builder vectorWidth(VectorWidth width) {
+            this.vectorWidth = width;
+            return this;
+        }
+
         public EngineOptions build() {
             int t = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
-            return new EngineOptions(Math.min(t, MAX_THREADS), prefillChunk, minParallelWork);
+            return new EngineOptions(Math.min(t, MAX_THREADS), prefillChunk, minParallelWork, vectorWidth);
         }
     }
 }

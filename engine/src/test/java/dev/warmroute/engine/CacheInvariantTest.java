@@ -52,7 +52,8 @@ class CacheInvariantTest {
         check(RandomLlama.write(dir.resolve("f16.gguf"), "f16", 14));
     }
 
-    private void check(Path file) {
+    /** The whole invariant for one model file (also run by {@link SameBitsAtEveryWidthTest} at each width). */
+    static void check(Path file) {
         // minParallelWork 0: every step is split across the threads, however small (the models here are tiny)
         try (Model two = Model.load(file, EngineOptions.builder().threads(2).minParallelWork(0).build());
              Model one = Model.load(file, EngineOptions.builder().threads(1).build());

@@ -14,7 +14,11 @@ class GoldenTest {
 
     @Test
     void greedyFromBosReproducesLlama2cByteForByte() throws Exception {
-        var modelPath = TestModels.referenceModelOrSkip();
+        check(TestModels.referenceModelOrSkip());
+    }
+
+    /** The whole check on the reference model at {@code modelPath} (also run by {@link SameBitsAtEveryWidthTest}). */
+    static void check(java.nio.file.Path modelPath) throws java.io.IOException {
         String expectedText = Files.readString(TestModels.referenceFileOrSkip("stories260K-t0-n200.txt"));
         int[] expectedIds = Arrays.stream(Files.readString(TestModels.referenceFileOrSkip("stories260K-t0-n200.ids"))
                 .strip().split("\\s+")).mapToInt(Integer::parseInt).toArray();

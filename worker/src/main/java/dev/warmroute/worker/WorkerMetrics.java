@@ -84,6 +84,9 @@ public final class WorkerMetrics {
         GaugeWithCallback.builder().name("warmroute_worker_stateless")
                 .help("1 when the worker keeps no KV cache between turns (--stateless: every turn computes its whole "
                         + "prompt)").callback(cb -> cb.call(stateless ? 1 : 0)).register(registry);
+        GaugeWithCallback.builder().name("warmroute_worker_engine_vector_bits")
+                .help("Vector width of the engine's kernels in bits (512, 256, 128; 0 = scalar kernels)")
+                .callback(cb -> cb.call(dev.warmroute.engine.tensor.VectorWidth.CURRENT.bits())).register(registry);
         notWarm = io.prometheus.metrics.core.metrics.Counter.builder().name("warmroute_worker_not_warm_turns")
                 .help("Committed turns that did not reuse the whole cache, by cache status and reason (e.g. "
                         + "cold/stateless, cold/no_cache, partial/window_cut)")

@@ -15,6 +15,7 @@ import dev.warmroute.api.v1.ChatServiceGrpc;
 import dev.warmroute.api.v1.WorkerServiceGrpc;
 import dev.warmroute.api.v1.WorkerStats;
 import dev.warmroute.cluster.CallMetadata;
+import dev.warmroute.engine.tensor.VectorWidth;
 import dev.warmroute.cluster.ClusterMaps;
 import dev.warmroute.cluster.GrpcServers;
 import dev.warmroute.cluster.HazelcastFactory;
@@ -94,9 +95,15 @@ public final class WorkerServer implements ServiceProcess.Server {
             this.model = EngineModel.load(config.model(), config.engineThreads());
             opened.add(model);
             long warmUpMs = model.warmUp();
-            log.info("worker.model id={} synthetic={} context={} template={} ({}) kv_bytes_per_token={} warm_up_ms={}",
-                    model.id(), model.synthetic(), model.contextLength(), model.templateName(), model.templateReason(),
-                    model.kvBytesPerToken(), warmUpMs);
+            log.info("worker.model id={} synthetic={} context={} template={} ({}) kv_bytes_per_token={} warm_up_ms={}"
+                    + " kernels={}", model.id(), model.synthetic(), model.contextLength(), model.templateName(),
+                    model.templateReason(), model.kvBytesPerToken(), warmUpMs, VectorWidth.describe());
+            if (VectorWidth.CURRENT == VectorWidth.SCALAR) {
+                log.warn("worker.scalar-kernels model={}: the engine runs its scalar kernels because {}; same answers,"
+                        + " but prefill is about 25x and decode 3-5x slower than with vector kernels", model.id(),
+                        VectorWidth.hardware() == VectorWidth.SCALAR ? VectorWidth.hardwareReason()
+                                : "-D" + VectorWidth.PROPERTY + " forces them");
+            }
             List<CompactSerializer<?>> serializers = new ArrayList<>(SessionSerializers.all());
             serializers.add(new WorkerRegistration.Serializer());
             HazelcastSettings hs = config.hazelcast();
@@ -298,7 +305,7 @@ public final class WorkerServer implements ServiceProcess.Server {
                 .setInFlight(compute.running()).setQueued(compute.queued()).setCapacity(compute.capacity())
                 .setKvCache(caches.stats()).setTurns(metrics.turnStats()).setShuttingDown(shuttingDown)
                 .setUptimeS((System.nanoTime() - startedNanos) / 1e9).setEngineThreads(model.threads())
-                .setStateless(config.stateless()).build();
+                .setStateless(config.stateless()).setEngineVectorBits(VectorWidth.CURRENT.bits()).build();
     }
 
     /** Blocks until the gRPC server has stopped (the main thread of a worker JVM, {@link WorkerRole}). */

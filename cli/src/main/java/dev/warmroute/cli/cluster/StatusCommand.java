@@ -95,7 +95,8 @@ public final class StatusCommand implements Callable<Integer> {
                 cache = String.format(Locale.ROOT, "%.1f/%.0f MiB, %d sessions", st.getKvCache().getBytesUsed() / 1048576.0,
                         st.getKvCache().getBytesBudget() / 1048576.0, st.getKvCache().getSessions());
                 warm = percent(warmRate(st.getTurns()));
-                model = st.getModelId() + (st.getModelSynthetic() ? " (synthetic)" : "");
+                model = st.getModelId() + (st.getModelSynthetic() ? " (synthetic)" : "") + ", "
+                        + (st.getEngineVectorBits() == 0 ? "scalar kernels" : st.getEngineVectorBits() + "-bit kernels");
             }
             t.row(w.getWorkerId(), w.getAddress(), lower(w.getHealth(), "WORKER_HEALTH_"),
                     lower(w.getBreaker(), "BREAKER_STATE_"), w.getInFlight(), w.getPeakInFlight(),
@@ -122,6 +123,7 @@ public final class StatusCommand implements Callable<Integer> {
                 var st = w.getStats();
                 j.put("warm_hit_rate", warmRate(st.getTurns())).put("model_id", st.getModelId())
                         .put("model_synthetic", st.getModelSynthetic())
+                        .put("engine_vector_bits", st.getEngineVectorBits())
                         .put("kv_cache_bytes_used", st.getKvCache().getBytesUsed())
                         .put("kv_cache_bytes_budget", st.getKvCache().getBytesBudget())
                         .put("kv_cache_sessions", st.getKvCache().getSessions())

@@ -21,11 +21,14 @@ public final class JvmLauncher {
 
     private static final Set<String> INHERITED_PREFIXES = Set.of("--add-modules", "--add-opens", "--add-exports",
             "--enable-native-access", "--sun-misc-unsafe-memory-access", "-Dhazelcast.", "-Dwarmroute.",
-            "-XX:+IgnoreUnrecognizedVMOptions", "-Xss");
+            "-XX:+IgnoreUnrecognizedVMOptions", "-XX:UseAVX", "-Xss");
 
     private JvmLauncher() {}
 
-    /** The JVM flags of this process that children need (module flags, opens, warmroute and Hazelcast properties). */
+    /**
+     * The JVM flags of this process that children need: module flags, opens, warmroute and Hazelcast properties, and
+     * an instruction-set cap ({@code -XX:UseAVX=2}: a cluster of AVX2 workers on an AVX-512 machine, for benchmarks).
+     */
     public static List<String> inheritedJvmFlags() {
         List<String> in = ManagementFactory.getRuntimeMXBean().getInputArguments();
         List<String> out = new ArrayList<>();

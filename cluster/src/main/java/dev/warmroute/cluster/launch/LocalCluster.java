@@ -342,6 +342,15 @@ public final class LocalCluster implements AutoCloseable {
         return n;
     }
 
+    /**
+     * The {@code --cluster-size} of the workers: the number of workers from three on, so that a side of a split without
+     * a majority refuses session reads and writes. With two, a majority is both, and a single killed worker would stop
+     * the other too (what the failover drills and tests kill): a pair runs without quorum protection, as one does.
+     */
+    private int quorumClusterSize() {
+        return options.workers() >= 3 ? options.workers() : 1;
+    }
+
     /** @param httpPort the worker's HTTP front's port, -1 for none */
     private List<String> workerArgs(String id, int grpcPort, int hazelcastPort, int httpPort, Path ready) {
         List<String> a = new ArrayList<>(List.of("--worker-id", id, "--port", String.valueOf(grpcPort),
@@ -352,7 +361,7 @@ public final class LocalCluster implements AutoCloseable {
                 "--max-no-heartbeat-ms", String.valueOf(options.maxNoHeartbeat().toMillis()),
                 "--shutdown-grace-seconds", String.valueOf(options.shutdownGrace().toSeconds()),
                 "--ready-file", ready.toString(), "--parent-pid", String.valueOf(options.parentPid()),
-                "--queue", String.valueOf(options.queue()), "--cluster-size", String.valueOf(options.workers())));
+                "--queue", String.valueOf(options.queue()), "--cluster-size", String.valueOf(quorumClusterSize())));
         a.addAll(storeArgs());
         if (options.statelessWorkers()) {
             a.add("--stateless");

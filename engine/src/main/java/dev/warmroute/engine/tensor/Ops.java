@@ -12,13 +12,17 @@ import jdk.incubator.vector.VectorSpecies;
  * mul, div, sqrt, fma) that depends only on the values it combines, never on batch size, thread split, compilation
  * tier or vector width. So: no {@code reduceLanes} (its order is unspecified), no {@code Math.exp} (intrinsic vs
  * library may differ across machines), sums are either one sequential chain or "lane-partitioned" (element i goes
- * to partial sum i mod 16, the 16 partials are then added in order), and {@link #exp} is our own polynomial.
+ * to partial sum i mod 16, the 16 partials are then added in order), and {@link #exp} is our own polynomial. A
+ * 16-lane partition is carried by {@link Simd#PER_GROUP} vectors of {@link Simd#LANES} (the branches on it fold at
+ * compile time), so the partials, and the sums, are the same at every vector width.
  */
 public final class Ops {
     private Ops() {}
 
-    private static final VectorSpecies<Float> S = Simd.F16;
-    static final int L = 16;
+    private static final VectorSpecies<Float> S = Simd.S;
+    private static final int V = Simd.LANES;
+    private static final int G = Simd.PER_GROUP;
+    static final int L = Simd.GROUP;
 
     // exp(x) = 2^n * e^r, n = round(x / ln 2), |r| <= ln2/2; Cody-Waite split of ln 2 and Cephes' expf polynomial.
     private static final float EXP_HI = 88.0f;
@@ -71,18 +75,40 @@ public final class Ops {
         float[] part = new float[L];
         int i = 0;
         if (Simd.VECTOR) {
-            FloatVector acc = FloatVector.zero(S);
-            for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int bound = n & -L; i < bound; i += L) {
                 FloatVector v = FloatVector.fromArray(S, x, off + i);
-                acc = v.fma(v, acc);
+                a0 = v.fma(v, a0);
+                if (G >= 2) {
+                    v = FloatVector.fromArray(S, x, off + i + V);
+                    a1 = v.fma(v, a1);
+                }
+                if (G == 4) {
+                    v = FloatVector.fromArray(S, x, off + i + 2 * V);
+                    a2 = v.fma(v, a2);
+                    v = FloatVector.fromArray(S, x, off + i + 3 * V);
+                    a3 = v.fma(v, a3);
+                }
             }
-            acc.intoArray(part, 0);
+            intoParts(a0, a1, a2, a3, part);
         }
         for (; i < n; i++) {
             float v = x[off + i];
             part[i % L] = Math.fma(v, v, part[i % L]);
         }
         return sumInOrder(part);
+    }
+
+    /** The 16 lane-partitioned partials held by G vectors, into part[0, 16). */
+    private static void intoParts(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] part) {
+        a0.intoArray(part, 0);
+        if (G >= 2) {
+            a1.intoArray(part, V);
+        }
+        if (G == 4) {
+            a2.intoArray(part, 2 * V);
+            a3.intoArray(part, 3 * V);
+        }
     }
 
     private static float sumInOrder(float[] part) {
@@ -101,7 +127,7 @@ public final class Ops {
         ss = 1.0f / (float) Math.sqrt(ss);
         int i = 0;
         if (Simd.VECTOR) {
-            for (int bound = S.loopBound(n); i < bound; i += L) {
+            for (int bound = S.loopBound(n); i < bound; i += V) {
                 FloatVector w = FloatVector.fromArray(S, weight, i);
                 FloatVector v = FloatVector.fromArray(S, x, xOff + i).mul(ss);
                 w.mul(v).intoArray(out, oOff + i);
@@ -116,7 +142,7 @@ public final class Ops {
     public static void siluMul(float[] a, int aOff, float[] b, int bOff, int n) {
         int i = 0;
         if (Simd.VECTOR) {
-            for (int bound = S.loopBound(n); i < bound; i += L) {
+            for (int bound = S.loopBound(n); i < bound; i += V) {
                 FloatVector v = FloatVector.fromArray(S, a, aOff + i);
                 FloatVector sig = FloatVector.broadcast(S, 1.0f).div(exp(v.neg()).add(1.0f));
                 v.mul(sig).mul(FloatVector.fromArray(S, b, bOff + i)).intoArray(a, aOff + i);
@@ -133,7 +159,7 @@ public final class Ops {
     public static void add(float[] a, int aOff, float[] b, int bOff, int n) {
         int i = 0;
         if (Simd.VECTOR) {
-            for (int bound = S.loopBound(n); i < bound; i += L) {
+            for (int bound = S.loopBound(n); i < bound; i += V) {
                 FloatVector.fromArray(S, a, aOff + i).add(FloatVector.fromArray(S, b, bOff + i)).intoArray(a, aOff + i);
             }
         }
@@ -155,13 +181,18 @@ public final class Ops {
         float[] part = new float[L];
         int i = 0;
         if (Simd.VECTOR) {
-            FloatVector acc = FloatVector.zero(S);
-            for (int bound = S.loopBound(n); i < bound; i += L) {
-                FloatVector e = exp(FloatVector.fromArray(S, x, off + i).sub(max));
-                e.intoArray(x, off + i);
-                acc = acc.add(e);
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int bound = n & -L; i < bound; i += L) {
+                a0 = a0.add(expInPlace(x, off + i, max));
+                if (G >= 2) {
+                    a1 = a1.add(expInPlace(x, off + i + V, max));
+                }
+                if (G == 4) {
+                    a2 = a2.add(expInPlace(x, off + i + 2 * V, max));
+                    a3 = a3.add(expInPlace(x, off + i + 3 * V, max));
+                }
             }
-            acc.intoArray(part, 0);
+            intoParts(a0, a1, a2, a3, part);
         }
         for (; i < n; i++) {
             float e = exp(x[off + i] - max);
@@ -171,12 +202,18 @@ public final class Ops {
         float sum = sumInOrder(part);
         i = 0;
         if (Simd.VECTOR) {
-            for (int bound = S.loopBound(n); i < bound; i += L) {
+            for (int bound = S.loopBound(n); i < bound; i += V) {
                 FloatVector.fromArray(S, x, off + i).div(sum).intoArray(x, off + i);
             }
         }
         for (; i < n; i++) {
             x[off + i] /= sum;
         }
+    }
+
+    private static FloatVector expInPlace(float[] x, int o, float max) {
+        FloatVector e = exp(FloatVector.fromArray(S, x, o).sub(max));
+        e.intoArray(x, o);
+        return e;
     }
 }
