@@ -8,7 +8,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** Benchmarks: programs that print a table (or JSON), never assertions. */
 @Command(name = "bench", description = "Benchmarks that print a table or JSON.",
         subcommands = {BenchEngineCommand.class, BenchTtftCommand.class, BenchWindowCommand.class,
-                BenchRouterCommand.class, BenchStoreCommand.class,
+                BenchRouterCommand.class, BenchHttpCommand.class, BenchStoreCommand.class,
                 dev.warmroute.cli.benchcluster.BenchClusterCommand.class})
 final class BenchCommand implements Callable<Integer> {
 

@@ -271,7 +271,7 @@ final class BenchRouterCommand implements Callable<Integer> {
     private static final String[] QUESTIONS = {"What did the little dog find?", "Where did they go next?",
         "Who was there?", "What happened then?", "Why was she happy?", "What did he say?"};
 
-    private static String question(int i) {
+    static String question(int i) {
         return QUESTIONS[i % QUESTIONS.length] + " (" + i + ")";
     }
 

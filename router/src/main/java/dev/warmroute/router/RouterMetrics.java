@@ -56,6 +56,10 @@ public final class RouterMetrics {
         fallbacks = Counter.builder().name("warmroute_router_fallbacks")
                 .help("Turns not served by the preferred worker, by why it was skipped or failed")
                 .labelNames("reason").register(registry);
+        // The placement's reasons exist from the start (at zero), so dashboards and alerts see no gap before the first.
+        for (PlacementDecision.SkipKind kind : PlacementDecision.SkipKind.values()) {
+            fallbacks.labelValues(kind.name().toLowerCase(Locale.ROOT));
+        }
         errors = Counter.builder().name("warmroute_router_turn_errors")
                 .help("Turns that ended with an error sent to the client, by status code")
                 .labelNames("code").register(registry);
@@ -82,7 +86,9 @@ public final class RouterMetrics {
                         cb.call(open ? 1 : 0, h.id());
                     }
                 }).register(registry);
-        GaugeWithCallback.builder().name("warmroute_router_turns_running").help("Turns this router is relaying now")
+        // vLLM's name for the same figure.
+        GaugeWithCallback.builder().name("warmroute_router_num_requests_running")
+                .help("Turns this router is relaying now")
                 .callback(cb -> cb.call(running.get())).register(registry);
         GaugeWithCallback.builder().name("warmroute_router_warm_hit_rate_1m")
                 .help("Share of this router's turns served warm over the last minute")

@@ -3,6 +3,7 @@ package dev.warmroute.router;
 import dev.warmroute.cluster.DiscoveryFlags;
 import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.cluster.flags.HazelcastOptions;
+import dev.warmroute.http.HttpFrontOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Option;
 /**
  * The router's flags, in one place: {@code warmroute router} mixes them in, and so does {@link RouterRole} (what the
  * router JVMs of tests, drills and {@code cluster up} run), so both take exactly the same arguments. The Hazelcast
- * flags are the shared mixins of the cluster module.
+ * flags are the shared mixins of the cluster module, the {@code --http-*} flags the http module's.
  */
 public final class RouterOptions {
 
@@ -32,6 +33,10 @@ public final class RouterOptions {
 
     @Mixin
     public HazelcastOptions hazelcast = new HazelcastOptions();
+
+    /** The OpenAI-compatible HTTP front beside the gRPC server ({@code --http-*}; off without {@code --http-port}). */
+    @Mixin
+    public HttpFrontOptions http = new HttpFrontOptions();
 
     @Option(names = "--load-bound", defaultValue = "1.25", paramLabel = "C",
             description = "A worker above C x mean in-flight load gets no new placements (default ${DEFAULT-VALUE}).")

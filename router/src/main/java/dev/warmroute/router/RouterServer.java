@@ -77,10 +77,13 @@ public final class RouterServer implements ServiceProcess.Server {
     private volatile boolean ready;
     private volatile boolean closed;
     private volatile InternalCredential credential;
+    private final Map<String, ?> readyExtras;
     private volatile WorkerRegistry registry;
 
-    private RouterServer(RouterConfig config, PrometheusRegistry prometheus) throws IOException {
+    private RouterServer(RouterConfig config, PrometheusRegistry prometheus, Map<String, ?> readyExtras)
+            throws IOException {
         this.config = config;
+        this.readyExtras = Map.copyOf(readyExtras);
         setHealth(ServingStatus.NOT_SERVING);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "router-timer");
@@ -160,12 +163,21 @@ public final class RouterServer implements ServiceProcess.Server {
 
     /** Starts a router with its own metrics registry (several routers may share a JVM in tests). */
     public static RouterServer start(RouterConfig config) throws IOException {
-        return new RouterServer(config, new PrometheusRegistry());
+        return new RouterServer(config, new PrometheusRegistry(), Map.of());
     }
 
     /** Starts a router whose metrics go to {@code registry} (the default one in a router JVM). */
     public static RouterServer start(RouterConfig config, PrometheusRegistry registry) throws IOException {
-        return new RouterServer(config, registry);
+        return new RouterServer(config, registry, Map.of());
+    }
+
+    /**
+     * Starts a router whose ready file also holds {@code readyExtras} (what runs beside it in the process: the HTTP
+     * front's port).
+     */
+    public static RouterServer start(RouterConfig config, PrometheusRegistry registry, Map<String, ?> readyExtras)
+            throws IOException {
+        return new RouterServer(config, registry, readyExtras);
     }
 
     /** Waits for the cluster, then starts serving. Runs once, on its own thread. */
@@ -243,6 +255,7 @@ public final class RouterServer implements ServiceProcess.Server {
         values.put("grpc_port", server.getPort());
         values.put("metrics_port", metricsServer == null ? 0 : metricsServer.port());
         values.put("pid", ProcessHandle.current().pid());
+        values.putAll(readyExtras);
         ReadyFile.write(config.readyFile(), values);
     }
 

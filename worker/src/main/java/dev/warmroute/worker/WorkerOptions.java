@@ -3,6 +3,7 @@ package dev.warmroute.worker;
 import dev.warmroute.cluster.DiscoveryFlags;
 import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.cluster.flags.HazelcastOptions;
+import dev.warmroute.http.HttpFrontOptions;
 import dev.warmroute.cluster.flags.MemberOptions;
 import dev.warmroute.engine.ModelLocator;
 import dev.warmroute.cluster.store.StoreSettings;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Option;
 /**
  * The worker's flags, in one place: {@code warmroute worker} mixes them in, and so does {@link WorkerRole} (what the
  * worker JVMs of tests, drills and {@code cluster up} run), so both take exactly the same arguments. The Hazelcast
- * flags are the shared mixins of the cluster module.
+ * flags are the shared mixins of the cluster module, the {@code --http-*} flags the http module's.
  */
 public final class WorkerOptions {
 
@@ -65,6 +66,10 @@ public final class WorkerOptions {
 
     @Mixin
     public HazelcastOptions hazelcast = new HazelcastOptions();
+
+    /** The OpenAI-compatible HTTP front beside the gRPC server ({@code --http-*}; off without {@code --http-port}). */
+    @Mixin
+    public HttpFrontOptions http = new HttpFrontOptions();
 
     @Mixin
     public MemberOptions member = new MemberOptions();

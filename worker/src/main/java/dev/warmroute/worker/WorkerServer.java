@@ -85,7 +85,8 @@ public final class WorkerServer implements ServiceProcess.Server {
     private volatile boolean shuttingDown;
     private boolean closed;
 
-    private WorkerServer(WorkerConfig config, PrometheusRegistry prometheus) throws IOException {
+    private WorkerServer(WorkerConfig config, PrometheusRegistry prometheus, Map<String, ?> readyExtras)
+            throws IOException {
         this.config = config;
         health.setStatus("", ServingStatus.NOT_SERVING);
         health.setStatus(ChatServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
@@ -190,6 +191,7 @@ public final class WorkerServer implements ServiceProcess.Server {
                 ready.put("metrics_port", metricsServer == null ? 0 : metricsServer.port());
                 ready.put("model_id", model.id());
                 ready.put("pid", ProcessHandle.current().pid());
+                ready.putAll(readyExtras);
                 ReadyFile.write(config.readyFile(), ready);
             }
         } catch (IOException | RuntimeException e) {
@@ -234,12 +236,21 @@ public final class WorkerServer implements ServiceProcess.Server {
 
     /** Starts a worker with its own metrics registry (several workers may share a JVM in tests). */
     public static WorkerServer start(WorkerConfig config) throws IOException {
-        return new WorkerServer(config, new PrometheusRegistry());
+        return new WorkerServer(config, new PrometheusRegistry(), Map.of());
     }
 
     /** Starts a worker whose metrics go to {@code registry} (the default one in a worker JVM). */
     public static WorkerServer start(WorkerConfig config, PrometheusRegistry registry) throws IOException {
-        return new WorkerServer(config, registry);
+        return new WorkerServer(config, registry, Map.of());
+    }
+
+    /**
+     * Starts a worker whose ready file also holds {@code readyExtras} (what runs beside it in the process: the HTTP
+     * front's port).
+     */
+    public static WorkerServer start(WorkerConfig config, PrometheusRegistry registry, Map<String, ?> readyExtras)
+            throws IOException {
+        return new WorkerServer(config, registry, readyExtras);
     }
 
     public String workerId() {

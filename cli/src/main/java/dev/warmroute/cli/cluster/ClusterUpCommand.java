@@ -53,6 +53,11 @@ public final class ClusterUpCommand implements Callable<Integer> {
             description = "Hazelcast port of w1; w2 gets the next one, ... (default ${DEFAULT-VALUE}).")
     int hazelcastPort;
 
+    @Option(names = "--http-port", defaultValue = "8000",
+            description = "Port of the router's OpenAI-compatible HTTP front (/v1/chat/completions); worker i serves one "
+                    + "on --http-port + i; -1 = none; with --port 0 the OS picks these too (default ${DEFAULT-VALUE}).")
+    int httpPort;
+
     @Option(names = "--dir", paramLabel = "DIR",
             description = "Run directory for logs and ready files (default: runs/cluster-<time>).")
     Path dir;
@@ -60,11 +65,6 @@ public final class ClusterUpCommand implements Callable<Integer> {
     @Option(names = "--cluster-name", defaultValue = "warmroute",
             description = "Hazelcast cluster name (default ${DEFAULT-VALUE}).")
     String clusterName;
-
-
-
-
-
 
     @Mixin
     LocalClusterFlags cluster = new LocalClusterFlags(-1, 256, 2);
@@ -86,7 +86,8 @@ public final class ClusterUpCommand implements Callable<Integer> {
             choice = ModelChoice.resolve(model, runDir, System.getenv());
             LocalClusterOptions.Builder b = cluster.applyTo(LocalClusterOptions.builder(choice.path(), runDir)
                     .workers(workers).routerPort(port).firstHazelcastPort(hazelcastPort).clusterName(clusterName)
-                    .readyTimeout(Duration.ofSeconds(readyTimeoutSeconds)));
+                    .readyTimeout(Duration.ofSeconds(readyTimeoutSeconds))
+                    .httpPort(port == 0 && httpPort > 0 ? 0 : httpPort));
             storeFlags.apply(b, RunDirs.data());
             options = b.build();
         } catch (IllegalArgumentException e) {
@@ -127,15 +128,15 @@ public final class ClusterUpCommand implements Callable<Integer> {
 
     private void printEndpoints(LocalCluster cluster, ModelChoice choice, PrintWriter out) {
         out.println();
-        TextTable t = new TextTable("role", "id", "gRPC", "Hazelcast", "pid", "log");
+        TextTable t = new TextTable("role", "id", "gRPC", "HTTP (OpenAI)", "Hazelcast", "pid", "log");
         LocalCluster.Node r = cluster.router();
-        t.row("router", r.id(), r.grpcAddress(), "client", r.pid(), r.log());
+        t.row("router", r.id(), r.grpcAddress(), orNone(r.httpAddress()), "client", r.pid(), r.log());
         for (LocalCluster.Node w : cluster.workers()) {
-            t.row("worker", w.id(), w.grpcAddress(), w.hazelcastAddress(), w.pid(), w.log());
+            t.row("worker", w.id(), w.grpcAddress(), orNone(w.httpAddress()), w.hazelcastAddress(), w.pid(), w.log());
         }
         if (cluster.store() != null) {
             LocalCluster.Node st = cluster.store();
-            t.row("store", st.id(), "127.0.0.1:" + st.ready().get("port"), "-", st.pid(), st.log());
+            t.row("store", st.id(), "127.0.0.1:" + st.ready().get("port"), "-", "-", st.pid(), st.log());
         }
         t.print(out, "  ");
         out.println();
@@ -148,8 +149,19 @@ public final class ClusterUpCommand implements Callable<Integer> {
         out.println("  " + bin + " chat" + target + " --session demo --message \"Once upon a time\"");
         out.println("  " + bin + " status" + target);
         out.println("  " + bin + " drain" + target + " w1 / undrain w1");
+        if (!r.httpAddress().isEmpty()) {
+            out.println("  curl " + r.httpAddress() + "/v1/chat/completions -H 'content-type: application/json' "
+                    + "-H 'x-session-id: demo2' -d '{\"model\": \"" + cluster.modelId() + "\", \"messages\": "
+                    + "[{\"role\": \"user\", \"content\": \"Once upon a time\"}]}'");
+            out.println("  (any OpenAI client: base URL " + r.httpAddress() + "/v1, model " + cluster.modelId()
+                    + ", header x-session-id or field user names the session)");
+        }
         out.println("Ctrl-C stops the cluster.");
         out.flush();
+    }
+
+    private static String orNone(String address) {
+        return address.isEmpty() ? "-" : address;
     }
 
     static void writeReadyFile(LocalCluster cluster, Path file) throws IOException {
@@ -157,6 +169,7 @@ public final class ClusterUpCommand implements Callable<Integer> {
         v.put("role", "cluster");
         v.put("pid", ProcessHandle.current().pid());
         v.put("router_address", cluster.target());
+        v.put("router_http", cluster.router().httpAddress());
         v.put("router_pid", cluster.router().pid());
         v.put("workers", cluster.workers().stream().map(w -> w.id() + "=" + w.grpcAddress())
                 .collect(Collectors.joining(",")));

@@ -77,9 +77,16 @@ class ClusterUpProcessTest {
             String target = ready.get("router_address");
             String log = Files.readString(up.log());
             assertTrue(log.contains("model: " + TestModel.path() + " (given with --model)"), log);
-            for (String column : List.of("role", "gRPC", "Hazelcast", "pid", "log", "router", "w1", "w2", "w3")) {
+            for (String column : List.of("role", "gRPC", "HTTP (OpenAI)", "Hazelcast", "pid", "log", "router", "w1",
+                    "w2", "w3", "store")) {
                 assertTrue(log.contains(column), "endpoint table lacks " + column + ":\n" + log);
             }
+            // The OpenAI-compatible front is up beside the router (its clients are OpenAiFrontClusterTest's).
+            String http = ready.get("router_http");
+            assertTrue(http.startsWith("http://127.0.0.1:") && log.contains(http + "/v1/chat/completions"), log);
+            var health = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(http + "/health")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, health.statusCode(), health.body());
 
             // The README's second command, one turn.
             Result once = run("chat", "--target", target, "--session", "up-1", "--message", "Once upon a time",

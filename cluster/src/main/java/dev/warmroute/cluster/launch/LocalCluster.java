@@ -41,6 +41,9 @@ import java.util.function.Predicate;
  * <p>With a data folder ({@code --data}), history lives in an H2 database there, served to the workers by a store
  * process of its own ({@link StoreServerMain}) that starts first and stops last; with {@code --store} the workers use
  * an external database. Workers get {@code --cluster-size} = the number of workers, so a minority refuses writes.
+ *
+ * <p>With an HTTP port ({@code httpPort} &ge; 0) every router and every worker also serves the OpenAI-compatible
+ * front ({@code --http-port}; its port in the ready file, {@link Node#httpAddress()}).
  */
 public final class LocalCluster implements AutoCloseable {
 
@@ -87,6 +90,16 @@ public final class LocalCluster implements AutoCloseable {
 
         public int hazelcastPort() {
             return Integer.parseInt(ready.getOrDefault("hazelcast_port", "0"));
+        }
+
+        /** Port of its OpenAI-compatible HTTP front, 0 when it has none. */
+        public int httpPort() {
+            return Integer.parseInt(ready.getOrDefault("http_port", "0"));
+        }
+
+        /** http://127.0.0.1:port of its HTTP front, empty when it has none. */
+        public String httpAddress() {
+            return httpPort() == 0 ? "" : "http://127.0.0.1:" + httpPort();
         }
 
         public long pid() {
@@ -206,6 +219,12 @@ public final class LocalCluster implements AutoCloseable {
         return n;
     }
 
+    /** The model id the workers serve (from the first worker's ready file), empty before any is ready. */
+    public String modelId() {
+        return workers().stream().map(w -> w.ready().getOrDefault("model_id", "")).filter(id -> !id.isEmpty())
+                .findFirst().orElse("");
+    }
+
     /** The first router's gRPC address: what clients talk to. */
     public String target() {
         return router().grpcAddress();
@@ -316,7 +335,9 @@ public final class LocalCluster implements AutoCloseable {
         Node n = new Node("worker", id, options.dir().resolve(id + ".ready"));
         int grpc = options.routerPort() == 0 ? 0 : options.firstWorkerPort() + index - 1;
         int hz = options.routerPort() == 0 ? 0 : options.firstHazelcastPort() + index - 1;
-        n.args = workerArgs(id, grpc, hz, n.readyFile);
+        int http = options.routerPort() == 0 || options.httpPort() <= 0 ? options.httpPort()
+                : options.httpPort() + index;
+        n.args = workerArgs(id, grpc, hz, http, n.readyFile);
         workers.put(id, n);
         return n;
     }
@@ -330,7 +351,8 @@ public final class LocalCluster implements AutoCloseable {
         return options.workers() >= 3 ? options.workers() : 1;
     }
 
-    private List<String> workerArgs(String id, int grpcPort, int hazelcastPort, Path ready) {
+    /** @param httpPort the worker's HTTP front's port, -1 for none */
+    private List<String> workerArgs(String id, int grpcPort, int hazelcastPort, int httpPort, Path ready) {
         List<String> a = new ArrayList<>(List.of("--worker-id", id, "--port", String.valueOf(grpcPort),
                 "--hazelcast-port", String.valueOf(hazelcastPort), "--cluster-name", options.clusterName(),
                 "--model", options.model().toString(), "--threads", String.valueOf(options.workerThreads()),
@@ -343,6 +365,9 @@ public final class LocalCluster implements AutoCloseable {
         a.addAll(storeArgs());
         if (options.statelessWorkers()) {
             a.add("--stateless");
+        }
+        if (httpPort >= 0) {
+            a.addAll(List.of("--http-port", String.valueOf(httpPort)));
         }
         a.addAll(options.extraWorkerArgs());
         return a;
@@ -368,6 +393,10 @@ public final class LocalCluster implements AutoCloseable {
                 String.valueOf(options.maxNoHeartbeat().toMillis()), "--shutdown-grace-seconds",
                 String.valueOf(options.shutdownGrace().toSeconds()), "--ready-file", n.readyFile.toString(),
                 "--parent-pid", String.valueOf(options.parentPid()), "--placement", options.placement()));
+        if (options.httpPort() >= 0) {
+            // Every router has a front of its own; several routers always run on OS-picked ports.
+            a.addAll(List.of("--http-port", String.valueOf(port == 0 ? 0 : options.httpPort())));
+        }
         a.addAll(options.extraRouterArgs());
         a.addAll(spec.extraArgs());
         return a;
@@ -551,7 +580,8 @@ public final class LocalCluster implements AutoCloseable {
         }
         int grpc = samePorts ? n.grpcPort() : 0;
         int hz = samePorts ? n.hazelcastPort() : 0;
-        n.args = workerArgs(n.id, grpc, hz, n.readyFile);
+        int http = options.httpPort() < 0 ? -1 : samePorts ? n.httpPort() : 0;
+        n.args = workerArgs(n.id, grpc, hz, http, n.readyFile);
         await(List.of(launch(n, seeds())));
         return n;
     }
@@ -662,7 +692,8 @@ public final class LocalCluster implements AutoCloseable {
         startStore();
         List<Node> nodes = workers();
         for (Node n : nodes) {
-            n.args = workerArgs(n.id, n.grpcPort(), n.hazelcastPort(), n.readyFile);
+            n.args = workerArgs(n.id, n.grpcPort(), n.hazelcastPort(), options.httpPort() < 0 ? -1 : n.httpPort(),
+                    n.readyFile);
         }
         // Every address is known (the same ports as before), so all start at once, each with the others as seeds:
         // they find each other as they come up, and the router (a client) connects when the first one serves.
@@ -678,17 +709,21 @@ public final class LocalCluster implements AutoCloseable {
             started.add(launch(n, others));
         }
         for (Node r : routers()) {
-            r.args = withPort(r.args, r.grpcPort());   // the same address as before: clients reconnect to it
+            // The same addresses as before (gRPC and HTTP): clients reconnect to them.
+            r.args = withPort(withPort(r.args, "--port", r.grpcPort()), "--http-port", r.httpPort());
             started.add(launch(r, all));
         }
         await(started);
         awaitHealthy(nodes.size(), options.readyTimeout());
     }
 
-    /** {@code args} with the value of {@code --port} replaced by {@code port}. */
-    private static List<String> withPort(List<String> args, int port) {
+    /** {@code args} with the value of {@code flag} (a port) replaced by {@code port}; unchanged without the flag. */
+    private static List<String> withPort(List<String> args, String flag, int port) {
         List<String> a = new ArrayList<>(args);
-        a.set(a.indexOf("--port") + 1, String.valueOf(port));
+        int at = a.indexOf(flag);
+        if (at >= 0) {
+            a.set(at + 1, String.valueOf(port));
+        }
         return a;
     }
 

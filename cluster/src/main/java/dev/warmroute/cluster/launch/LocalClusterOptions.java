@@ -41,6 +41,10 @@ import java.util.Objects;
  * @param store              JDBC URL of an external store (PostgreSQL) instead of the H2 store process; empty: none
  * @param storeUser          database user of {@code store}
  * @param storePasswordFile  file holding the password of {@code store} (null: none)
+ * @param httpPort           OpenAI-compatible HTTP fronts ({@code --http-port}): -1 = none; 0 = on every router and
+ *                           worker, ports picked by the OS; P = the router's on P and worker i's on P + i (ports
+ *                           fixed, as with {@code routerPort}, so one router only; with OS-picked ports every router
+ *                           has a front of its own on a port of its own)
  */
 public record LocalClusterOptions(
         int workers,
@@ -69,7 +73,8 @@ public record LocalClusterOptions(
         Path data,
         String store,
         String storeUser,
-        Path storePasswordFile) {
+        Path storePasswordFile,
+        int httpPort) {
 
     public LocalClusterOptions {
         if (workers < 1 || workers > 16) {
@@ -112,6 +117,9 @@ public record LocalClusterOptions(
         if (routerPort != 0 && routers.size() > 1) {
             throw new IllegalArgumentException("routers: more than one router needs port 0 (picked by the OS), got "
                     + "port " + routerPort);
+        }
+        if (httpPort < -1 || httpPort > 65535 - 16) {
+            throw new IllegalArgumentException("http-port: -1 (off) or in [0, " + (65535 - 16) + "], got " + httpPort);
         }
         extraWorkerArgs = List.copyOf(extraWorkerArgs);
         extraRouterArgs = List.copyOf(extraRouterArgs);
@@ -181,6 +189,7 @@ public record LocalClusterOptions(
         private String store = "";
         private String storeUser = "";
         private Path storePasswordFile;
+        private int httpPort = -1;
 
         Builder(Path model, Path dir) {
             this.model = model;
@@ -324,6 +333,12 @@ public record LocalClusterOptions(
             return this;
         }
 
+        /** -1 (the default): no HTTP front; 0: on every router and worker, OS-picked ports; P: router P, worker i P+i. */
+        public Builder httpPort(int v) {
+            httpPort = v;
+            return this;
+        }
+
         public LocalClusterOptions build() {
             int threads = workerThreads >= 0 ? workerThreads
                     : Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
@@ -331,7 +346,7 @@ public record LocalClusterOptions(
             return new LocalClusterOptions(workers, model, dir, clusterName, routerPort, workerPort,
                     firstHazelcastPort, threads, kvCacheMb, capacity, queue, statelessWorkers, placement, routers, heartbeat,
                     maxNoHeartbeat, shutdownGrace, readyTimeout, parentPid, extraWorkerArgs, extraRouterArgs, workerJvmFlags,
-                    routerJvmFlags, data, store, storeUser, storePasswordFile);
+                    routerJvmFlags, data, store, storeUser, storePasswordFile, httpPort);
         }
     }
 }
