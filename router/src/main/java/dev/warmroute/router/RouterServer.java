@@ -16,6 +16,7 @@ import dev.warmroute.cluster.HazelcastFactory;
 import dev.warmroute.cluster.InternalCredential;
 import dev.warmroute.cluster.LenientRequestMarshaller;
 import dev.warmroute.cluster.MetricsServer;
+import dev.warmroute.cluster.OpenCalls;
 import dev.warmroute.cluster.ReadyFile;
 import dev.warmroute.cluster.ServiceProcess;
 import dev.warmroute.cluster.WorkerRegistration;
@@ -71,6 +72,7 @@ public final class RouterServer implements ServiceProcess.Server {
     private final WorkerDirectory directory;
     private final RouterMetrics metrics;
     private final Server server;
+    private final OpenCalls openCalls = new OpenCalls();
     private final MetricsServer metricsServer;
     private final Thread connector;
     private volatile String routerId = "";
@@ -108,7 +110,7 @@ public final class RouterServer implements ServiceProcess.Server {
             List<BindableService> services = List.of(() -> LenientRequestMarshaller.wrap(chat.bindService()),
                     () -> LenientRequestMarshaller.wrap(admin.bindService()));
             this.server = GrpcServers.start(config.host(), config.port(), health, services,
-                    List.of(CallMetadata.trailersInterceptor(), CallerIdentity.interceptor()), executor);
+                    List.of(CallMetadata.trailersInterceptor(), CallerIdentity.interceptor(), openCalls), executor);
         } catch (IOException | RuntimeException e) {
             hz.getLifecycleService().terminate();
             timer.shutdownNow();
@@ -313,15 +315,12 @@ public final class RouterServer implements ServiceProcess.Server {
         log.info("router.stopping router={} turns_running={}", routerId, metrics.turnsRunning());
         setHealth(ServingStatus.NOT_SERVING);
         server.shutdown();
-        // Wait for the turns, not for every open call: health watches of load balancers stay open for good and
-        // would hold the stop for the whole grace period.
-        long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
+        // Wait for the chat and admin calls until gRPC has closed them on the wire (OpenCalls says why not the
+        // turn count, and why not every open call: health watches stay open for good).
         try {
-            while (metrics.turnsRunning() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            if (metrics.turnsRunning() > 0) {
-                log.warn("router.stop-grace-expired router={} still_running={}", routerId, metrics.turnsRunning());
+            if (!openCalls.awaitNone(config.shutdownGrace())) {
+                log.warn("router.stop-grace-expired router={} still_running={} open_calls={}", routerId,
+                        metrics.turnsRunning(), openCalls.count());
             }
             server.shutdownNow();
             server.awaitTermination(2, TimeUnit.SECONDS);
