@@ -98,6 +98,10 @@ public final class ClusterUpCommand implements Callable<Integer> {
         out.println(options.data() != null ? "history: H2 store in " + options.data() + " (kept across restarts)"
                 : !options.store().isEmpty() ? "history: external store " + options.store()
                 : "history: in memory only (--no-store): lost when the cluster stops");
+        if (SignalDisposition.sigintIgnored()) {
+            out.println("WARN: this process ignores SIGINT (started in the background by a shell without job control):"
+                    + " Ctrl-C will not stop it; stop it with kill " + ProcessHandle.current().pid() + " (SIGTERM)");
+        }
         out.flush();
 
         LocalCluster cluster = new LocalCluster(options, line -> {
