@@ -56,7 +56,16 @@ public final class JvmLauncher {
      */
     public static ChildProcess start(String name, String mainClass, List<String> args, List<String> extraJvmFlags,
             Map<String, String> env, Path log) throws IOException {
-        List<String> cmd = new ArrayList<>();
+        return start(name, List.of(), mainClass, args, extraJvmFlags, env, log);
+    }
+
+    /**
+     * As {@link #start(String, String, List, List, Map, Path)}, the JVM run by {@code prefix} (e.g. {@code ip netns
+     * exec NAME}, which replaces itself with the JVM: the pid stays the JVM's, so signals reach it).
+     */
+    public static ChildProcess start(String name, List<String> prefix, String mainClass, List<String> args,
+            List<String> extraJvmFlags, Map<String, String> env, Path log) throws IOException {
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(inheritedJvmFlags());
         cmd.addAll(extraJvmFlags);

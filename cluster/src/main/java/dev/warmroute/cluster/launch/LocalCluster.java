@@ -59,10 +59,18 @@ public final class LocalCluster implements AutoCloseable {
         private volatile boolean paused;
         private int launches;
 
-        Node(String role, String id, Path readyFile) {
+        private final String host;
+
+        Node(String role, String id, Path readyFile, String host) {
             this.role = role;
             this.id = id;
             this.readyFile = readyFile;
+            this.host = host;
+        }
+
+        /** The address it binds (127.0.0.1 unless the cluster's {@link NetworkPlan} says otherwise). */
+        public String host() {
+            return host;
         }
 
         public String role() {
@@ -81,7 +89,7 @@ public final class LocalCluster implements AutoCloseable {
         /** host:port of its Hazelcast member, empty for the router (a client). */
         public String hazelcastAddress() {
             String p = ready.get("hazelcast_port");
-            return p == null ? "" : "127.0.0.1:" + p;
+            return p == null ? "" : host + ":" + p;
         }
 
         public int grpcPort() {
@@ -97,9 +105,9 @@ public final class LocalCluster implements AutoCloseable {
             return Integer.parseInt(ready.getOrDefault("http_port", "0"));
         }
 
-        /** http://127.0.0.1:port of its HTTP front, empty when it has none. */
+        /** http://host:port of its HTTP front, empty when it has none. */
         public String httpAddress() {
-            return httpPort() == 0 ? "" : "http://127.0.0.1:" + httpPort();
+            return httpPort() == 0 ? "" : "http://" + host + ":" + httpPort();
         }
 
         public long pid() {
@@ -261,11 +269,13 @@ public final class LocalCluster implements AutoCloseable {
         }
         Files.createDirectories(options.data());
         if (store == null) {
-            store = new Node("store", "store", options.dir().resolve("store.ready"));
+            store = new Node("store", "store", options.dir().resolve("store.ready"),
+                    options.network().hostOf("store"));
         }
         // Started again on the port it had: the workers' connections go back to the same URL.
         String port = store.ready.getOrDefault("port", "0");
-        store.args = List.of("--data", options.data().toAbsolutePath().normalize().toString(), "--port", port,
+        store.args = List.of("--data", options.data().toAbsolutePath().normalize().toString(), "--host", store.host,
+                "--port", port,
                 "--ready-file", store.readyFile.toString(), "--parent-pid", String.valueOf(options.parentPid()));
         progress.accept("starting the history store (H2 in " + options.data().toAbsolutePath().normalize() + ") ...");
         await(List.of(launch(store, List.of())));
@@ -332,12 +342,12 @@ public final class LocalCluster implements AutoCloseable {
 
     private Node newWorker(int index) {
         String id = "w" + index;
-        Node n = new Node("worker", id, options.dir().resolve(id + ".ready"));
+        Node n = new Node("worker", id, options.dir().resolve(id + ".ready"), options.network().hostOf(id));
         int grpc = options.routerPort() == 0 ? 0 : options.firstWorkerPort() + index - 1;
         int hz = options.routerPort() == 0 ? 0 : options.firstHazelcastPort() + index - 1;
         int http = options.routerPort() == 0 || options.httpPort() <= 0 ? options.httpPort()
                 : options.httpPort() + index;
-        n.args = workerArgs(id, grpc, hz, http, n.readyFile);
+        n.args = workerArgs(id, n.host, grpc, hz, http, n.readyFile);
         workers.put(id, n);
         return n;
     }
@@ -352,8 +362,10 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /** @param httpPort the worker's HTTP front's port, -1 for none */
-    private List<String> workerArgs(String id, int grpcPort, int hazelcastPort, int httpPort, Path ready) {
-        List<String> a = new ArrayList<>(List.of("--worker-id", id, "--port", String.valueOf(grpcPort),
+    private List<String> workerArgs(String id, String host, int grpcPort, int hazelcastPort, int httpPort,
+            Path ready) {
+        List<String> a = new ArrayList<>(List.of("--worker-id", id, "--host", host, "--hazelcast-host", host,
+                "--port", String.valueOf(grpcPort),
                 "--hazelcast-port", String.valueOf(hazelcastPort), "--cluster-name", options.clusterName(),
                 "--model", options.model().toString(), "--threads", String.valueOf(options.workerThreads()),
                 "--kv-cache-mb", String.valueOf(options.kvCacheMb()), "--capacity",
@@ -376,7 +388,8 @@ public final class LocalCluster implements AutoCloseable {
     private List<CompletableFuture<Node>> startRouters() throws IOException {
         List<CompletableFuture<Node>> started = new ArrayList<>();
         for (LocalClusterOptions.RouterSpec spec : options.routers()) {
-            Node n = new Node("router", spec.id(), options.dir().resolve(spec.id() + ".ready"));
+            Node n = new Node("router", spec.id(), options.dir().resolve(spec.id() + ".ready"),
+                    options.network().hostOf(spec.id()));
             n.args = routerArgs(n, spec, options.routerPort());
             routers.put(spec.id(), n);
             progress.accept(options.routers().size() == 1 ? "starting the router ..." : "starting router " + spec.id()
@@ -387,7 +400,8 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     private List<String> routerArgs(Node n, LocalClusterOptions.RouterSpec spec, int port) {
-        List<String> a = new ArrayList<>(List.of("--router-id", spec.id(), "--port", String.valueOf(port),
+        List<String> a = new ArrayList<>(List.of("--router-id", spec.id(), "--host", n.host,
+                "--port", String.valueOf(port),
                 "--cluster-name", options.clusterName(), "--heartbeat-ms",
                 String.valueOf(options.heartbeat().toMillis()), "--max-no-heartbeat-ms",
                 String.valueOf(options.maxNoHeartbeat().toMillis()), "--shutdown-grace-seconds",
@@ -429,8 +443,8 @@ public final class LocalCluster implements AutoCloseable {
         // The store is a process of its own (a database server), not a ServerMain role: see StoreServerMain.
         String main = n.role.equals("store") ? StoreServerMain.class.getName() : ServerMain.class.getName();
         List<String> jvm = n.role.equals("worker") ? options.workerJvmFlags() : options.routerJvmFlags();
-        JvmLauncher.ChildProcess p = JvmLauncher.start(n.id, main, args, jvm, Map.of(),
-                options.dir().resolve(logName));
+        JvmLauncher.ChildProcess p = JvmLauncher.start(n.id, options.network().commandPrefix(n.id), main, args,
+                jvm, Map.of(), options.dir().resolve(logName));
         n.process = p;
         n.paused = false;
         return CompletableFuture.supplyAsync(() -> {
@@ -581,7 +595,7 @@ public final class LocalCluster implements AutoCloseable {
         int grpc = samePorts ? n.grpcPort() : 0;
         int hz = samePorts ? n.hazelcastPort() : 0;
         int http = options.httpPort() < 0 ? -1 : samePorts ? n.httpPort() : 0;
-        n.args = workerArgs(n.id, grpc, hz, http, n.readyFile);
+        n.args = workerArgs(n.id, n.host, grpc, hz, http, n.readyFile);
         await(List.of(launch(n, seeds())));
         return n;
     }
@@ -692,7 +706,7 @@ public final class LocalCluster implements AutoCloseable {
         startStore();
         List<Node> nodes = workers();
         for (Node n : nodes) {
-            n.args = workerArgs(n.id, n.grpcPort(), n.hazelcastPort(), options.httpPort() < 0 ? -1 : n.httpPort(),
+            n.args = workerArgs(n.id, n.host, n.grpcPort(), n.hazelcastPort(), options.httpPort() < 0 ? -1 : n.httpPort(),
                     n.readyFile);
         }
         // Every address is known (the same ports as before), so all start at once, each with the others as seeds:

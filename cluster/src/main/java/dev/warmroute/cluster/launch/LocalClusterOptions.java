@@ -45,6 +45,7 @@ import java.util.Objects;
  *                           worker, ports picked by the OS; P = the router's on P and worker i's on P + i (ports
  *                           fixed, as with {@code routerPort}, so one router only; with OS-picked ports every router
  *                           has a front of its own on a port of its own)
+ * @param network            where the nodes listen ({@link NetworkPlan#LOOPBACK}: all on 127.0.0.1)
  */
 public record LocalClusterOptions(
         int workers,
@@ -74,7 +75,8 @@ public record LocalClusterOptions(
         String store,
         String storeUser,
         Path storePasswordFile,
-        int httpPort) {
+        int httpPort,
+        NetworkPlan network) {
 
     public LocalClusterOptions {
         if (workers < 1 || workers > 16) {
@@ -125,6 +127,7 @@ public record LocalClusterOptions(
         extraRouterArgs = List.copyOf(extraRouterArgs);
         workerJvmFlags = List.copyOf(workerJvmFlags);
         routerJvmFlags = List.copyOf(routerJvmFlags);
+        network = network == null ? NetworkPlan.LOOPBACK : network;
         store = store == null ? "" : store.strip();
         storeUser = storeUser == null ? "" : storeUser;
         if (!store.isEmpty() && data != null) {
@@ -190,6 +193,7 @@ public record LocalClusterOptions(
         private String storeUser = "";
         private Path storePasswordFile;
         private int httpPort = -1;
+        private NetworkPlan network = NetworkPlan.LOOPBACK;
 
         Builder(Path model, Path dir) {
             this.model = model;
@@ -339,6 +343,12 @@ public record LocalClusterOptions(
             return this;
         }
 
+        /** Where the nodes listen (default: all on 127.0.0.1). */
+        public Builder network(NetworkPlan v) {
+            network = v;
+            return this;
+        }
+
         public LocalClusterOptions build() {
             int threads = workerThreads >= 0 ? workerThreads
                     : Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
@@ -346,7 +356,7 @@ public record LocalClusterOptions(
             return new LocalClusterOptions(workers, model, dir, clusterName, routerPort, workerPort,
                     firstHazelcastPort, threads, kvCacheMb, capacity, queue, statelessWorkers, placement, routers, heartbeat,
                     maxNoHeartbeat, shutdownGrace, readyTimeout, parentPid, extraWorkerArgs, extraRouterArgs, workerJvmFlags,
-                    routerJvmFlags, data, store, storeUser, storePasswordFile, httpPort);
+                    routerJvmFlags, data, store, storeUser, storePasswordFile, httpPort, network);
         }
     }
 }

@@ -6,7 +6,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import org.h2.tools.Server;
 
 /**
@@ -22,32 +24,50 @@ public final class H2StoreServer implements AutoCloseable {
 
     /** The database user of a data folder's store. */
     public static final String USER = "warmroute";
+    private static final String LOOPBACK = "127.0.0.1";
     /** File of the password in the data folder. */
     public static final String PASSWORD_FILE = "store.password";
 
     private final Server server;
     private final Path dataDir;
     private final String password;
+    private final String host;
 
-    private H2StoreServer(Server server, Path dataDir, String password) {
+    private H2StoreServer(Server server, Path dataDir, String password, String host) {
         this.server = server;
+        this.host = host;
         this.dataDir = dataDir;
         this.password = password;
     }
 
     /** Starts the server on {@code port} (0: any free port) and brings the schema up to date. */
     public static H2StoreServer start(Path dataDir, int port) throws IOException {
+        return start(dataDir, LOOPBACK, port);
+    }
+
+    /**
+     * Starts the server for workers that reach it at {@code host}. On 127.0.0.1 it accepts local connections only
+     * (H2's default); on another address (a drill's network split, whose workers run in a namespace of their own) it
+     * binds that address alone and accepts the connections that arrive there, still behind the password.
+     */
+    public static H2StoreServer start(Path dataDir, String host, int port) throws IOException {
         Path dir = dataDir.toAbsolutePath().normalize();
         Files.createDirectories(dir);
         String password = passwordOf(dir);
         Server server;
+        List<String> args = new ArrayList<>(List.of("-tcpPort", String.valueOf(port), "-baseDir", dir.toString(),
+                "-ifNotExists"));
+        if (!host.equals(LOOPBACK)) {
+            // Read by H2 once, when its classes load: this process starts one server only (StoreServerMain).
+            System.setProperty("h2.bindAddress", host);
+            args.add("-tcpAllowOthers");
+        }
         try {
-            server = Server.createTcpServer("-tcpPort", String.valueOf(port), "-baseDir", dir.toString(),
-                    "-ifNotExists").start();
+            server = Server.createTcpServer(args.toArray(String[]::new)).start();
         } catch (SQLException e) {
             throw new IOException("H2 store server on port " + port + " did not start: " + e.getMessage(), e);
         }
-        H2StoreServer s = new H2StoreServer(server, dir, password);
+        H2StoreServer s = new H2StoreServer(server, dir, password, host);
         try (SessionDatabase db = SessionDatabase.open(s.settings())) {
             // open() migrated the schema once, here, before any worker connects
         } catch (RuntimeException e) {
@@ -85,7 +105,7 @@ public final class H2StoreServer implements AutoCloseable {
 
     /** The JDBC URL workers use. */
     public String url() {
-        return "jdbc:h2:tcp://127.0.0.1:" + port() + "/" + StoreSettings.H2_NAME + StoreSettings.H2_OPTIONS;
+        return "jdbc:h2:tcp://" + host + ":" + port() + "/" + StoreSettings.H2_NAME + StoreSettings.H2_OPTIONS;
     }
 
     public StoreSettings settings() {

@@ -20,13 +20,17 @@ import picocli.CommandLine.Option;
  * acknowledged turn.
  */
 @Command(name = "store-server", mixinStandardHelpOptions = true,
-        description = "Serve the H2 history database of a data folder on 127.0.0.1 for the workers of cluster up.")
+        description = "Serve the H2 history database of a data folder for the workers of cluster up (on 127.0.0.1 unless --host).")
 public final class StoreServerMain implements Callable<Integer> {
 
     private static final Logger log = LoggerFactory.getLogger(StoreServerMain.class);
 
     @Option(names = "--data", required = true, paramLabel = "DIR", description = "Data folder (sessions.mv.db, store.password).")
     Path data;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1",
+            description = "Address to serve on (default ${DEFAULT-VALUE}: local connections only).")
+    String host;
 
     @Option(names = "--port", defaultValue = "0", description = "TCP port; 0 picks a free one (default ${DEFAULT-VALUE}).")
     int port;
@@ -46,7 +50,7 @@ public final class StoreServerMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        H2StoreServer server = H2StoreServer.start(data, port);
+        H2StoreServer server = H2StoreServer.start(data, host, port);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("store.stopping port={}", server.port());
