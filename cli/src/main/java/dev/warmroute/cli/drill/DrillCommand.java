@@ -15,6 +15,8 @@ import dev.warmroute.cli.cluster.RunDirs;
 import dev.warmroute.cluster.launch.AdminClient;
 import dev.warmroute.cluster.launch.LocalCluster;
 import dev.warmroute.cluster.launch.LocalClusterOptions;
+import dev.warmroute.cluster.launch.NetworkPlan;
+import dev.warmroute.cluster.launch.NetworkSplit;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -53,7 +55,8 @@ import picocli.CommandLine.Spec;
         "clients saw. Scenarios: kill (kill -9), stop (SIGTERM, graceful), restart (kill -9, then the same worker",
         "again), join (a new worker), freeze (SIGSTOP, then SIGCONT: noticed only through heartbeats),",
         "restart-all (kill -9 of every process, the store's too, then all again on the same data),",
-        "store-outage (the history store down for --outage-seconds under load), none.",
+        "store-outage (the history store down for --outage-seconds under load), partition (the last worker and a",
+        "second router cut off from the rest by a network split for --outage-seconds; needs root), none.",
         "History is kept in an H2 store process under --out (or --data) unless --store (PostgreSQL) or --no-store.",
         "Faults need the workers' pids: only on the drill's own cluster; --target allows --scenario none.",
         "Prints a table (or --json); writes drill.json, turns.jsonl, chart.svg and the cluster's logs to --out.",
@@ -63,7 +66,7 @@ public final class DrillCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--scenario", required = true, paramLabel = "kill|stop|restart|join|freeze|restart-all|store-outage|none",
+    @Option(names = "--scenario", required = true, paramLabel = "kill|stop|restart|join|freeze|restart-all|store-outage|partition|none",
             converter = Fault.Converter.class, description = "The fault to inject.")
     Fault scenario;
 
@@ -99,7 +102,8 @@ public final class DrillCommand implements Callable<Integer> {
     long freezeSeconds;
 
     @Option(names = "--outage-seconds", defaultValue = "10",
-            description = "store-outage: how long the store stays down (default ${DEFAULT-VALUE}).")
+            description = "store-outage: how long the store stays down; partition: how long the network stays cut"
+                    + " (default ${DEFAULT-VALUE}).")
     long outageSeconds;
 
     @Option(names = "--restart-after-seconds", defaultValue = "3",
@@ -133,6 +137,8 @@ public final class DrillCommand implements Callable<Integer> {
     List<String> routerArgs = new ArrayList<>();
 
     private static final String OWNER = "drill";
+    /** partition: the router started inside the split, beside the cut-off worker. */
+    static final String INSIDE_ROUTER = "router-inside";
     private static final Duration TURN_DEADLINE = Duration.ofSeconds(120);
 
     @Override
@@ -145,6 +151,7 @@ public final class DrillCommand implements Callable<Integer> {
         String runId = UUID.randomUUID().toString().substring(0, 6);
 
         LocalCluster cluster = null;
+        NetworkSplit split = null;
         Thread hook = null;
         ModelChoice choice = null;
         String routerAddress = target;
@@ -156,24 +163,41 @@ public final class DrillCommand implements Callable<Integer> {
                         clusterDir)).workers(workers).routerPort(0).clusterName("drill-" + runId)
                         .extraWorkerArgs(workerArgs).extraRouterArgs(routerArgs);
                 storeFlags.apply(builder, clusterDir.resolve("data"));
+                if (scenario == Fault.PARTITION) {
+                    split = createSplit(err);
+                    builder.router(LocalClusterOptions.DEFAULT_ROUTER).router(INSIDE_ROUTER)
+                            .network(NetworkPlan.across(split, java.util.Set.of(partitionVictim(), INSIDE_ROUTER)));
+                }
                 LocalClusterOptions options = builder.build();
                 cluster = new LocalCluster(options, line -> progressLine(err, line));
             } catch (IllegalArgumentException e) {
+                if (split != null) {
+                    split.close();
+                }
                 throw new UserError(e.getMessage());
             }
             progressLine(err, choice.description());
             LocalCluster c = cluster;
-            hook = new Thread(c::close, "drill-stop");
+            NetworkSplit sp = split;
+            hook = new Thread(() -> {
+                c.close();
+                if (sp != null) {
+                    sp.close();
+                }
+            }, "drill-stop");
             Runtime.getRuntime().addShutdownHook(hook);
             try {
                 cluster.start();
             } catch (IOException e) {
+                if (split != null) {
+                    split.close();
+                }
                 throw new UserError("cluster did not come up: " + e.getMessage(), 1);
             }
             routerAddress = cluster.target();
         }
         try {
-            Result r = run(cluster, routerAddress, runId, err);
+            Result r = run(cluster, split, routerAddress, runId, err);
             DrillOutput output = new DrillOutput(scenario, settingsLine(choice), r, outDir);
             output.writeFiles();
             if (json) {
@@ -182,7 +206,8 @@ public final class DrillCommand implements Callable<Integer> {
                 output.printTable(stdout);
             }
             stdout.flush();
-            boolean clean = scenario == Fault.STORE_OUTAGE ? output.targets().values().stream().allMatch(b -> b)
+            boolean clean = scenario == Fault.STORE_OUTAGE || scenario == Fault.PARTITION
+                    ? output.targets().values().stream().allMatch(b -> b)
                     && r.report.audit().answerMismatches() == 0
                     : r.report.clientErrors() == 0 && r.report.audit().lost() == 0
                     && r.report.audit().duplicated() == 0 && r.report.audit().answerMismatches() == 0;
@@ -191,12 +216,33 @@ public final class DrillCommand implements Callable<Integer> {
             if (cluster != null) {
                 progressLine(err, "stopping the drill's cluster");
                 cluster.close();
+                if (split != null) {
+                    split.close();
+                }
                 try {
                     Runtime.getRuntime().removeShutdownHook(hook);
                 } catch (IllegalStateException shuttingDown) {
                     // already exiting: the hook stops the cluster
                 }
             }
+        }
+    }
+
+    /** The worker the partition cuts off: the last one (it is started inside the split). */
+    private String partitionVictim() {
+        return "w" + workers;
+    }
+
+    private static NetworkSplit createSplit(PrintWriter err) {
+        try {
+            NetworkSplit s = NetworkSplit.create();
+            progressLine(err, s.toString());
+            return s;
+        } catch (IOException e) {
+            throw new UserError("--scenario partition: " + e.getMessage(), 1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserError("--scenario partition: interrupted", 1);
         }
     }
 
@@ -224,6 +270,13 @@ public final class DrillCommand implements Callable<Integer> {
             throw new UserError("--scenario store-outage with --store: give --store-stop-command and"
                     + " --store-start-command (how to stop and start that database)");
         }
+        if (scenario == Fault.PARTITION && workers < 3) {
+            throw new UserError("--workers: at least 3 for --scenario partition (a majority must remain: quorum"
+                    + " protection starts at three workers), got " + workers);
+        }
+        if (scenario == Fault.PARTITION && NetworkSplit.unavailableReason() != null) {
+            throw new UserError("--scenario partition: " + NetworkSplit.unavailableReason());
+        }
         if (scenario == Fault.STORE_OUTAGE && storeFlags.none()) {
             throw new UserError("--scenario store-outage: not with --no-store");
         }
@@ -246,15 +299,21 @@ public final class DrillCommand implements Callable<Integer> {
     /** Everything measured: the report, the fault's timeline, the victim, the cold yardstick. */
     record Result(DrillReport report, List<TurnRecord> turns, Fault.Timeline timeline, String victim,
             int victimSessions, ColdBaseline.Result cold, String modelId, boolean synthetic,
-            Map<String, TurnComplete> completes, int clientRetries) {}
+            Map<String, TurnComplete> completes, int clientRetries, int minorityInconsistent) {}
 
-    private Result run(LocalCluster cluster, String routerAddress, String runId, PrintWriter err) throws Exception {
+    private Result run(LocalCluster cluster, NetworkSplit split, String routerAddress, String runId, PrintWriter err)
+            throws Exception {
         ChatLoad.Settings settings = new ChatLoad.Settings(runId, sessions, turns, maxTokens,
                 Duration.ofMillis(thinkMs), TURN_DEADLINE, "", 1);
         try (ChatClient client = new ChatClient(routerAddress, OWNER);
              AdminClient admin = new AdminClient(routerAddress)) {
             warmUp(client, runId, err);
             awaitSafe(admin, Duration.ofSeconds(120));
+            MinorityProbe minority = new MinorityProbe(runId, OWNER, maxTokens);
+            if (scenario == Fault.PARTITION) {
+                progressLine(err, "preparing " + MinorityProbe.SESSIONS + " minority probe sessions");
+                minority.prepare(client);
+            }
             progressLine(err, "creating " + sessions + " sessions");
             ChatLoad loadForCreate = new ChatLoad(client, settings, System.nanoTime());
             try {
@@ -297,13 +356,20 @@ public final class DrillCommand implements Callable<Integer> {
                     if (scenario == Fault.JOIN) {
                         victim = "";
                         victimSessions = 0;
+                    } else if (scenario == Fault.PARTITION) {
+                        victim = partitionVictim();
+                        victimSessions = held.getOrDefault(victim, 0);
                     }
+                    Fault.Partition partition = split == null ? null : new Fault.Partition(split, INSIDE_ROUTER,
+                            Duration.ofSeconds(outageSeconds), cluster.options().maxNoHeartbeat().plusSeconds(3),
+                            () -> minority.probe(cluster.router(INSIDE_ROUTER).grpcAddress()));
                     load.holdOpen();
                     try {
                         timeline = scenario.inject(cluster, victim, Duration.ofSeconds(
                                         scenario == Fault.STORE_OUTAGE ? outageSeconds : freezeSeconds),
                                 Duration.ofSeconds(restartAfterSeconds),
-                                new Fault.StoreCommands(storeStopCommand, storeStartCommand), System::nanoTime, t0,
+                                new Fault.StoreCommands(storeStopCommand, storeStartCommand), partition,
+                                System::nanoTime, t0,
                                 p -> phase[0] = p);
                     } finally {
                         // Every session gets half its turns after the fault's moment, however long the fault took.
@@ -355,8 +421,10 @@ public final class DrillCommand implements Callable<Integer> {
                     completes.put(t.requestId(), c);
                 }
             }
+            int minorityInconsistent = scenario == Fault.PARTITION
+                    ? minority.inconsistentHistories(client, timeline.minority()) : 0;
             return new Result(report, records, timeline, victim, victimSessions, cold, modelId, synthetic,
-                    completes, load.retries());
+                    completes, load.retries(), minorityInconsistent);
         }
     }
 

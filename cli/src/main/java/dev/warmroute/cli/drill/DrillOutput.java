@@ -134,6 +134,11 @@ final class DrillOutput {
         } else if (scenario == Fault.STORE_OUTAGE) {
             t.put("failed_turns_name_the_store", failedTurns() == failedTurnsNamingStore());
             t.put("serves_again_after_the_store_returns", !Double.isNaN(servingAgainSeconds()));
+        } else if (scenario == Fault.PARTITION) {
+            t.put("minority_refused_writes", !r.timeline().minority().isEmpty() && r.timeline().minority().stream()
+                    .allMatch(o -> !o.acknowledged() && o.status().startsWith("UNAVAILABLE")));
+            t.put("one_history_per_session", report.audit().answerMismatches() == 0 && r.minorityInconsistent() == 0);
+            t.put("worker_merged_back", r.timeline().rejoined());
         } else if (scenario == Fault.RESTART_ALL) {
             t.put("every_session_continued_after_restart", sessionsContinued() == sessionCount());
         } else if (scenario != Fault.NONE) {
@@ -230,6 +235,17 @@ final class DrillOutput {
                 .put("client_retries", r.clientRetries());
         if (scenario == Fault.RESTART_ALL) {
             j.put("sessions_continued", sessionsContinued()).put("sessions", sessionCount());
+        }
+        if (scenario == Fault.PARTITION) {
+            List<Json> probes = new ArrayList<>();
+            for (MinorityProbe.Outcome o : r.timeline().minority()) {
+                probes.add(Json.object().put("session", o.sessionId()).put("acknowledged", o.acknowledged())
+                        .put("status", o.status()));
+            }
+            j.put("minority_probes", probes)
+                    .put("minority_refused", r.timeline().minority().stream().filter(o -> !o.acknowledged()).count())
+                    .put("minority_inconsistent_histories", r.minorityInconsistent())
+                    .put("rejoined", r.timeline().rejoined());
         }
         if (scenario == Fault.STORE_OUTAGE) {
             j.put("failed_turns", failedTurns()).put("failed_turns_naming_store", failedTurnsNamingStore())

@@ -1,6 +1,7 @@
 package dev.warmroute.cli.drill;
 
 import dev.warmroute.cluster.launch.LocalCluster;
+import dev.warmroute.cluster.launch.NetworkSplit;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,11 +28,15 @@ import java.util.function.LongSupplier;
  *   <li>{@code store-outage}: the history store stops (the H2 store process, or an external database through
  *       {@link StoreCommands}) for a while under load, then comes back: turns fail meanwhile with UNAVAILABLE naming
  *       the store, none is acknowledged without being stored, and the cluster serves again by itself;</li>
+ *   <li>{@code partition}: a network split ({@link NetworkSplit}) cuts one worker and a second router off from the
+ *       rest for a while under load: the majority goes on, the minority refuses writes (no quorum), a probe through
+ *       the router inside says with which status, and after the heal the worker merges back with one history per
+ *       session;</li>
  *   <li>{@code none}: no fault (load and history audit only; the only scenario possible against --target).</li>
  * </ul>
  */
 public enum Fault {
-    KILL, STOP, RESTART, JOIN, FREEZE, RESTART_ALL, STORE_OUTAGE, NONE;
+    KILL, STOP, RESTART, JOIN, FREEZE, RESTART_ALL, STORE_OUTAGE, PARTITION, NONE;
 
     /**
      * How {@code store-outage} stops and starts an external store (PostgreSQL): shell commands, e.g. {@code pg_ctl
@@ -63,6 +68,13 @@ public enum Fault {
         }
     }
 
+    /**
+     * What {@code partition} needs besides the cluster: the split (the victim and {@code insideRouter} run inside it),
+     * how long it stays cut, how long a member takes to notice the others gone, and the probe of the minority.
+     */
+    public record Partition(NetworkSplit split, String insideRouter, Duration hold, Duration noticedWithin,
+            java.util.function.Supplier<List<MinorityProbe.Outcome>> probe) {}
+
     /** Whether clients must retry UNAVAILABLE themselves (nothing serves for a while). */
     public boolean clientsRetry() {
         return this == RESTART_ALL;
@@ -77,6 +89,18 @@ public enum Fault {
         private volatile double faultAtMs = -1;
         private volatile double safeAgainMs = -1;
         private volatile double storeBackMs = -1;
+        private volatile List<MinorityProbe.Outcome> minority = List.of();
+        private volatile boolean rejoined = true;
+
+        /** partition: the probe turns sent through the router inside the split while it was cut. */
+        public List<MinorityProbe.Outcome> minority() {
+            return minority;
+        }
+
+        /** partition: whether the cut-off worker was serving in the one cluster again after the heal. */
+        public boolean rejoined() {
+            return rejoined;
+        }
 
         /** store-outage: when the store answered again (-1: not that scenario). */
         public double storeBackMs() {
@@ -118,7 +142,7 @@ public enum Fault {
      * @param progress the current phase, for the progress line
      */
     public Timeline inject(LocalCluster cluster, String victim, Duration freezeFor, Duration restartAfter,
-            StoreCommands store, LongSupplier nowNanos, long t0, Consumer<String> progress)
+            StoreCommands store, Partition partition, LongSupplier nowNanos, long t0, Consumer<String> progress)
             throws IOException, InterruptedException {
         Timeline t = new Timeline();
         java.util.function.DoubleSupplier now = () -> (nowNanos.getAsLong() - t0) / 1e6;
@@ -216,6 +240,40 @@ public enum Fault {
                 t.add(t.storeBackMs, "store back");
                 progress.accept("store back; load running");
                 cluster.awaitSafe(safeWithin);
+            }
+            case PARTITION -> {
+                NetworkSplit split = partition.split();
+                t.faultAtMs = now.getAsDouble();
+                // The drill's probe client stays able to reach the router inside, as clients on its side would.
+                split.cut(cluster.router(partition.insideRouter()).grpcPort());
+                t.add(t.faultAtMs, "network cut: " + victim + " and router " + partition.insideRouter()
+                        + " on one side, the rest on the other (the drill still reaches that router)");
+                // Both sides notice within the heartbeat bound; only then does the minority know it is one.
+                progress.accept("network cut; both sides notice within " + partition.noticedWithin().toSeconds()
+                        + " s");
+                Thread.sleep(partition.noticedWithin().toMillis());
+                t.add(now.getAsDouble(), "heartbeat bound passed");
+                progress.accept("probing the minority through router " + partition.insideRouter());
+                t.minority = partition.probe().get();
+                for (MinorityProbe.Outcome o : t.minority) {
+                    t.add(now.getAsDouble(), o.label());
+                }
+                long left = (long) (t.faultAtMs + partition.hold().toMillis() - now.getAsDouble());
+                if (left > 0) {
+                    progress.accept("network cut; load running on the majority");
+                    Thread.sleep(left);
+                }
+                split.heal();
+                t.add(now.getAsDouble(), "network healed");
+                progress.accept("healed; waiting for " + victim + " to merge back");
+                try {
+                    cluster.awaitHealthy(cluster.workers().size(), Duration.ofSeconds(120));
+                    t.add(now.getAsDouble(), victim + " back");
+                } catch (IOException e) {
+                    t.rejoined = false;
+                    t.add(now.getAsDouble(), victim + " not back within 120 s");
+                    cluster.awaitSafe(safeWithin);
+                }
             }
             case NONE -> {
                 return t;
