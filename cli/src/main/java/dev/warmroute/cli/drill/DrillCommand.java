@@ -361,7 +361,7 @@ public final class DrillCommand implements Callable<Integer> {
                         victimSessions = held.getOrDefault(victim, 0);
                     }
                     Fault.Partition partition = split == null ? null : new Fault.Partition(split, INSIDE_ROUTER,
-                            Duration.ofSeconds(outageSeconds), cluster.options().maxNoHeartbeat().plusSeconds(3),
+                            Duration.ofSeconds(outageSeconds), Duration.ofSeconds(60),
                             () -> minority.probe(cluster.router(INSIDE_ROUTER).grpcAddress()));
                     load.holdOpen();
                     try {

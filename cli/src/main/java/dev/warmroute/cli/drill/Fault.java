@@ -70,7 +70,7 @@ public enum Fault {
 
     /**
      * What {@code partition} needs besides the cluster: the split (the victim and {@code insideRouter} run inside it),
-     * how long it stays cut, how long a member takes to notice the others gone, and the probe of the minority.
+     * how long it stays cut, how long the minority may take to notice it is one, and the probe of the minority.
      */
     public record Partition(NetworkSplit split, String insideRouter, Duration hold, Duration noticedWithin,
             java.util.function.Supplier<List<MinorityProbe.Outcome>> probe) {}
@@ -248,11 +248,20 @@ public enum Fault {
                 split.cut(cluster.router(partition.insideRouter()).grpcPort());
                 t.add(t.faultAtMs, "network cut: " + victim + " and router " + partition.insideRouter()
                         + " on one side, the rest on the other (the drill still reaches that router)");
-                // Both sides notice within the heartbeat bound; only then does the minority know it is one.
-                progress.accept("network cut; both sides notice within " + partition.noticedWithin().toSeconds()
-                        + " s");
-                Thread.sleep(partition.noticedWithin().toMillis());
-                t.add(now.getAsDouble(), "heartbeat bound passed");
+                // The minority knows it is one once its members have removed the others (heartbeat timeout, then
+                // Hazelcast's own confirmation): the router inside then lists the cut-off worker alone.
+                progress.accept("network cut; waiting for router " + partition.insideRouter() + " to see "
+                        + victim + " alone");
+                LocalCluster.Node inside = cluster.router(partition.insideRouter());
+                try {
+                    cluster.awaitStatus(inside, s -> s.getWorkersCount() == 1
+                            && s.getWorkers(0).getWorkerId().equals(victim), partition.noticedWithin(),
+                            victim + " alone");
+                    t.add(now.getAsDouble(), "router " + partition.insideRouter() + " sees " + victim + " alone");
+                } catch (IOException e) {
+                    t.add(now.getAsDouble(), "router " + partition.insideRouter() + " still lists other workers: "
+                            + e.getMessage());
+                }
                 progress.accept("probing the minority through router " + partition.insideRouter());
                 t.minority = partition.probe().get();
                 for (MinorityProbe.Outcome o : t.minority) {
