@@ -1,6 +1,7 @@
 package dev.warmroute.cli.drill;
 
 import static dev.warmroute.cli.CliRun.run;
+import static dev.warmroute.cli.drill.DrillJson.number;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,8 +9,6 @@ import dev.warmroute.cli.CliRun.Result;
 import dev.warmroute.testing.TestModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,11 +40,5 @@ class DrillKillTest {
         assertTrue(json.contains("\"event\":\"kill -9 w"), json);
         assertTrue(Files.size(dir.resolve("chart.svg")) > 0 && Files.size(dir.resolve("turns.jsonl")) > 0);
         assertTrue(Files.readString(dir.resolve("drill.json")).strip().equals(json.strip()));
-    }
-
-    private static double number(String json, String key) {
-        Matcher m = Pattern.compile("\"" + key + "\":(-?[0-9.]+)").matcher(json);
-        assertTrue(m.find(), key + " missing in " + json);
-        return Double.parseDouble(m.group(1));
     }
 }

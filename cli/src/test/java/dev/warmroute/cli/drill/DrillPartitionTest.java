@@ -1,6 +1,7 @@
 package dev.warmroute.cli.drill;
 
 import static dev.warmroute.cli.CliRun.run;
+import static dev.warmroute.cli.drill.DrillJson.number;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,8 +10,6 @@ import dev.warmroute.cli.CliRun.Result;
 import dev.warmroute.cluster.launch.NetworkSplit;
 import dev.warmroute.testing.TestModel;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,11 +44,5 @@ class DrillPartitionTest {
         assertTrue(json.contains("\"status\":\"UNAVAILABLE: "), json);
         assertTrue(json.contains("\"rejoined\":true"), json);
         assertTrue(json.contains("\"event\":\"network healed\""), json);
-    }
-
-    private static double number(String json, String key) {
-        Matcher m = Pattern.compile("\"" + key + "\":(-?[0-9.]+)").matcher(json);
-        assertTrue(m.find(), key + " missing in " + json);
-        return Double.parseDouble(m.group(1));
     }
 }

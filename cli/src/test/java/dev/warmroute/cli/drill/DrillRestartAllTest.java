@@ -2,6 +2,7 @@ package dev.warmroute.cli.drill;
 
 import dev.warmroute.testing.TestModel;
 import static dev.warmroute.cli.CliRun.run;
+import static dev.warmroute.cli.drill.DrillJson.number;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,8 +15,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,11 +63,5 @@ class DrillRestartAllTest {
         assertEquals(4, number(json, "sessions_continued"), "every session went on after the restart: " + json);
         assertTrue(json.contains("\"event\":\"kill -9 of every process"), json);
         assertTrue(json.contains("\"event\":\"cluster back\""), json);
-    }
-
-    private static double number(String json, String key) {
-        Matcher m = Pattern.compile("\"" + key + "\":(-?[0-9.]+)").matcher(json);
-        assertTrue(m.find(), key + " missing in " + json);
-        return Double.parseDouble(m.group(1));
     }
 }

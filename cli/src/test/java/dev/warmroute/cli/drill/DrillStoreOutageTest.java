@@ -2,6 +2,7 @@ package dev.warmroute.cli.drill;
 
 import dev.warmroute.testing.TestModel;
 import static dev.warmroute.cli.CliRun.run;
+import static dev.warmroute.cli.drill.DrillJson.number;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,8 +14,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,11 +57,5 @@ class DrillStoreOutageTest {
                 "every failed turn names the store: " + json);
         assertTrue(json.contains("PostgreSQL store"), json);
         assertTrue(number(json, "serving_again_after_s") >= 0, "served again after the store's return: " + json);
-    }
-
-    private static double number(String json, String key) {
-        Matcher m = Pattern.compile("\"" + key + "\":(-?[0-9.]+)").matcher(json);
-        assertTrue(m.find(), key + " missing in " + json);
-        return Double.parseDouble(m.group(1));
     }
 }
