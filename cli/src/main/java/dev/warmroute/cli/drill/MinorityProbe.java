@@ -47,6 +47,11 @@ final class MinorityProbe {
         return String.format(Locale.ROOT, "drill-%s-minority-%d", runId, i);
     }
 
+    /** Turn {@code turn}'s text of probe session {@code i}, in the load's form (the probe sessions have ids of their own). */
+    private static String userText(int i, int turn) {
+        return ChatLoad.userText(90 + i, turn);
+    }
+
     private SamplingParams sampling() {
         return SamplingParams.newBuilder().setTemperature(0).setMaxTokens(maxTokens).setSeed(1).build();
     }
@@ -57,7 +62,7 @@ final class MinorityProbe {
             String id = sessionId(i);
             try {
                 majority.ensureSession(id, "", SessionSettings.newBuilder().setSampling(sampling()).build(), DEADLINE);
-                majority.send(ChatClient.message(id, id + "-t0", ChatLoad.userText(90 + i, 0), sampling()), d -> { },
+                majority.send(ChatClient.message(id, id + "-t0", userText(i, 0), sampling()), d -> { },
                         DEADLINE);
             } catch (StatusRuntimeException e) {
                 throw new UserError("preparing the minority probe session " + id + ": " + e.getStatus().getCode()
@@ -73,7 +78,7 @@ final class MinorityProbe {
             List<CompletableFuture<Outcome>> sent = new ArrayList<>();
             for (int i = 0; i < SESSIONS; i++) {
                 String id = sessionId(i);
-                String text = ChatLoad.userText(90 + i, 1);
+                String text = userText(i, 1);
                 sent.add(CompletableFuture.supplyAsync(() -> {
                     try {
                         inside.send(ChatClient.message(id, id + "-t1", text, sampling()), d -> { }, DEADLINE);
@@ -104,8 +109,8 @@ final class MinorityProbe {
                 bad++;
                 continue;
             }
-            List<String> expected = acked ? List.of(ChatLoad.userText(90 + i, 0), ChatLoad.userText(90 + i, 1))
-                    : List.of(ChatLoad.userText(90 + i, 0));
+            List<String> expected = acked ? List.of(userText(i, 0), userText(i, 1))
+                    : List.of(userText(i, 0));
             if (!users.equals(expected)) {
                 bad++;
             }
