@@ -139,16 +139,14 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
         ERRORS.unary(out, () -> {
             requireReady();
             String id = RequestChecks.sessionId(request.getSessionId());
-            try {
-                DeleteSessionResponse r = forward(id, ChatServiceGrpc.getDeleteSessionMethod(), request);
+            DeleteSessionResponse r = forward(id, ChatServiceGrpc.getDeleteSessionMethod(), request);
+            // Only the owner's delete moves anything: a NOT_FOUND (or deleted=false) is also what another
+            // principal gets for a session that exists, and unbinding it then would let anyone force any session
+            // cold by id. A binding of a session that is really gone is harmless: the next CreateSession rebinds.
+            if (r.getDeleted()) {
                 env.router().unbind(id);
-                return r;
-            } catch (StatusRuntimeException e) {
-                if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
-                    env.router().unbind(id);
-                }
-                throw e;
             }
+            return r;
         });
     }
 

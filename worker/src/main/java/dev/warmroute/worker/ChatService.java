@@ -263,7 +263,10 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
         unary(out, () -> {
             String id = RequestChecks.sessionId(r.getSessionId());
             boolean deleted = store.delete(id, CallerIdentity.owner());
-            caches.drop(id);
+            if (deleted) {
+                // Not otherwise: false is also the answer for another owner's session, whose cache stays warm.
+                caches.drop(id);
+            }
             if (!deleted && !r.getAllowMissing()) {
                 throw Errors.notFound(id);
             }
