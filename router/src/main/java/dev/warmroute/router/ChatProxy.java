@@ -12,6 +12,7 @@ import dev.warmroute.api.v1.SendMessageResponse;
 import dev.warmroute.api.v1.Session;
 import dev.warmroute.cluster.CallerIdentity;
 import dev.warmroute.cluster.InternalErrors;
+import dev.warmroute.cluster.LogSafe;
 import dev.warmroute.cluster.RequestChecks;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -74,8 +75,8 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
             RequestChecks.sendMessage(request);
         } catch (StatusRuntimeException e) {
             env.metrics().failed(e.getStatus().getCode());
-            log.info("turn.rejected session={} status={} message=\"{}\"", request.getSessionId(),
-                    e.getStatus().getCode(), e.getStatus().getDescription());
+            log.info("turn.rejected session={} status={} message=\"{}\"", LogSafe.id(request.getSessionId()),
+                    e.getStatus().getCode(), LogSafe.text(e.getStatus().getDescription()));
             observer.onError(e);
             return;
         }
