@@ -217,7 +217,7 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
      */
     private <Q, R> R call(Permit permit, MethodDescriptor<Q, R> method, Q request) {
         Channel channel = ClientInterceptors.intercept(permit.worker().channel(),
-                MetadataUtils.newAttachHeadersInterceptor(CallerIdentity.forwardHeaders()));
+                MetadataUtils.newAttachHeadersInterceptor(CallerIdentity.forwardHeaders(env.credential().get())));
         CallOptions options = CallOptions.DEFAULT;
         if (Context.current().getDeadline() == null) {
             options = options.withDeadlineAfter(env.config().unaryTimeout().toMillis(), TimeUnit.MILLISECONDS);

@@ -2,6 +2,7 @@ package dev.warmroute.router;
 
 import dev.warmroute.cluster.ConfigChecks;
 import dev.warmroute.cluster.HazelcastSettings;
+import dev.warmroute.cluster.auth.AuthSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -31,6 +32,7 @@ import java.util.Objects;
  * @param rebalance        hybrid only: a session moves to a worker that joined after it was bound by the hash and is
  *                         now its hash's first choice (about 1/n of the sessions when an n-th worker joins)
  * @param rebalanceRate    most such moves per second from this router; more wait for a later turn
+ * @param auth             how clients are authenticated ({@link AuthSettings#OPEN}: they name themselves)
  */
 public record RouterConfig(
         String host,
@@ -51,7 +53,8 @@ public record RouterConfig(
         long parentPid,
         PlacementMode placement,
         boolean rebalance,
-        double rebalanceRate) {
+        double rebalanceRate,
+        AuthSettings auth) {
 
     /**
      * The per-worker breaker: a count-based window of the last {@code window} calls opens when {@code failureRate}
@@ -90,6 +93,7 @@ public record RouterConfig(
     public RouterConfig {
         Objects.requireNonNull(hazelcast, "hazelcast");
         Objects.requireNonNull(breaker, "breaker");
+        Objects.requireNonNull(auth, "auth");
         ConfigChecks.requireHost(host);
         ConfigChecks.requirePort(port, "port");
         routerId = routerId == null ? "" : routerId.strip();
@@ -136,7 +140,7 @@ public record RouterConfig(
                 .maxAttempts(maxAttempts).breaker(breaker).bulkhead(bulkhead).workerWindow(workerWindow).unaryTimeout(unaryTimeout)
                 .turnTimeout(turnTimeout).storeTimeout(storeTimeout).metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(shutdownGrace).parentPid(parentPid).placement(placement).rebalance(rebalance)
-                .rebalanceRate(rebalanceRate);
+                .rebalanceRate(rebalanceRate).auth(auth);
     }
 
     /** Laptop defaults. */
@@ -161,6 +165,7 @@ public record RouterConfig(
         private PlacementMode placement = PlacementMode.HYBRID;
         private boolean rebalance = true;
         private double rebalanceRate = 20;
+        private AuthSettings auth = AuthSettings.OPEN;
 
         public Builder host(String v) { host = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -181,11 +186,12 @@ public record RouterConfig(
         public Builder placement(PlacementMode v) { placement = v; return this; }
         public Builder rebalance(boolean v) { rebalance = v; return this; }
         public Builder rebalanceRate(double v) { rebalanceRate = v; return this; }
+        public Builder auth(AuthSettings v) { auth = v; return this; }
 
         public RouterConfig build() {
             return new RouterConfig(host, port, routerId, hazelcast, loadBound, maxAttempts, breaker, bulkhead,
                     workerWindow, unaryTimeout, turnTimeout, storeTimeout, metricsPort, readyFile, shutdownGrace, parentPid,
-                    placement, rebalance, rebalanceRate);
+                    placement, rebalance, rebalanceRate, auth);
         }
     }
 }
