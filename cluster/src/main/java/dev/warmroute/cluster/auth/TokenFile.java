@@ -38,13 +38,15 @@ public final class TokenFile implements Authenticator {
     public static final int MAX_TOKEN_CHARS = 4096;
 
     private final Path file;
+    private final long checkEveryNanos;
     private volatile Map<String, Principal> byHash;
     private volatile FileTime loadedTime;
     private volatile long loadedSize;
     private volatile long lastCheck;
 
-    private TokenFile(Path file, Map<String, Principal> byHash, FileTime time, long size) {
+    private TokenFile(Path file, Map<String, Principal> byHash, FileTime time, long size, long checkEveryNanos) {
         this.file = file;
+        this.checkEveryNanos = checkEveryNanos;
         this.byHash = byHash;
         this.loadedTime = time;
         this.loadedSize = size;
@@ -53,10 +55,16 @@ public final class TokenFile implements Authenticator {
 
     /** Reads {@code file}; a missing or malformed file is an IllegalArgumentException naming the line. */
     public static TokenFile load(Path file) {
+        return load(file, CHECK_EVERY_NANOS);
+    }
+
+    /** {@link #load(Path)} looking at the file again at most every {@code checkEveryNanos} (0 in tests: each call). */
+    static TokenFile load(Path file, long checkEveryNanos) {
         try {
             FileTime t = Files.getLastModifiedTime(file);
             long size = Files.size(file);
-            return new TokenFile(file, parse(file, Files.readAllLines(file, StandardCharsets.UTF_8)), t, size);
+            return new TokenFile(file, parse(file, Files.readAllLines(file, StandardCharsets.UTF_8)), t, size,
+                    checkEveryNanos);
         } catch (IOException e) {
             throw new IllegalArgumentException("--auth-tokens: cannot read " + file + ": " + e.getMessage(), e);
         }
@@ -107,11 +115,11 @@ public final class TokenFile implements Authenticator {
 
     private void maybeReload() {
         long now = System.nanoTime();
-        if (now - lastCheck < CHECK_EVERY_NANOS) {
+        if (now - lastCheck < checkEveryNanos) {
             return;
         }
         synchronized (this) {
-            if (now - lastCheck < CHECK_EVERY_NANOS) {
+            if (now - lastCheck < checkEveryNanos) {
                 return;
             }
             lastCheck = now;
