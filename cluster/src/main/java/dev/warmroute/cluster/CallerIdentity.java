@@ -1,6 +1,7 @@
 package dev.warmroute.cluster;
 
 import dev.warmroute.cluster.auth.Authenticator;
+import dev.warmroute.cluster.auth.LocalCredential;
 import dev.warmroute.cluster.auth.Principal;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -103,6 +104,9 @@ public final class CallerIdentity {
                     if (auth == null || (internal != null
                             && internal.matches(headers.get(InternalCredential.METADATA_KEY)))) {
                         ctx = named == null ? ctx : ctx.withValue(OWNER, named);
+                    } else if (LocalCredential.matches(headers.get(LocalCredential.METADATA_KEY))) {
+                        // This process's own HTTP front, over loopback (its model lookups).
+                        ctx = ctx.withValue(OWNER, LocalCredential.PRINCIPAL).withValue(ADMIN, true);
                     } else {
                         Principal p = auth.authenticate(bearer(headers));
                         if (named != null && !named.equals(p.name())) {

@@ -62,7 +62,7 @@ class AuthThroughRouterTest {
     static void start() throws Exception {
         Path secret = dir.resolve("jwt-secret");
         Files.write(secret, SECRET);
-        cluster = TestCluster.start(dir.resolve("cluster"), 2, b -> b.auth(true)
+        cluster = TestCluster.start(dir.resolve("cluster"), 2, b -> b.auth(true).httpPort(0)
                 .extraWorkerArgs(java.util.List.of("--auth-jwt-secret", secret.toString()))
                 .extraRouterArgs(java.util.List.of("--auth-jwt-secret", secret.toString())).router("r1"));
         aliceToken = TokenFile.newToken();
@@ -174,6 +174,34 @@ class AuthThroughRouterTest {
         assertEquals(CacheStatus.CACHE_STATUS_WARM, next.getCache().getStatus(), next.toString());
         assertEquals(warm.getWorkerId(), next.getWorkerId());
         assertEquals(3, next.getVersion());
+    }
+
+    @Test
+    void theHttpFrontPassesTheBearerTokenThrough() throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        String body = "{\"model\": \"" + cluster.local().modelId() + "\", \"max_tokens\": 4, \"messages\":"
+                + " [{\"role\": \"user\", \"content\": \"Hello.\"}]}";
+        java.util.function.Function<String, java.net.http.HttpResponse<String>> post = token -> {
+            var b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(cluster.router("r1").httpAddress()
+                    + "/v1/chat/completions")).header("content-type", "application/json")
+                    .header("x-session-id", "auth-http").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body));
+            if (token != null) {
+                b.header("Authorization", "Bearer " + token);
+            }
+            try {
+                return http.send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        var anonymous = post.apply(null);
+        assertEquals(401, anonymous.statusCode(), anonymous.body());
+        assertTrue(anonymous.body().contains("authorization: missing"), anonymous.body());
+        var alice = post.apply(aliceToken);
+        assertEquals(200, alice.statusCode(), alice.body());
+        assertEquals("alice", router(BearerToken.headers(aliceToken)).get("auth-http").getOwner());
+        var bob = post.apply(jwt("bob", false, inAnHour(), SECRET));
+        assertTrue(bob.statusCode() == 404 || bob.statusCode() == 409, bob.statusCode() + " " + bob.body());
     }
 
     @Test
