@@ -59,8 +59,8 @@ final class HealthCommand implements Callable<Integer> {
         if (waitSeconds < 0 || waitSeconds > 3600) {
             throw new UserError("wait-seconds: must be in [0, 3600], got " + waitSeconds);
         }
-        ManagedChannel channel = NettyChannelBuilder.forAddress(address.host(), address.port()).usePlaintext()
-                .build();
+        ManagedChannel channel = NettyChannelBuilder.forAddress(address.host(), address.port(),
+                dev.warmroute.cluster.tls.ClientTls.fromEnv()).build();
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
             while (true) {

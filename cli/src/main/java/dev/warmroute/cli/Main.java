@@ -35,6 +35,7 @@ import picocli.CommandLine.Command;
                 dev.warmroute.cli.drill.DrillCommand.class,
                 dev.warmroute.cli.session.SessionCommand.class,
                 AuthCommand.class,
+                CertCommand.class,
                 GenerateCommand.class,
                 BenchCommand.class,
                 ModelCommand.class,

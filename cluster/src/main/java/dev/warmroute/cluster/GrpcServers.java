@@ -5,6 +5,8 @@ import io.grpc.Server;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -31,7 +33,14 @@ public final class GrpcServers {
      */
     public static Server start(String host, int port, HealthStatusManager health, List<BindableService> services,
             List<ServerInterceptor> interceptors, Executor executor) throws IOException {
-        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+        return start(host, port, InsecureServerCredentials.create(), health, services, interceptors, executor);
+    }
+
+    /** {@link #start} with {@code credentials}: TLS (or mutual TLS) on every service, health included. */
+    public static Server start(String host, int port, ServerCredentials credentials, HealthStatusManager health,
+            List<BindableService> services, List<ServerInterceptor> interceptors, Executor executor)
+            throws IOException {
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 // A client that vanished without closing its connection is noticed within about 30 s.

@@ -102,11 +102,16 @@ public final class HttpFront implements AutoCloseable {
      * reached at 127.0.0.1) over a loopback channel that the front owns and closes.
      */
     public void attachBeside(String grpcHost, int grpcPort) {
+        attachBeside(grpcHost, grpcPort, io.grpc.InsecureChannelCredentials.create());
+    }
+
+    /** {@link #attachBeside(String, int)} over TLS when the server speaks it ({@code credentials}). */
+    public void attachBeside(String grpcHost, int grpcPort, io.grpc.ChannelCredentials credentials) {
         String host = grpcHost.equals("0.0.0.0") || grpcHost.equals("::") ? "127.0.0.1" : grpcHost;
         // A fixed window (no BDP auto-tuning): back-pressure from a slow HTTP client reaches the worker after a
         // bounded amount of answer. On loopback a small window costs no throughput.
         // No gRPC retry layer either: the router retries turns itself, and a worker is its own only server.
-        ManagedChannel channel = NettyChannelBuilder.forAddress(host, grpcPort).usePlaintext()
+        ManagedChannel channel = NettyChannelBuilder.forAddress(host, grpcPort, credentials)
                 .flowControlWindow(config.upstreamWindowBytes()).disableRetry().build();
         ownedChannel = channel;
         upstream.attach(channel);
@@ -171,7 +176,7 @@ public final class HttpFront implements AutoCloseable {
             front.close();
             throw e;
         }
-        front.attachBeside(grpcHost, grpcPort.applyAsInt(server));
+        front.attachBeside(grpcHost, grpcPort.applyAsInt(server), server.loopbackCredentials());
         return new Started<>(server, front.inFrontOf(server));
     }
 

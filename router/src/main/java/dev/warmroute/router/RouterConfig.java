@@ -3,6 +3,7 @@ package dev.warmroute.router;
 import dev.warmroute.cluster.ConfigChecks;
 import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.cluster.auth.AuthSettings;
+import dev.warmroute.cluster.tls.TlsSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -33,6 +34,7 @@ import java.util.Objects;
  *                         now its hash's first choice (about 1/n of the sessions when an n-th worker joins)
  * @param rebalanceRate    most such moves per second from this router; more wait for a later turn
  * @param auth             how clients are authenticated ({@link AuthSettings#OPEN}: they name themselves)
+ * @param tls              TLS towards clients and towards the workers ({@link TlsSettings#OFF}: plaintext)
  */
 public record RouterConfig(
         String host,
@@ -54,7 +56,8 @@ public record RouterConfig(
         PlacementMode placement,
         boolean rebalance,
         double rebalanceRate,
-        AuthSettings auth) {
+        AuthSettings auth,
+        TlsSettings tls) {
 
     /**
      * The per-worker breaker: a count-based window of the last {@code window} calls opens when {@code failureRate}
@@ -94,6 +97,7 @@ public record RouterConfig(
         Objects.requireNonNull(hazelcast, "hazelcast");
         Objects.requireNonNull(breaker, "breaker");
         Objects.requireNonNull(auth, "auth");
+        Objects.requireNonNull(tls, "tls");
         ConfigChecks.requireHost(host);
         ConfigChecks.requirePort(port, "port");
         routerId = routerId == null ? "" : routerId.strip();
@@ -140,7 +144,7 @@ public record RouterConfig(
                 .maxAttempts(maxAttempts).breaker(breaker).bulkhead(bulkhead).workerWindow(workerWindow).unaryTimeout(unaryTimeout)
                 .turnTimeout(turnTimeout).storeTimeout(storeTimeout).metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(shutdownGrace).parentPid(parentPid).placement(placement).rebalance(rebalance)
-                .rebalanceRate(rebalanceRate).auth(auth);
+                .rebalanceRate(rebalanceRate).auth(auth).tls(tls);
     }
 
     /** Laptop defaults. */
@@ -166,6 +170,7 @@ public record RouterConfig(
         private boolean rebalance = true;
         private double rebalanceRate = 20;
         private AuthSettings auth = AuthSettings.OPEN;
+        private TlsSettings tls = TlsSettings.OFF;
 
         public Builder host(String v) { host = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -187,11 +192,12 @@ public record RouterConfig(
         public Builder rebalance(boolean v) { rebalance = v; return this; }
         public Builder rebalanceRate(double v) { rebalanceRate = v; return this; }
         public Builder auth(AuthSettings v) { auth = v; return this; }
+        public Builder tls(TlsSettings v) { tls = v; return this; }
 
         public RouterConfig build() {
             return new RouterConfig(host, port, routerId, hazelcast, loadBound, maxAttempts, breaker, bulkhead,
                     workerWindow, unaryTimeout, turnTimeout, storeTimeout, metricsPort, readyFile, shutdownGrace, parentPid,
-                    placement, rebalance, rebalanceRate, auth);
+                    placement, rebalance, rebalanceRate, auth, tls);
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.warmroute.cluster.DiscoveryFlags;
 import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.cluster.auth.AuthOptions;
 import dev.warmroute.cluster.flags.HazelcastOptions;
+import dev.warmroute.cluster.tls.TlsOptions;
 import dev.warmroute.http.HttpFrontOptions;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +39,10 @@ public final class RouterOptions {
     /** {@code --auth-*}: bearer tokens for client calls (open without them). */
     @Mixin
     public AuthOptions auth = new AuthOptions();
+
+    /** {@code --tls-*}: TLS on the gRPC server (and, for a router, towards the workers). */
+    @Mixin
+    public TlsOptions tls = new TlsOptions();
 
     /** The OpenAI-compatible HTTP front beside the gRPC server ({@code --http-*}; off without {@code --http-port}). */
     @Mixin
@@ -137,6 +142,6 @@ public final class RouterOptions {
                 .turnTimeout(Duration.ofSeconds(turnTimeoutSeconds)).storeTimeout(Duration.ofMillis(storeTimeoutMs))
                 .metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(Duration.ofSeconds(Math.max(1, shutdownGraceSeconds))).parentPid(parentPid)
-                .placement(PlacementMode.parse(placement)).rebalance(rebalance).rebalanceRate(rebalanceRate).auth(auth.toSettings()).build();
+                .placement(PlacementMode.parse(placement)).rebalance(rebalance).rebalanceRate(rebalanceRate).auth(auth.toSettings()).tls(tls.toSettings()).build();
     }
 }

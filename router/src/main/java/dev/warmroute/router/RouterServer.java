@@ -22,6 +22,7 @@ import dev.warmroute.cluster.ServiceProcess;
 import dev.warmroute.cluster.WorkerRegistration;
 import dev.warmroute.cluster.WorkerRegistry;
 import dev.warmroute.cluster.auth.Authenticator;
+import dev.warmroute.cluster.tls.TlsMaterial;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
@@ -77,6 +78,8 @@ public final class RouterServer implements ServiceProcess.Server {
     private final Server server;
     /** Null when open (callers name themselves). */
     private final Authenticator auth;
+    /** Null when plaintext. */
+    private final TlsMaterial tls;
     private final OpenCalls openCalls = new OpenCalls();
     private final MetricsServer metricsServer;
     private final Thread connector;
@@ -93,6 +96,7 @@ public final class RouterServer implements ServiceProcess.Server {
         this.readyExtras = Map.copyOf(readyExtras);
         // Reads the token file / keys now: a bad one fails the start naming the flag, before anything is opened.
         this.auth = config.auth().authenticator();
+        this.tls = TlsMaterial.open(config.tls());
         setHealth(ServingStatus.NOT_SERVING);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "router-timer");
@@ -104,7 +108,7 @@ public final class RouterServer implements ServiceProcess.Server {
         try {
             this.directory = new WorkerDirectory(FailurePolicy.breakerConfig(config.breaker()),
                     FailurePolicy.bulkheadConfig(config.bulkhead()), timer, config.storeTimeout(),
-                    config.workerWindow());
+                    config.workerWindow(), TlsMaterial.channelCredentials(tls));
             this.bindings = new BindingStore(hz, config.storeTimeout(), () -> routerId);
             SessionRouter sessions = new SessionRouter(directory, policy(config), bindings,
                     config.rebalance() ? new RebalanceThrottle(config.rebalanceRate()) : null, executor);
@@ -118,11 +122,15 @@ public final class RouterServer implements ServiceProcess.Server {
             ServerInterceptor adminOnly = CallerIdentity.adminOnly(auth != null);
             List<BindableService> services = List.of(() -> LenientRequestMarshaller.wrap(chat.bindService()),
                     () -> LenientRequestMarshaller.wrap(ServerInterceptors.intercept(admin.bindService(), adminOnly)));
-            this.server = GrpcServers.start(config.host(), config.port(), health, services,
+            this.server = GrpcServers.start(config.host(), config.port(), TlsMaterial.serverCredentials(tls), health,
+                    services,
                     List.of(CallMetadata.trailersInterceptor(), CallerIdentity.interceptor(auth, null), openCalls),
                     executor);
         } catch (IOException | RuntimeException e) {
             hz.getLifecycleService().terminate();
+            if (tls != null) {
+                tls.close();
+            }
             timer.shutdownNow();
             executor.shutdownNow();
             throw e;
@@ -133,6 +141,10 @@ public final class RouterServer implements ServiceProcess.Server {
                 ? MetricsServer.start(config.host(), config.metricsPort(), prometheus) : null;
         this.connector = Thread.ofPlatform().daemon().name("router-connect").start(this::connect);
         boolean hybrid = config.placement() == PlacementMode.HYBRID;
+        log.info("router.tls router={} clients={} workers={}", routerId, tls == null || !config.tls().enabled()
+                ? "plaintext" : config.tls().requireClientCert() ? "mutual TLS" : "TLS",
+                tls == null ? "plaintext" : config.tls().cert() != null ? "mutual TLS (this router's certificate)"
+                        : "TLS");
         if (auth == null) {
             log.warn("router.open router={}: no --auth-tokens or --auth-jwt-*: callers name themselves with"
                     + " x-warmroute-owner and anyone who reaches {}:{} may call AdminService; fine on a laptop, not"
@@ -323,6 +335,11 @@ public final class RouterServer implements ServiceProcess.Server {
      * {@code shutdownGrace} to finish, then the channels close and the Hazelcast client leaves.
      */
     @Override
+    public io.grpc.ChannelCredentials loopbackCredentials() {
+        return TlsMaterial.loopbackCredentials(tls);
+    }
+
+    @Override
     public synchronized void close() {
         if (closed) {
             return;
@@ -361,6 +378,9 @@ public final class RouterServer implements ServiceProcess.Server {
         }
         timer.shutdownNow();
         executor.shutdownNow();
+        if (tls != null) {
+            tls.close();
+        }
         log.info("router.stopped router={} after_ms={}", routerId, (System.nanoTime() - t0) / 1_000_000);
     }
 }

@@ -13,6 +13,8 @@ import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -46,8 +48,17 @@ public final class WorkerDirectory implements WorkerRegistry.Listener, AutoClose
     private UUID drainListener;
     private volatile boolean closed;
 
+    private final ChannelCredentials credentials;
+
     public WorkerDirectory(CircuitBreakerConfig breakerConfig, BulkheadConfig bulkheadConfig,
             ScheduledExecutorService timer, Duration storeTimeout, int workerWindow) {
+        this(breakerConfig, bulkheadConfig, timer, storeTimeout, workerWindow, InsecureChannelCredentials.create());
+    }
+
+    /** @param credentials what the channels to workers speak: plaintext, TLS or mutual TLS */
+    public WorkerDirectory(CircuitBreakerConfig breakerConfig, BulkheadConfig bulkheadConfig,
+            ScheduledExecutorService timer, Duration storeTimeout, int workerWindow, ChannelCredentials credentials) {
+        this.credentials = credentials;
         this.breakerConfig = breakerConfig;
         this.bulkheadConfig = bulkheadConfig;
         this.timer = timer;
@@ -110,7 +121,7 @@ public final class WorkerDirectory implements WorkerRegistry.Listener, AutoClose
                 old.close("re-registered at " + r.address());
             }
             WorkerHandle h = new WorkerHandle(r, CircuitBreaker.of("worker-" + id, breakerConfig),
-                    Bulkhead.of("worker-" + id, bulkheadConfig), timer, workerWindow);
+                    Bulkhead.of("worker-" + id, bulkheadConfig), timer, workerWindow, credentials);
             h.watchHealth();
             log.info("worker.joined worker={} address={} capacity={} model={}", id, r.address(), r.capacity(),
                     r.modelId());

@@ -4,6 +4,8 @@ import dev.warmroute.cluster.HostPort;
 import dev.warmroute.cluster.WorkerRegistration;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
@@ -54,6 +56,11 @@ public final class WorkerHandle {
 
     WorkerHandle(WorkerRegistration registration, CircuitBreaker breaker, Bulkhead bulkhead,
             ScheduledExecutorService timer, int flowControlWindow) {
+        this(registration, breaker, bulkhead, timer, flowControlWindow, InsecureChannelCredentials.create());
+    }
+
+    WorkerHandle(WorkerRegistration registration, CircuitBreaker breaker, Bulkhead bulkhead,
+            ScheduledExecutorService timer, int flowControlWindow, ChannelCredentials credentials) {
         this.id = registration.workerId();
         this.registration = registration;
         this.breaker = breaker;
@@ -70,9 +77,8 @@ public final class WorkerHandle {
         // (TurnProxy, ChatProxy), and the retry layer wraps every call in a RetriableStream that buffers its
         // messages, about 0.15 ms of the hop per turn (docs/benchmarks.md, Router). A stream the worker refuses
         // before it starts (e.g. it is going away) is then an UNAVAILABLE attempt the router retries elsewhere.
-        this.channel = NettyChannelBuilder.forAddress(address.host(), address.port())
+        this.channel = NettyChannelBuilder.forAddress(address.host(), address.port(), credentials)
                 .disableRetry()
-                .usePlaintext()
                 .directExecutor()
                 .flowControlWindow(flowControlWindow)
                 .keepAliveTime(10, TimeUnit.SECONDS)

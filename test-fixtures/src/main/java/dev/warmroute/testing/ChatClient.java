@@ -21,8 +21,10 @@ import dev.warmroute.api.v1.TurnStarted;
 import dev.warmroute.api.v1.WorkerServiceGrpc;
 import dev.warmroute.api.v1.WorkerStats;
 import io.grpc.Channel;
+import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptors;
 import io.grpc.Context;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -65,8 +67,17 @@ public final class ChatClient implements AutoCloseable {
         this(address, headers, 0);
     }
 
+    /** A client that speaks TLS ({@code credentials}; e.g. {@code LocalCluster.clientCredentials()}). */
+    public ChatClient(String address, Metadata headers, ChannelCredentials credentials) {
+        this(address, headers, 0, credentials);
+    }
+
     private ChatClient(String address, Metadata headers, int windowBytes) {
-        NettyChannelBuilder b = NettyChannelBuilder.forTarget(address).usePlaintext();
+        this(address, headers, windowBytes, InsecureChannelCredentials.create());
+    }
+
+    private ChatClient(String address, Metadata headers, int windowBytes, ChannelCredentials credentials) {
+        NettyChannelBuilder b = NettyChannelBuilder.forTarget(address, credentials);
         if (windowBytes > 0) {
             b.flowControlWindow(windowBytes);
         }

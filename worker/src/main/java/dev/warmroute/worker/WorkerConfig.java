@@ -6,6 +6,7 @@ import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.cluster.HostPort;
 import dev.warmroute.cluster.auth.AuthSettings;
 import dev.warmroute.cluster.store.StoreSettings;
+import dev.warmroute.cluster.tls.TlsSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -41,6 +42,8 @@ import java.util.Objects;
  *                          data members own the store)
  * @param auth              how direct clients are authenticated ({@link AuthSettings#OPEN}: they name themselves);
  *                          a router's calls carry the cluster's internal credential instead
+ * @param tls               TLS of the worker's gRPC server ({@link TlsSettings#OFF}: plaintext); mutual TLS makes
+ *                          routers and direct clients present a certificate
  */
 public record WorkerConfig(
         String host,
@@ -64,11 +67,13 @@ public record WorkerConfig(
         long parentPid,
         boolean stateless,
         StoreSettings store,
-        AuthSettings auth) {
+        AuthSettings auth,
+        TlsSettings tls) {
 
     public WorkerConfig {
         Objects.requireNonNull(hazelcast, "hazelcast");
         Objects.requireNonNull(auth, "auth");
+        Objects.requireNonNull(tls, "tls");
         ConfigChecks.requireHost(host);
         ConfigChecks.requirePort(port, "port");
         advertiseAddress = advertiseAddress == null ? "" : advertiseAddress.strip();
@@ -117,7 +122,7 @@ public record WorkerConfig(
                 .engineThreads(engineThreads).metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(shutdownGrace).storeTimeout(storeTimeout).sessionWait(sessionWait)
                 .sessionWaiters(sessionWaiters).prefillChunk(prefillChunk).streamStall(streamStall)
-                .parentPid(parentPid).stateless(stateless).store(store).auth(auth);
+                .parentPid(parentPid).stateless(stateless).store(store).auth(auth).tls(tls);
     }
 
     /** Laptop defaults; {@code model} has none (see {@link dev.warmroute.engine.ModelLocator}). */
@@ -144,6 +149,7 @@ public record WorkerConfig(
         private boolean stateless = false;
         private StoreSettings store;
         private AuthSettings auth = AuthSettings.OPEN;
+        private TlsSettings tls = TlsSettings.OFF;
 
         public Builder host(String v) { host = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -168,11 +174,12 @@ public record WorkerConfig(
         public Builder stateless(boolean v) { stateless = v; return this; }
         public Builder store(StoreSettings v) { store = v; return this; }
         public Builder auth(AuthSettings v) { auth = v; return this; }
+        public Builder tls(TlsSettings v) { tls = v; return this; }
 
         public WorkerConfig build() {
             return new WorkerConfig(host, port, advertiseAddress, workerId, hazelcast, model, kvCacheBytes, capacity,
                     queue, engineThreads, metricsPort, readyFile, shutdownGrace, storeTimeout, sessionWait,
-                    sessionWaiters, prefillChunk, streamStall, parentPid, stateless, store, auth);
+                    sessionWaiters, prefillChunk, streamStall, parentPid, stateless, store, auth, tls);
         }
     }
 }

@@ -8,6 +8,7 @@ import dev.warmroute.http.HttpFrontOptions;
 import dev.warmroute.cluster.flags.MemberOptions;
 import dev.warmroute.engine.ModelLocator;
 import dev.warmroute.cluster.store.StoreSettings;
+import dev.warmroute.cluster.tls.TlsOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -71,6 +72,10 @@ public final class WorkerOptions {
     /** {@code --auth-*}: bearer tokens for client calls (open without them). */
     @Mixin
     public AuthOptions auth = new AuthOptions();
+
+    /** {@code --tls-*}: TLS on the gRPC server (and, for a router, towards the workers). */
+    @Mixin
+    public TlsOptions tls = new TlsOptions();
 
     /** The OpenAI-compatible HTTP front beside the gRPC server ({@code --http-*}; off without {@code --http-port}). */
     @Mixin
@@ -187,6 +192,6 @@ public final class WorkerOptions {
                 .storeTimeout(Duration.ofMillis(storeTimeoutMs)).sessionWait(Duration.ofMillis(sessionWaitMs))
                 .sessionWaiters(sessionWaiters).prefillChunk(prefillChunk)
                 .streamStall(Duration.ofSeconds(streamStallSeconds)).parentPid(parentPid).stateless(stateless)
-                .store(storeSettings()).auth(auth.toSettings()).build();
+                .store(storeSettings()).auth(auth.toSettings()).tls(tls.toSettings()).build();
     }
 }

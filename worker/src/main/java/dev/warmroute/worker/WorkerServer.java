@@ -28,6 +28,7 @@ import dev.warmroute.cluster.ServiceProcess;
 import dev.warmroute.cluster.WorkerRegistration;
 import dev.warmroute.cluster.WorkerRegistry;
 import dev.warmroute.cluster.auth.Authenticator;
+import dev.warmroute.cluster.tls.TlsMaterial;
 import dev.warmroute.cluster.session.SessionRecord;
 import dev.warmroute.cluster.session.SessionSerializers;
 import dev.warmroute.cluster.store.SessionDatabase;
@@ -79,6 +80,8 @@ public final class WorkerServer implements ServiceProcess.Server {
     private final ChatService chat;
     private final HealthStatusManager health = new HealthStatusManager();
     private final Server server;
+    /** Null when plaintext. */
+    private final TlsMaterial tls;
     private final WorkerRegistry registry;
     private final MetricsServer metricsServer;
     private final String workerId;
@@ -135,6 +138,11 @@ public final class WorkerServer implements ServiceProcess.Server {
             PromptWindow window = new PromptWindow(model.chatTemplate());
             TurnRunner runner = new TurnRunner(model, window, store, caches, metrics, identity, config.prefillChunk());
             Authenticator auth = config.auth().authenticator();
+            TlsMaterial tls = TlsMaterial.open(config.tls());
+            if (tls != null) {
+                opened.add(tls::close);
+            }
+            this.tls = tls;
             InternalCredential credential = InternalCredential.obtain(hz);
             this.chat = new ChatService(model, window, store, caches,
                     new SessionGate(config.sessionWaiters(), config.sessionWait(), timer), compute, runner,
@@ -144,8 +152,13 @@ public final class WorkerServer implements ServiceProcess.Server {
                     () -> LenientRequestMarshaller.wrap(chat.bindService()),
                     () -> LenientRequestMarshaller.wrap(new WorkerStatsService(this::stats).bindService()));
             // gRPC's own executor only runs handlers, which return at once (turns run on the compute queue).
-            this.server = GrpcServers.start(config.host(), config.port(), health, services,
+            this.server = GrpcServers.start(config.host(), config.port(), TlsMaterial.serverCredentials(tls), health,
+                    services,
                     List.of(CallMetadata.trailersInterceptor(), CallerIdentity.interceptor(auth, credential)), null);
+            if (tls != null && config.tls().enabled()) {
+                log.info("worker.tls port={} mode={}", server.getPort(), config.tls().requireClientCert()
+                        ? "mutual TLS (routers and direct clients present a certificate)" : "TLS");
+            }
             if (auth == null) {
                 log.warn("worker.open port={}: no --auth-tokens or --auth-jwt-*: direct clients name themselves with"
                         + " x-warmroute-owner; fine on a laptop, not where clients can reach workers",
@@ -324,6 +337,11 @@ public final class WorkerServer implements ServiceProcess.Server {
         server.awaitTermination();
     }
 
+    @Override
+    public io.grpc.ChannelCredentials loopbackCredentials() {
+        return TlsMaterial.loopbackCredentials(tls);
+    }
+
     /**
      * Graceful stop: health NOT_SERVING and deregistration (routers stop sending turns), new turns refused with
      * UNAVAILABLE, running turns given {@code shutdownGrace} to finish, then the server stops and the Hazelcast
@@ -368,6 +386,9 @@ public final class WorkerServer implements ServiceProcess.Server {
         compute.close();
         store.close();
         timer.shutdownNow();
+        if (tls != null) {
+            tls.close();
+        }
         if (metricsServer != null) {
             metricsServer.close();
         }

@@ -14,6 +14,7 @@ import dev.warmroute.api.v1.TurnComplete;
 import dev.warmroute.api.v1.TurnStarted;
 import dev.warmroute.cluster.CallMetadata;
 import dev.warmroute.cluster.auth.BearerToken;
+import dev.warmroute.cluster.tls.ClientTls;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -38,10 +39,11 @@ public final class ChatClient implements AutoCloseable {
     /**
      * @param target host:port of a router or a worker
      * @param owner  the caller's identity (x-warmroute-owner), or null for "anonymous"; not sent when
-     *               {@code $WARMROUTE_TOKEN} is set: then the token says who the caller is
+     *               {@code $WARMROUTE_TOKEN} is set: then the token says who the caller is. TLS when
+     *               {@code $WARMROUTE_TLS_CA} is set ({@link ClientTls})
      */
     public ChatClient(String target, String owner) {
-        this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+        this.channel = NettyChannelBuilder.forTarget(target, ClientTls.fromEnv()).build();
         Metadata headers = BearerToken.fromEnv();
         if (owner != null && !owner.isBlank() && headers.keys().isEmpty()) {
             headers.put(CallMetadata.OWNER, owner);

@@ -78,6 +78,11 @@ public final class ClusterUpCommand implements Callable<Integer> {
             "name themselves with x-warmroute-owner."})
     boolean auth;
 
+    @Option(names = "--tls", description = {
+            "TLS on every gRPC hop: dev certificates in DIR/tls (a CA made for this run), TLS from clients to the",
+            "router, mutual TLS from the router to the workers. Printed at start: export WARMROUTE_TLS_CA=..."})
+    boolean tls;
+
     @Option(names = "--ready-timeout-seconds", defaultValue = "180",
             description = "How long each process may take to start (default ${DEFAULT-VALUE}).")
     long readyTimeoutSeconds;
@@ -93,7 +98,7 @@ public final class ClusterUpCommand implements Callable<Integer> {
             LocalClusterOptions.Builder b = cluster.applyTo(LocalClusterOptions.builder(choice.path(), runDir)
                     .workers(workers).routerPort(port).firstHazelcastPort(hazelcastPort).clusterName(clusterName)
                     .readyTimeout(Duration.ofSeconds(readyTimeoutSeconds))
-                    .httpPort(port == 0 && httpPort > 0 ? 0 : httpPort).auth(auth));
+                    .httpPort(port == 0 && httpPort > 0 ? 0 : httpPort).auth(auth).tls(tls));
             storeFlags.apply(b, RunDirs.data());
             options = b.build();
         } catch (IllegalArgumentException e) {
@@ -165,6 +170,15 @@ public final class ClusterUpCommand implements Callable<Integer> {
                     + "[{\"role\": \"user\", \"content\": \"Once upon a time\"}]}'");
             out.println("  (any OpenAI client: base URL " + r.httpAddress() + "/v1, model " + cluster.modelId()
                     + ", header x-session-id or field user names the session)");
+        }
+        if (cluster.certificates() != null) {
+            out.println("TLS: clients to the router, mutual TLS to the workers; dev CA " + cluster.certificates().ca()
+                    + " (valid 30 days). For the CLI:");
+            out.println("  export WARMROUTE_TLS_CA=" + cluster.certificates().ca());
+            out.println("  (calling a worker directly: also WARMROUTE_TLS_CERT=" + cluster.certificates().clientCert()
+                    + " WARMROUTE_TLS_KEY=" + cluster.certificates().clientKey() + ")");
+        } else {
+            out.println("TLS: off (plaintext on every gRPC hop; --tls for dev certificates)");
         }
         if (cluster.devToken() != null) {
             out.println("authentication: bearer tokens (token file " + cluster.tokenFile() + "); an admin token for"

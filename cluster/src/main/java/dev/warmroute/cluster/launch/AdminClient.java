@@ -7,6 +7,8 @@ import dev.warmroute.api.v1.GetClusterStatusRequest;
 import dev.warmroute.api.v1.UndrainWorkerRequest;
 import dev.warmroute.api.v1.WorkerStatus;
 import dev.warmroute.cluster.auth.BearerToken;
+import dev.warmroute.cluster.tls.ClientTls;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -21,14 +23,20 @@ public final class AdminClient implements AutoCloseable {
 
     private final Metadata headers;
 
-    /** Sends {@code $WARMROUTE_TOKEN} as the bearer token when it is set (the CLI's commands). */
+    /**
+     * Sends {@code $WARMROUTE_TOKEN} as the bearer token when it is set, and speaks TLS when
+     * {@code $WARMROUTE_TLS_CA} is (the CLI's commands).
+     */
     public AdminClient(String target) {
-        this(target, System.getenv(BearerToken.ENV));
+        this(target, System.getenv(BearerToken.ENV), ClientTls.fromEnv());
     }
 
-    /** @param token bearer token of an admin principal, or null for a router without authentication */
-    public AdminClient(String target, String token) {
-        this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+    /**
+     * @param token       bearer token of an admin principal, or null for a router without authentication
+     * @param credentials plaintext or TLS, as the router serves
+     */
+    public AdminClient(String target, String token, ChannelCredentials credentials) {
+        this.channel = NettyChannelBuilder.forTarget(target, credentials).build();
         this.headers = BearerToken.headers(token);
     }
 

@@ -5,6 +5,7 @@ import dev.warmroute.api.v1.WorkerHealth;
 import dev.warmroute.api.v1.WorkerStatus;
 import dev.warmroute.cluster.ServerMain;
 import dev.warmroute.cluster.auth.TokenFile;
+import dev.warmroute.cluster.tls.DevCertificates;
 import dev.warmroute.cluster.store.StoreServerMain;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
@@ -144,6 +145,7 @@ public final class LocalCluster implements AutoCloseable {
     private volatile boolean closed;
     private volatile String devToken;
     private volatile Path tokenFile;
+    private volatile DevCertificates.Written certificates;
 
     /** A cluster not started yet: {@link #start()} starts it; {@link #stopAll()} may run at any time (Ctrl-C). */
     public LocalCluster(LocalClusterOptions options, Consumer<String> progress) {
@@ -168,6 +170,7 @@ public final class LocalCluster implements AutoCloseable {
         try {
             Files.createDirectories(options.dir());
             writeDevToken();
+            writeDevCertificates();
             startStore();
             List<CompletableFuture<Node>> workersStarting = startWorkers();
             if (closed) {
@@ -288,6 +291,59 @@ public final class LocalCluster implements AutoCloseable {
         }
         tokenFile = file;
         devToken = token;
+    }
+
+    /**
+     * With {@link LocalClusterOptions#tls()}: a CA and certificates in {@code dir/tls} ({@link DevCertificates}),
+     * naming every host of the cluster's network plan. Routers serve TLS with the server certificate and present it
+     * to the workers, which require it (mutual TLS).
+     */
+    private void writeDevCertificates() throws IOException {
+        if (!options.tls()) {
+            return;
+        }
+        java.util.Set<String> hosts = new java.util.TreeSet<>();
+        for (int i = 1; i <= options.workers() + 8; i++) {
+            hosts.add(options.network().hostOf("w" + i));
+        }
+        for (LocalClusterOptions.RouterSpec r : options.routers()) {
+            hosts.add(options.network().hostOf(r.id()));
+        }
+        hosts.remove("127.0.0.1");
+        certificates = DevCertificates.write(options.dir().resolve("tls"), List.copyOf(hosts));
+    }
+
+    /** The dev certificates of a cluster started with TLS; null when plaintext. */
+    public DevCertificates.Written certificates() {
+        return certificates;
+    }
+
+    /**
+     * What a client of this cluster connects with: plaintext, or TLS trusting the dev CA and presenting the dev
+     * client certificate (which workers require).
+     */
+    public io.grpc.ChannelCredentials clientCredentials() {
+        if (certificates == null) {
+            return io.grpc.InsecureChannelCredentials.create();
+        }
+        try {
+            return io.grpc.TlsChannelCredentials.newBuilder().trustManager(certificates.ca().toFile())
+                    .keyManager(certificates.clientCert().toFile(), certificates.clientKey().toFile()).build();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private List<String> tlsArgs(boolean worker) {
+        if (certificates == null) {
+            return List.of();
+        }
+        List<String> a = new ArrayList<>(List.of("--tls-cert", certificates.serverCert().toString(), "--tls-key",
+                certificates.serverKey().toString(), "--tls-ca", certificates.ca().toString()));
+        if (worker) {
+            a.addAll(List.of("--tls-client-auth", "require"));
+        }
+        return a;
     }
 
     /** The principal of {@link #devToken()}. */
@@ -426,6 +482,7 @@ public final class LocalCluster implements AutoCloseable {
             a.addAll(List.of("--http-port", String.valueOf(httpPort)));
         }
         a.addAll(authArgs());
+        a.addAll(tlsArgs(true));
         a.addAll(options.extraWorkerArgs());
         return a;
     }
@@ -457,6 +514,7 @@ public final class LocalCluster implements AutoCloseable {
             a.addAll(List.of("--http-port", String.valueOf(port == 0 ? 0 : options.httpPort())));
         }
         a.addAll(authArgs());
+        a.addAll(tlsArgs(false));
         a.addAll(options.extraRouterArgs());
         a.addAll(spec.extraArgs());
         return a;
@@ -554,7 +612,7 @@ public final class LocalCluster implements AutoCloseable {
             throws IOException, InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
         String last = "no answer yet";
-        try (AdminClient admin = new AdminClient(router.grpcAddress(), devToken)) {
+        try (AdminClient admin = new AdminClient(router.grpcAddress(), devToken, clientCredentials())) {
             while (System.nanoTime() < deadline) {
                 if (!router.isAlive()) {
                     throw new IOException("router exited; last lines of " + router.log() + ":\n"

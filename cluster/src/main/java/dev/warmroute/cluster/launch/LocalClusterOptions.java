@@ -48,6 +48,8 @@ import java.util.Objects;
  * @param network            where the nodes listen ({@link NetworkPlan#LOOPBACK}: all on 127.0.0.1)
  * @param auth               bearer tokens on the routers and workers ({@code cluster up --auth}): a token file in
  *                           {@code dir/auth} with a dev admin token ({@link LocalCluster#devToken()}); false: open
+ * @param tls                TLS on every gRPC hop ({@code cluster up --tls}): dev certificates in {@code dir/tls}, TLS
+ *                           from clients to routers, mutual TLS from routers (and direct clients) to workers
  */
 public record LocalClusterOptions(
         int workers,
@@ -79,7 +81,8 @@ public record LocalClusterOptions(
         Path storePasswordFile,
         int httpPort,
         NetworkPlan network,
-        boolean auth) {
+        boolean auth,
+        boolean tls) {
 
     public LocalClusterOptions {
         if (workers < 1 || workers > 16) {
@@ -190,6 +193,7 @@ public record LocalClusterOptions(
         private List<String> extraWorkerArgs = List.of();
         private List<String> extraRouterArgs = List.of();
         private boolean auth;
+        private boolean tls;
         private List<String> workerJvmFlags = List.of("-XX:+UseSerialGC");
         private List<String> routerJvmFlags = List.of("-XX:+UseSerialGC", "-Xmx256m");
         private Path data;
@@ -353,6 +357,12 @@ public record LocalClusterOptions(
             return this;
         }
 
+        /** TLS on every gRPC hop, with dev certificates (default: plaintext). */
+        public Builder tls(boolean v) {
+            tls = v;
+            return this;
+        }
+
         /** Bearer tokens on every router and worker, with a dev admin token (default: open). */
         public Builder auth(boolean v) {
             auth = v;
@@ -366,7 +376,7 @@ public record LocalClusterOptions(
             return new LocalClusterOptions(workers, model, dir, clusterName, routerPort, workerPort,
                     firstHazelcastPort, threads, kvCacheMb, capacity, queue, statelessWorkers, placement, routers, heartbeat,
                     maxNoHeartbeat, shutdownGrace, readyTimeout, parentPid, extraWorkerArgs, extraRouterArgs, workerJvmFlags,
-                    routerJvmFlags, data, store, storeUser, storePasswordFile, httpPort, network, auth);
+                    routerJvmFlags, data, store, storeUser, storePasswordFile, httpPort, network, auth, tls);
         }
     }
 }
