@@ -15,13 +15,14 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The live key and trust managers of {@link TlsSettings}: gRPC's own {@link AdvancedTlsX509KeyManager} and
- * {@link AdvancedTlsX509TrustManager}, which read the PEM files again every {@code reload} on a thread of their own,
- * so a rotated certificate is used by the next handshake without a restart (a file that fails to parse keeps the
- * last good one; gRPC logs the failure). Why these: they are grpc-java's own, the ones its TLS credentials are built
- * for, with reloading in the box; no TLS code is written here.
+ * {@link AdvancedTlsX509TrustManager} (the ones its TLS credentials are built for, swappable while serving), fed
+ * from the PEM files, which are looked at again every {@code reload} on a thread of this class ({@link #reload}):
+ * a rotated certificate is used by the next handshake without a restart. No TLS code is written here.
  *
  * <p>Three credentials come out: the server's (TLS, mutual when the settings say so), a client's for calls to other
  * servers of the cluster (verifies the chain against the CA and the host name; presents this process's certificate
@@ -30,13 +31,15 @@ import java.util.concurrent.TimeUnit;
  */
 public final class TlsMaterial implements AutoCloseable {
 
+    private static final Logger log = LoggerFactory.getLogger(TlsMaterial.class);
+
     private final TlsSettings settings;
     private final ScheduledExecutorService reloader;
     private final AdvancedTlsX509KeyManager keys;
     private final AdvancedTlsX509TrustManager serverTrust;
     private final AdvancedTlsX509TrustManager loopbackTrust;
     private final AdvancedTlsX509TrustManager clientAuthTrust;
-    private final List<AutoCloseable> watches = new ArrayList<>();
+    private final PemFiles files;
 
     private TlsMaterial(TlsSettings s) throws IOException, GeneralSecurityException {
         this.settings = s;
@@ -45,23 +48,66 @@ public final class TlsMaterial implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        long period = s.reload().toSeconds();
         try {
-            if (s.cert() != null) {
-                keys = new AdvancedTlsX509KeyManager();
-                watches.add(keys.updateIdentityCredentials(s.cert().toFile(), s.key().toFile(), period,
-                        TimeUnit.SECONDS, reloader));
-            } else {
-                keys = null;
-            }
-            serverTrust = trust(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_AND_HOST_NAME_VERIFICATION,
-                    period);
-            loopbackTrust = trust(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION, period);
+            keys = s.cert() != null ? new AdvancedTlsX509KeyManager() : null;
+            serverTrust = trustManager(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_AND_HOST_NAME_VERIFICATION);
+            loopbackTrust = trustManager(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION);
             clientAuthTrust = s.requireClientCert()
-                    ? trust(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION, period) : null;
+                    ? trustManager(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION) : null;
+            if (s.ca() == null) {
+                for (AdvancedTlsX509TrustManager t : trustManagers()) {
+                    t.useSystemDefaultTrustCerts();
+                }
+            }
+            files = new PemFiles(s.cert(), s.key(), s.ca());
+            apply(files.read());
+            long period = s.reload().toMillis();
+            reloader.scheduleWithFixedDelay(this::reload, period, period, TimeUnit.MILLISECONDS);
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    private static AdvancedTlsX509TrustManager trustManager(AdvancedTlsX509TrustManager.Verification v)
+            throws GeneralSecurityException {
+        return AdvancedTlsX509TrustManager.newBuilder().setVerification(v).build();
+    }
+
+    private List<AdvancedTlsX509TrustManager> trustManagers() {
+        List<AdvancedTlsX509TrustManager> out = new ArrayList<>(List.of(serverTrust, loopbackTrust));
+        if (clientAuthTrust != null) {
+            out.add(clientAuthTrust);
+        }
+        return out;
+    }
+
+    private void apply(PemFiles.Contents c) throws IOException, GeneralSecurityException {
+        if (c.chain() != null) {
+            keys.updateIdentityCredentials(c.chain(), c.key());
+        }
+        if (c.ca() != null) {
+            for (AdvancedTlsX509TrustManager t : trustManagers()) {
+                t.updateTrustCredentials(c.ca());
+            }
+        }
+    }
+
+    /**
+     * Reads the files again when one changed (time or size). gRPC's own file watching has a floor of one minute,
+     * which is why this does the watching; what it loads goes to gRPC's managers all the same. A certificate and
+     * key that do not belong together (caught half-way through a rotation) or a file that does not parse keep the
+     * previous ones until a later look finds a good pair.
+     */
+    private void reload() {
+        try {
+            if (files.changed()) {
+                apply(files.read());
+                log.info("tls.reloaded cert={} ca={}", settings.cert(), settings.ca());
+            }
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            log.warn("tls.reload-failed cert={} ca={}: {}; keeping the previous certificates", settings.cert(),
+                    settings.ca(), e.getMessage());
         }
     }
 
@@ -76,17 +122,6 @@ public final class TlsMaterial implements AutoCloseable {
             throw new IllegalArgumentException("--tls-cert/--tls-key/--tls-ca: " + e.getMessage()
                     + " (PEM certificates and a PKCS#8 key, as warmroute cert dev writes them)", e);
         }
-    }
-
-    private AdvancedTlsX509TrustManager trust(AdvancedTlsX509TrustManager.Verification v, long period)
-            throws IOException, GeneralSecurityException {
-        AdvancedTlsX509TrustManager t = AdvancedTlsX509TrustManager.newBuilder().setVerification(v).build();
-        if (settings.ca() != null) {
-            watches.add(t.updateTrustCredentials(settings.ca().toFile(), period, TimeUnit.SECONDS, reloader));
-        } else {
-            t.useSystemDefaultTrustCerts();
-        }
-        return t;
     }
 
     /** What a gRPC server of this process listens with: plaintext when {@code tls} is null or has no certificate. */
@@ -121,19 +156,19 @@ public final class TlsMaterial implements AutoCloseable {
         return TlsChannelCredentials.newBuilder().trustManager(tls.loopbackTrust).keyManager(tls.keys).build();
     }
 
+    /** The subject and issuer of the certificate the server presents now (after the last reload). */
+    String presented() {
+        String alias = keys.chooseEngineServerAlias("EC", null, null);
+        java.security.cert.X509Certificate[] chain = keys.getCertificateChain(alias);
+        return alias + " " + (chain == null ? "none" : chain[0].getIssuerX500Principal().getName());
+    }
+
     public TlsSettings settings() {
         return settings;
     }
 
     @Override
     public void close() {
-        for (AutoCloseable w : watches) {
-            try {
-                w.close();
-            } catch (Exception e) {
-                // stopping a reload task cannot fail in a way that matters here
-            }
-        }
         reloader.shutdownNow();
     }
 }
