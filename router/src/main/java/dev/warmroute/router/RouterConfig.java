@@ -35,6 +35,7 @@ import java.util.Objects;
  * @param rebalanceRate    most such moves per second from this router; more wait for a later turn
  * @param auth             how clients are authenticated ({@link AuthSettings#OPEN}: they name themselves)
  * @param tls              TLS towards clients and towards the workers ({@link TlsSettings#OFF}: plaintext)
+ * @param limits           per-principal calls per second and concurrent turns ({@link PrincipalLimits.Settings#OFF})
  */
 public record RouterConfig(
         String host,
@@ -57,7 +58,8 @@ public record RouterConfig(
         boolean rebalance,
         double rebalanceRate,
         AuthSettings auth,
-        TlsSettings tls) {
+        TlsSettings tls,
+        PrincipalLimits.Settings limits) {
 
     /**
      * The per-worker breaker: a count-based window of the last {@code window} calls opens when {@code failureRate}
@@ -98,6 +100,7 @@ public record RouterConfig(
         Objects.requireNonNull(breaker, "breaker");
         Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(limits, "limits");
         ConfigChecks.requireHost(host);
         ConfigChecks.requirePort(port, "port");
         routerId = routerId == null ? "" : routerId.strip();
@@ -144,7 +147,7 @@ public record RouterConfig(
                 .maxAttempts(maxAttempts).breaker(breaker).bulkhead(bulkhead).workerWindow(workerWindow).unaryTimeout(unaryTimeout)
                 .turnTimeout(turnTimeout).storeTimeout(storeTimeout).metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(shutdownGrace).parentPid(parentPid).placement(placement).rebalance(rebalance)
-                .rebalanceRate(rebalanceRate).auth(auth).tls(tls);
+                .rebalanceRate(rebalanceRate).auth(auth).tls(tls).limits(limits);
     }
 
     /** Laptop defaults. */
@@ -171,6 +174,7 @@ public record RouterConfig(
         private double rebalanceRate = 20;
         private AuthSettings auth = AuthSettings.OPEN;
         private TlsSettings tls = TlsSettings.OFF;
+        private PrincipalLimits.Settings limits = PrincipalLimits.Settings.OFF;
 
         public Builder host(String v) { host = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -193,11 +197,12 @@ public record RouterConfig(
         public Builder rebalanceRate(double v) { rebalanceRate = v; return this; }
         public Builder auth(AuthSettings v) { auth = v; return this; }
         public Builder tls(TlsSettings v) { tls = v; return this; }
+        public Builder limits(PrincipalLimits.Settings v) { limits = v; return this; }
 
         public RouterConfig build() {
             return new RouterConfig(host, port, routerId, hazelcast, loadBound, maxAttempts, breaker, bulkhead,
                     workerWindow, unaryTimeout, turnTimeout, storeTimeout, metricsPort, readyFile, shutdownGrace, parentPid,
-                    placement, rebalance, rebalanceRate, auth, tls);
+                    placement, rebalance, rebalanceRate, auth, tls, limits);
         }
     }
 }

@@ -118,6 +118,16 @@ public final class RouterOptions {
                     + "(default ${DEFAULT-VALUE}).")
     public double rebalanceRate;
 
+    @Option(names = "--limit-calls-per-second", defaultValue = "0", paramLabel = "N",
+            description = "ChatService calls per second per principal, per router; more get RESOURCE_EXHAUSTED with"
+                    + " retry-after (default ${DEFAULT-VALUE}: no limit).")
+    public int limitCallsPerSecond;
+
+    @Option(names = "--limit-turns", defaultValue = "0", paramLabel = "N",
+            description = "Turns (SendMessage calls) running at once per principal, per router; more get"
+                    + " RESOURCE_EXHAUSTED (default ${DEFAULT-VALUE}: no limit).")
+    public int limitTurns;
+
     /** The typed config; IllegalArgumentException naming the flag when a value is out of range. */
     public RouterConfig toConfig() {
         boolean kubernetes = hazelcast.kubernetes();
@@ -142,6 +152,7 @@ public final class RouterOptions {
                 .turnTimeout(Duration.ofSeconds(turnTimeoutSeconds)).storeTimeout(Duration.ofMillis(storeTimeoutMs))
                 .metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(Duration.ofSeconds(Math.max(1, shutdownGraceSeconds))).parentPid(parentPid)
-                .placement(PlacementMode.parse(placement)).rebalance(rebalance).rebalanceRate(rebalanceRate).auth(auth.toSettings()).tls(tls.toSettings()).build();
+                .placement(PlacementMode.parse(placement)).rebalance(rebalance).rebalanceRate(rebalanceRate).auth(auth.toSettings()).tls(tls.toSettings())
+                .limits(new PrincipalLimits.Settings(limitCallsPerSecond, limitTurns, 100_000)).build();
     }
 }

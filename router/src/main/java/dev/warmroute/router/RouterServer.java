@@ -124,7 +124,9 @@ public final class RouterServer implements ServiceProcess.Server {
                     () -> LenientRequestMarshaller.wrap(ServerInterceptors.intercept(admin.bindService(), adminOnly)));
             this.server = GrpcServers.start(config.host(), config.port(), TlsMaterial.serverCredentials(tls), health,
                     services,
-                    List.of(CallMetadata.trailersInterceptor(), CallerIdentity.interceptor(auth, null), openCalls),
+                    // Called last to first: open calls, identity, then the principal's limits (which need it).
+                    List.of(CallMetadata.trailersInterceptor(), new PrincipalLimits(config.limits(), prometheus),
+                            CallerIdentity.interceptor(auth, null), openCalls),
                     executor);
         } catch (IOException | RuntimeException e) {
             hz.getLifecycleService().terminate();
@@ -145,6 +147,9 @@ public final class RouterServer implements ServiceProcess.Server {
                 ? "plaintext" : config.tls().requireClientCert() ? "mutual TLS" : "TLS",
                 tls == null ? "plaintext" : config.tls().cert() != null ? "mutual TLS (this router's certificate)"
                         : "TLS");
+        PrincipalLimits.Settings lim = config.limits();
+        log.info("router.limits router={} calls_per_second={} turns={} (per principal, per router)", routerId,
+                lim.callsPerSecond() > 0 ? lim.callsPerSecond() : "none", lim.turns() > 0 ? lim.turns() : "none");
         if (auth == null) {
             log.warn("router.open router={}: no --auth-tokens or --auth-jwt-*: callers name themselves with"
                     + " x-warmroute-owner and anyone who reaches {}:{} may call AdminService; fine on a laptop, not"

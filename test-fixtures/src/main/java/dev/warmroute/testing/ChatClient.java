@@ -93,6 +93,11 @@ public final class ChatClient implements AutoCloseable {
         return new ChatClient(address, new Metadata(), windowBytes);
     }
 
+    /** {@link #withWindow(String, int)} sending {@code headers} on every call. */
+    public static ChatClient withWindow(String address, Metadata headers, int windowBytes) {
+        return new ChatClient(address, headers, windowBytes);
+    }
+
     /** The channel, for stubs of other services (health) and raw calls. */
     public ManagedChannel channel() {
         return channel;
