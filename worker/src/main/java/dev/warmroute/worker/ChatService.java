@@ -64,12 +64,21 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
     private final ActiveTurns active;
     private final WorkerMetrics metrics;
     private final Duration streamStall;
+    private final SessionLimits limits;
     private volatile boolean shuttingDown;
     private volatile boolean starting;
 
     ChatService(EngineModel model, PromptWindow window, SessionStore store, KvCacheManager caches, SessionGate gate,
             ComputeQueue compute, TurnRunner runner, InternalCredential credential, ActiveTurns active,
             WorkerMetrics metrics, Duration streamStall) {
+        this(model, window, store, caches, gate, compute, runner, credential, active, metrics, streamStall,
+                SessionLimits.DEFAULTS);
+    }
+
+    ChatService(EngineModel model, PromptWindow window, SessionStore store, KvCacheManager caches, SessionGate gate,
+            ComputeQueue compute, TurnRunner runner, InternalCredential credential, ActiveTurns active,
+            WorkerMetrics metrics, Duration streamStall, SessionLimits limits) {
+        this.limits = limits;
         this.model = model;
         this.window = window;
         this.store = store;
@@ -196,6 +205,13 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
             window.checkRoomForATurn(system, !r.getSystemPrompt().isEmpty(), settings);
             SessionRecord record = SessionRecord.create(id, CallerIdentity.owner(), model.id(), r.getSystemPrompt(),
                     system, model.tokenizerFingerprint(), settings, System.currentTimeMillis(), createDigest(id, r));
+            try {
+                limits.checkNewSession(record.owner(), store);
+            } catch (StatusRuntimeException full) {
+                if (store.get(id) == null) {
+                    throw full; // a new session over a limit; an existing id goes on (allow_existing, a retry)
+                }
+            }
             SessionStore.Created created = store.create(record, r.getAllowExisting());
             if (created.created()) {
                 log.info("session.create session={} owner={} budget={} policy={} system_tokens={}", id,

@@ -2,6 +2,7 @@ package dev.warmroute.worker;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import com.hazelcast.aggregation.Aggregators;
 import com.hazelcast.query.Predicates;
 import dev.warmroute.cluster.ClusterMaps;
 import dev.warmroute.cluster.session.CommitResult;
@@ -98,6 +99,20 @@ public final class SessionStore implements AutoCloseable {
         // One message whoever holds the id: saying "another owner" would tell a caller whose session an id is.
         throw Errors.alreadyExists("session_id: '" + record.sessionId() + "' is in use; choose another id (or, for a"
                 + " session of yours, set allow_existing to reuse it)");
+    }
+
+    /**
+     * Sessions of {@code owner} (null: of everyone). With a store, its count (sessions load lazily, so memory holds
+     * only some); without, the map's (an aggregation over the members).
+     */
+    public long count(String owner) {
+        return await(() -> CompletableFuture.supplyAsync(() -> {
+            if (backing != null) {
+                return backing.count(owner);
+            }
+            return owner == null ? (long) map().size()
+                    : map().aggregate(Aggregators.count(), Predicates.equal("owner", owner));
+        }, queries), "count of the sessions" + (owner == null ? "" : " of " + owner));
     }
 
     /** Deletes the owner's session; false when there is none (or it belongs to someone else). */

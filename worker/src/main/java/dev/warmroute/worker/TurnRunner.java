@@ -53,8 +53,16 @@ final class TurnRunner {
     private final WorkerIdentity identity;
     private final int prefillChunk;
 
+    private final SessionLimits limits;
+
     TurnRunner(EngineModel model, PromptWindow window, SessionStore store, KvCacheManager caches,
             WorkerMetrics metrics, WorkerIdentity identity, int prefillChunk) {
+        this(model, window, store, caches, metrics, identity, prefillChunk, SessionLimits.DEFAULTS);
+    }
+
+    TurnRunner(EngineModel model, PromptWindow window, SessionStore store, KvCacheManager caches,
+            WorkerMetrics metrics, WorkerIdentity identity, int prefillChunk, SessionLimits limits) {
+        this.limits = limits;
         this.model = model;
         this.window = window;
         this.store = store;
@@ -91,6 +99,8 @@ final class TurnRunner {
                 replay(t, record, earlier, stream, timings, "request_id already committed");
                 return;
             }
+            // After the replay check: the retry of a session's last turn is answered even at the limit.
+            limits.checkNewTurn(t.sessionId(), record.turns().size());
             int[] partialAnswer = resumedAnswer(t, record);
             TurnSampling sampling = TurnSampling.of(record.settings(), t.request().getSampling());
             int[] userIds = model.encodeContent(t.content());

@@ -44,6 +44,7 @@ import java.util.Objects;
  *                          a router's calls carry the cluster's internal credential instead
  * @param tls               TLS of the worker's gRPC server ({@link TlsSettings#OFF}: plaintext); mutual TLS makes
  *                          routers and direct clients present a certificate
+ * @param limits            sessions per owner and in all, turns per session ({@link SessionLimits#DEFAULTS})
  */
 public record WorkerConfig(
         String host,
@@ -68,12 +69,14 @@ public record WorkerConfig(
         boolean stateless,
         StoreSettings store,
         AuthSettings auth,
-        TlsSettings tls) {
+        TlsSettings tls,
+        SessionLimits limits) {
 
     public WorkerConfig {
         Objects.requireNonNull(hazelcast, "hazelcast");
         Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(limits, "limits");
         ConfigChecks.requireHost(host);
         ConfigChecks.requirePort(port, "port");
         advertiseAddress = advertiseAddress == null ? "" : advertiseAddress.strip();
@@ -122,7 +125,7 @@ public record WorkerConfig(
                 .engineThreads(engineThreads).metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(shutdownGrace).storeTimeout(storeTimeout).sessionWait(sessionWait)
                 .sessionWaiters(sessionWaiters).prefillChunk(prefillChunk).streamStall(streamStall)
-                .parentPid(parentPid).stateless(stateless).store(store).auth(auth).tls(tls);
+                .parentPid(parentPid).stateless(stateless).store(store).auth(auth).tls(tls).limits(limits);
     }
 
     /** Laptop defaults; {@code model} has none (see {@link dev.warmroute.engine.ModelLocator}). */
@@ -150,6 +153,7 @@ public record WorkerConfig(
         private StoreSettings store;
         private AuthSettings auth = AuthSettings.OPEN;
         private TlsSettings tls = TlsSettings.OFF;
+        private SessionLimits limits = SessionLimits.DEFAULTS;
 
         public Builder host(String v) { host = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -175,11 +179,12 @@ public record WorkerConfig(
         public Builder store(StoreSettings v) { store = v; return this; }
         public Builder auth(AuthSettings v) { auth = v; return this; }
         public Builder tls(TlsSettings v) { tls = v; return this; }
+        public Builder limits(SessionLimits v) { limits = v; return this; }
 
         public WorkerConfig build() {
             return new WorkerConfig(host, port, advertiseAddress, workerId, hazelcast, model, kvCacheBytes, capacity,
                     queue, engineThreads, metricsPort, readyFile, shutdownGrace, storeTimeout, sessionWait,
-                    sessionWaiters, prefillChunk, streamStall, parentPid, stateless, store, auth, tls);
+                    sessionWaiters, prefillChunk, streamStall, parentPid, stateless, store, auth, tls, limits);
         }
     }
 }

@@ -77,6 +77,20 @@ public final class WorkerOptions {
     @Mixin
     public TlsOptions tls = new TlsOptions();
 
+    @Option(names = "--max-sessions-per-owner", defaultValue = "10000", paramLabel = "N",
+            description = "Sessions one owner may hold; more CreateSession calls get RESOURCE_EXHAUSTED"
+                    + " (default ${DEFAULT-VALUE}; give every worker the same).")
+    public long maxSessionsPerOwner;
+
+    @Option(names = "--max-sessions", defaultValue = "1000000", paramLabel = "N",
+            description = "Sessions the cluster may hold (default ${DEFAULT-VALUE}).")
+    public long maxSessions;
+
+    @Option(names = "--max-session-turns", defaultValue = "10000", paramLabel = "N",
+            description = "Turns one session may hold; the next is refused with RESOURCE_EXHAUSTED, the history"
+                    + " stays (default ${DEFAULT-VALUE}).")
+    public int maxSessionTurns;
+
     /** The OpenAI-compatible HTTP front beside the gRPC server ({@code --http-*}; off without {@code --http-port}). */
     @Mixin
     public HttpFrontOptions http = new HttpFrontOptions();
@@ -192,6 +206,7 @@ public final class WorkerOptions {
                 .storeTimeout(Duration.ofMillis(storeTimeoutMs)).sessionWait(Duration.ofMillis(sessionWaitMs))
                 .sessionWaiters(sessionWaiters).prefillChunk(prefillChunk)
                 .streamStall(Duration.ofSeconds(streamStallSeconds)).parentPid(parentPid).stateless(stateless)
-                .store(storeSettings()).auth(auth.toSettings()).tls(tls.toSettings()).build();
+                .store(storeSettings()).auth(auth.toSettings()).tls(tls.toSettings())
+                .limits(new SessionLimits(maxSessionsPerOwner, maxSessions, maxSessionTurns)).build();
     }
 }

@@ -136,7 +136,8 @@ public final class WorkerServer implements ServiceProcess.Server {
             StoreMetrics.register(prometheus, mapStore == null ? null : mapStore.health());
             WorkerIdentity identity = new WorkerIdentity();
             PromptWindow window = new PromptWindow(model.chatTemplate());
-            TurnRunner runner = new TurnRunner(model, window, store, caches, metrics, identity, config.prefillChunk());
+            TurnRunner runner = new TurnRunner(model, window, store, caches, metrics, identity, config.prefillChunk(),
+                    config.limits());
             Authenticator auth = config.auth().authenticator();
             TlsMaterial tls = TlsMaterial.open(config.tls());
             if (tls != null) {
@@ -146,7 +147,7 @@ public final class WorkerServer implements ServiceProcess.Server {
             InternalCredential credential = InternalCredential.obtain(hz);
             this.chat = new ChatService(model, window, store, caches,
                     new SessionGate(config.sessionWaiters(), config.sessionWait(), timer), compute, runner,
-                    credential, active, metrics, config.streamStall());
+                    credential, active, metrics, config.streamStall(), config.limits());
             chat.starting(true);
             List<BindableService> services = List.of(
                     () -> LenientRequestMarshaller.wrap(chat.bindService()),

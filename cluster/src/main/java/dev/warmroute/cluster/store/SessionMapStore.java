@@ -145,6 +145,11 @@ public final class SessionMapStore implements MapStore<String, SessionRecord>, M
                 queryTimeoutSeconds), true);
     }
 
+    /** Sessions of {@code owner} in the store (null: of everyone), whether in memory or not. */
+    public long count(String owner) {
+        return call("count of sessions", c -> SessionRows.count(c, owner, queryTimeoutSeconds), true);
+    }
+
     private interface Work<T> {
         T run(Connection c) throws SQLException;
     }

@@ -194,6 +194,21 @@ final class SessionRows {
         }
     }
 
+    /** Sessions of {@code owner} (from the owner index), or of everyone when {@code owner} is null. */
+    static long count(Connection c, String owner, int timeoutSeconds) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT count(*) FROM warmroute_session"
+                + (owner == null ? "" : " WHERE owner = ?"))) {
+            s.setQueryTimeout(timeoutSeconds);
+            if (owner != null) {
+                s.setString(1, owner);
+            }
+            try (ResultSet r = s.executeQuery()) {
+                r.next();
+                return r.getLong(1);
+            }
+        }
+    }
+
     /** Ids of an owner's sessions (from the owner index). */
     static List<String> idsByOwner(Connection c, String owner, int limit, int timeoutSeconds) throws SQLException {
         List<String> ids = new ArrayList<>();
