@@ -389,7 +389,7 @@ class HostileInputTest {
                     () -> list(owner, b -> b.setPageSize(bad))));
         }
         // Deadlines and cancellation: nothing written, checked by the next turn of the same session.
-        t.add(c("SendMessage with a 1 ms deadline", "DEADLINE_EXCEEDED", List.of("deadline"),
+        t.add(c("SendMessage with a 1 ms deadline", "DEADLINE_EXCEEDED", List.of("exceeded"),
                 () -> nothingWrittenBy("deadline-1", (client, id) -> client.send(ChatClient.message(id, "d1",
                         "Hello."), Duration.ofMillis(1)).status())));
         t.add(c("cancel mid-answer", "CANCELLED", List.of(), () -> nothingWrittenBy("cancel-1", (client, id) -> {
@@ -402,11 +402,11 @@ class HostileInputTest {
             assertTrue(r.deltas().size() >= 2, "cancelled after two deltas: " + r);
             return r.status();
         })));
-        t.add(c("GetSession with a 1 ms deadline", "DEADLINE_EXCEEDED", List.of("deadline"), () -> unary(() ->
+        t.add(c("GetSession with a 1 ms deadline", "DEADLINE_EXCEEDED", List.of("exceeded"), () -> unary(() ->
                 owner.blocking().withDeadlineAfter(1, TimeUnit.MILLISECONDS).getSession(GetSessionRequest.newBuilder()
                         .setSessionId(BASE).build()))));
         t.add(c("CreateSession with a 1 ms deadline, then its retry gets the session", "DEADLINE_EXCEEDED",
-                List.of("deadline"), () -> {
+                List.of("exceeded"), () -> {
                     ChatClient other = as("scenario");
                     CreateSessionRequest r = CreateSessionRequest.newBuilder().setSessionId("deadline-create")
                             .setSettings(ChatClient.greedy(4)).build();
@@ -475,6 +475,9 @@ class HostileInputTest {
                 failures.add(k + ": " + e);
                 continue;
             }
+            // The outcomes, one line each, in the test's output (target/surefire-reports/*-output.txt): the
+            // messages docs/operations.md quotes.
+            System.out.println("case | " + k + " | " + o.code() + " | " + o.message());
             List<String> wrong = new ArrayList<>();
             if (k.today() == null && !o.code().equals(k.code())) {
                 wrong.add("got " + o.code() + ", expected " + k.code());
