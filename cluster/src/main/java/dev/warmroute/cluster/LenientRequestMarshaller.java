@@ -30,11 +30,24 @@ import java.io.InputStream;
  * name the offending field. It then returns an empty request carrying the error in an unknown field that no
  * .proto uses; the interceptor installed by {@link #wrap} closes such a call with INVALID_ARGUMENT before the
  * handler sees it. Workers and routers both parse client requests, so both wrap their services with it.
+ *
+ * <p>A client can send that field number too (any field number parses, as an unknown field). So the marker starts
+ * with a random key of this JVM that no client knows: a request whose field lacks it is an ordinary request with an
+ * unknown field (ignored, as proto3 ignores unknown fields), not a rejection whose words the client chose, and a
+ * field of another wire type is no rejection either (it used to fail the call with UNKNOWN).
  */
 public final class LenientRequestMarshaller<T extends Message> implements MethodDescriptor.Marshaller<T> {
 
     /** The highest legal field number: never used by our .proto files. */
     static final int ERROR_FIELD = 536_870_911;
+    /** Starts every marker this JVM writes: what tells a rejection from a client's field {@link #ERROR_FIELD}. */
+    private static final ByteString MARKER_KEY;
+
+    static {
+        byte[] key = new byte[16];
+        new java.security.SecureRandom().nextBytes(key);
+        MARKER_KEY = ByteString.copyFrom(key);
+    }
 
     private final MethodDescriptor.Marshaller<T> delegate;
     private final Message prototype;
@@ -71,14 +84,18 @@ public final class LenientRequestMarshaller<T extends Message> implements Method
     @SuppressWarnings("unchecked")
     private T rejected(String description) {
         UnknownFieldSet marker = UnknownFieldSet.newBuilder().addField(ERROR_FIELD, UnknownFieldSet.Field.newBuilder()
-                .addLengthDelimited(ByteString.copyFromUtf8(description)).build()).build();
+                .addLengthDelimited(MARKER_KEY.concat(ByteString.copyFromUtf8(description))).build()).build();
         return (T) prototype.newBuilderForType().setUnknownFields(marker).build();
     }
 
     /** The parse error a request carries, or null for a request that parsed. */
     static String rejection(Object request) {
         if (request instanceof Message m && m.getUnknownFields().hasField(ERROR_FIELD)) {
-            return m.getUnknownFields().getField(ERROR_FIELD).getLengthDelimitedList().getFirst().toStringUtf8();
+            for (ByteString value : m.getUnknownFields().getField(ERROR_FIELD).getLengthDelimitedList()) {
+                if (value.startsWith(MARKER_KEY)) {
+                    return value.substring(MARKER_KEY.size()).toStringUtf8();
+                }
+            }
         }
         return null;
     }

@@ -78,7 +78,8 @@ public final class RequestChecks {
             throw invalid("message", "required (role ROLE_USER and content)");
         }
         if (m.getRole() != Role.ROLE_USER && m.getRole() != Role.ROLE_UNSPECIFIED) {
-            throw invalid("message.role", "only ROLE_USER may be sent, got " + m.getRole());
+            throw invalid("message.role", "only ROLE_USER may be sent, got " + (m.getRole() == Role.UNRECOGNIZED
+                    ? "unknown value " + m.getRoleValue() : m.getRole()));
         }
         content("message.content", m.getContentBytes(), false);
     }

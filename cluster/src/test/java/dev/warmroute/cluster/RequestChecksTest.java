@@ -84,6 +84,8 @@ class RequestChecksTest {
                 turn(b -> b.setMessage(b.getMessage().toBuilder().setRole(Role.ROLE_ASSISTANT)))));
         refuses("message.role: only ROLE_USER may be sent, got ROLE_SYSTEM", () -> RequestChecks.sendMessage(
                 turn(b -> b.setMessage(b.getMessage().toBuilder().setRole(Role.ROLE_SYSTEM)))));
+        refuses("message.role: only ROLE_USER may be sent, got unknown value 99", () -> RequestChecks.sendMessage(
+                turn(b -> b.setMessage(b.getMessage().toBuilder().setRoleValue(99)))));
         assertDoesNotThrow(() -> RequestChecks.sendMessage(
                 turn(b -> b.setMessage(b.getMessage().toBuilder().setRole(Role.ROLE_UNSPECIFIED)))));
     }

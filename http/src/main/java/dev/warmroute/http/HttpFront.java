@@ -8,6 +8,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.helidon.common.SerializationConfig;
+import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
@@ -91,6 +92,8 @@ public final class HttpFront implements AutoCloseable {
                 // client's delayed ACK of the one before (tens of milliseconds a token).
                 .connectionOptions(o -> o.socketSendBufferSize(HttpFrontConfig.SOCKET_SEND_BUFFER_BYTES)
                         .tcpNoDelay(true))
+                .directHandlers(d -> d.addHandler(DirectHandler.EventType.BAD_REQUEST,
+                        tooLarge(out, config.maxBodyBytes())))
                 .routing(routing).build().start();
         log.info("http.started address={}:{} max_body_bytes={}", config.host(), server.port(),
                 config.maxBodyBytes());
@@ -255,6 +258,22 @@ public final class HttpFront implements AutoCloseable {
         res.header(HeaderNames.CONTENT_TYPE, text.getContentType());
         res.send(buffer.toByteArray());
         metrics.answered("metrics", 200);
+    }
+
+    /**
+     * A body over the limit is refused by Helidon before any handler runs (a BAD_REQUEST event with status 413), with
+     * an empty body; this answers it as every other refusal is answered, an OpenAI error naming the field and the
+     * limit. Other malformed HTTP keeps Helidon's own answer.
+     */
+    private static DirectHandler tooLarge(CompletionJson out, long maxBodyBytes) {
+        OpenAiError e = new OpenAiError(413, "invalid_request_error", "body", "request_too_large", "body: larger "
+                + "than the limit of " + maxBodyBytes + " bytes (http-max-body-kb); send shorter messages");
+        byte[] json = out.error(e).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        DirectHandler helidons = DirectHandler.defaultHandler();
+        return (request, type, status, headers, message) -> status.code() != 413
+                ? helidons.handle(request, type, status, headers, message)
+                : DirectHandler.TransportResponse.builder().status(status).headers(headers)
+                        .header(HeaderNames.CONTENT_TYPE, "application/json").entity(json).keepAlive(false).build();
     }
 
     static int sendError(ServerResponse res, CompletionJson out, OpenAiError e) {

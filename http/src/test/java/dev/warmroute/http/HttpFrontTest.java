@@ -99,5 +99,12 @@ class HttpFrontTest {
         String big = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(8000) + "\"}]}";
         HttpResponse<String> r = post(big);
         assertEquals(413, r.statusCode(), r.body());
+        // An OpenAI error naming the field and the limit, as every other refusal (Helidon's own 413 is empty).
+        JsonNode error = json.readTree(r.body()).path("error");
+        assertEquals("body", error.path("param").asText(), r.body());
+        assertEquals("request_too_large", error.path("code").asText(), r.body());
+        assertTrue(error.path("message").asText().startsWith("body: larger than the limit of "), r.body());
+        // And the front still serves (the refused connection is closed, not the server).
+        assertEquals(404, get("/v1/completions").statusCode());
     }
 }
