@@ -300,14 +300,16 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
             int size = RequestChecks.pageSize(r.getPageSize());
             String owner = CallerIdentity.owner();
             PageToken after = PageToken.decode(r.getPageToken(), owner);
-            List<SessionRecord> all = store.listByOwner(owner);
+            // One more than the page: whether there is a next page, without reading further.
+            List<SessionRecord> page = store.pageByOwner(owner, after == null ? 0 : after.updateTimeMs(),
+                    after == null ? null : after.sessionId(), size + 1);
             ListSessionsResponse.Builder b = ListSessionsResponse.newBuilder();
             int added = 0;
             SessionRecord last = null;
             boolean more = false;
-            for (SessionRecord rec : all) {
+            for (SessionRecord rec : page) {
                 if (after != null && !after.isBefore(rec)) {
-                    continue;
+                    continue; // updated since its page was read: it moved up, and is not listed twice
                 }
                 if (added == size) {
                     more = true;

@@ -121,24 +121,35 @@ public final class SessionStore implements AutoCloseable {
     }
 
     /**
-     * Every session of an owner, most recently updated first. With a store, the ids come from the store's owner index
-     * (sessions are loaded lazily: after a restart, or once idle ones expired from memory, the map holds only some) and
-     * the records from the map, which loads the missing ones.
+     * At most {@code limit} of an owner's sessions after the cursor ({@code afterId} null: from the start), in
+     * {@link #RECENT_FIRST} order, without reading the others' records: with a store, a keyset query gives the
+     * page's ids; without, the members project each of the owner's sessions to its id and update time (not its
+     * history), and only the page's records are fetched.
      */
-    public List<SessionRecord> listByOwner(String owner) {
-        List<SessionRecord> all = new ArrayList<>(await(() -> CompletableFuture.supplyAsync(() -> {
-            if (backing == null) {
-                return map().values(Predicates.equal("owner", owner));
+    public List<SessionRecord> pageByOwner(String owner, long afterTimeMs, String afterId, int limit) {
+        List<SessionRecord> page = new ArrayList<>(await(() -> CompletableFuture.supplyAsync(() -> {
+            List<String> ids;
+            if (backing != null) {
+                ids = backing.pageByOwner(owner, afterTimeMs, afterId, limit);
+            } else {
+                com.hazelcast.query.Predicate<String, SessionRecord> mine = Predicates.equal("owner", owner);
+                if (afterId != null) {
+                    mine = Predicates.and(mine, Predicates.or(Predicates.lessThan("updateTimeMs", afterTimeMs),
+                            Predicates.and(Predicates.equal("updateTimeMs", afterTimeMs),
+                                    Predicates.greaterThan("sessionId", afterId))));
+                }
+                List<Object[]> keys = new ArrayList<>(map().project(
+                        com.hazelcast.projection.Projections.multiAttribute("sessionId", "updateTimeMs"), mine));
+                keys.sort(Comparator.<Object[]>comparingLong(k -> (Long) k[1]).reversed()
+                        .thenComparing(k -> (String) k[0]));
+                ids = keys.stream().limit(limit).map(k -> (String) k[0]).toList();
             }
-            java.util.Set<String> ids = new java.util.HashSet<>(backing.idsByOwner(owner, MAX_LISTED));
-            return map().getAll(ids).values().stream().filter(r -> r.owner().equals(owner)).toList();
-        }, queries), "query of the sessions of " + owner));
-        all.sort(RECENT_FIRST);
-        return all;
+            return map().getAll(new java.util.HashSet<>(ids)).values().stream()
+                    .filter(r -> r.owner().equals(owner)).toList();
+        }, queries), "page of the sessions of " + owner));
+        page.sort(RECENT_FIRST);
+        return page;
     }
-
-    /** Sessions of one owner that ListSessions reads from the store at most. */
-    static final int MAX_LISTED = 10_000;
 
     /** Runs the commit entry processor on the partition owner (see {@link CommitTurn}). */
     public CommitResult commit(String sessionId, CommitTurn processor) {

@@ -139,10 +139,10 @@ public final class SessionMapStore implements MapStore<String, SessionRecord>, M
         }, false);
     }
 
-    /** Ids of an owner's sessions in the store (whether in memory or not), at most {@code limit}. */
-    public List<String> idsByOwner(String owner, int limit) {
-        return call("list of the sessions of " + owner, c -> SessionRows.idsByOwner(c, owner, limit,
-                queryTimeoutSeconds), true);
+    /** One page of an owner's session ids after a cursor, most recent first ({@link SessionRows#pageByOwner}). */
+    public List<String> pageByOwner(String owner, long afterTimeMs, String afterId, int limit) {
+        return call("page of the sessions of " + owner, c -> SessionRows.pageByOwner(c, owner, afterTimeMs, afterId,
+                limit, queryTimeoutSeconds), true);
     }
 
     /** Sessions of {@code owner} in the store (null: of everyone), whether in memory or not. */

@@ -209,14 +209,25 @@ final class SessionRows {
         }
     }
 
-    /** Ids of an owner's sessions (from the owner index). */
-    static List<String> idsByOwner(Connection c, String owner, int limit, int timeoutSeconds) throws SQLException {
+    /**
+     * One page of an owner's session ids, most recently updated first (then by id), after the cursor
+     * ({@code afterTimeMs}, {@code afterId}; {@code afterId} null for the first page): a keyset query, so a page
+     * costs the same whichever it is and nothing before the cursor is read.
+     */
+    static List<String> pageByOwner(Connection c, String owner, long afterTimeMs, String afterId, int limit,
+            int timeoutSeconds) throws SQLException {
         List<String> ids = new ArrayList<>();
-        try (PreparedStatement s = c.prepareStatement(
-                "SELECT session_id FROM warmroute_session WHERE owner = ? ORDER BY session_id")) {
+        try (PreparedStatement s = c.prepareStatement("SELECT session_id FROM warmroute_session WHERE owner = ?"
+                + (afterId == null ? "" : " AND (update_time_ms < ? OR (update_time_ms = ? AND session_id > ?))")
+                + " ORDER BY update_time_ms DESC, session_id ASC")) {
             s.setQueryTimeout(timeoutSeconds);
             s.setMaxRows(limit);
             s.setString(1, owner);
+            if (afterId != null) {
+                s.setLong(2, afterTimeMs);
+                s.setLong(3, afterTimeMs);
+                s.setString(4, afterId);
+            }
             try (ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     ids.add(r.getString(1));
