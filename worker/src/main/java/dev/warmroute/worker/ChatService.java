@@ -333,8 +333,25 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
                     + "; retry on another worker"));
             return;
         }
-        ERRORS.unary(out, handler);
+        // Unary handlers block on the map or the store, each on a thread of gRPC's (unbounded) pool: without a
+        // bound, a flood of them (or a slow store) grows threads and memory without end. Past the bound they are
+        // refused at once, which a router or client retries; turns are bounded by the compute queue instead.
+        if (!unaryPermits.tryAcquire()) {
+            out.onError(Status.RESOURCE_EXHAUSTED.withDescription("worker busy: " + MAX_UNARY_IN_FLIGHT
+                    + " session calls (Create/Get/List/DeleteSession) in flight, the limit; retry shortly")
+                    .asRuntimeException());
+            return;
+        }
+        try {
+            ERRORS.unary(out, handler);
+        } finally {
+            unaryPermits.release();
+        }
     }
+
+    /** Session calls (not turns) that may block a thread at once. */
+    static final int MAX_UNARY_IN_FLIGHT = 256;
+    private final java.util.concurrent.Semaphore unaryPermits = new java.util.concurrent.Semaphore(MAX_UNARY_IN_FLIGHT);
 
     /**
      * A ListSessions cursor: the (update time, id) of the last session returned; the next page starts after it in
