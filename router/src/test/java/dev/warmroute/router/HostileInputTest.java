@@ -23,6 +23,7 @@ import dev.warmroute.api.v1.SessionSettings;
 import dev.warmroute.cluster.CallMetadata;
 import dev.warmroute.cluster.InternalCredential;
 import dev.warmroute.testing.ChatClient;
+import dev.warmroute.testing.RawBytes;
 import dev.warmroute.testing.TestCluster;
 import io.grpc.CallOptions;
 import io.grpc.ClientInterceptors;
@@ -32,8 +33,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -574,7 +573,7 @@ class HostileInputTest {
 
     /** Sends {@code bytes} as the request of {@code method}, as they are (a byte[] marshaller). */
     private static Outcome raw(ChatClient via, MethodDescriptor<?, ?> method, byte[] bytes) {
-        MethodDescriptor<byte[], byte[]> m = method.toBuilder(RAW, RAW).build();
+        MethodDescriptor<byte[], byte[]> m = RawBytes.of(method);
         CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS);
         var channel = ClientInterceptors.intercept(via.channel(), MetadataUtils.newAttachHeadersInterceptor(
                 headersOf(via)));
@@ -601,22 +600,6 @@ class HostileInputTest {
         }
         return m;
     }
-
-    static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }
-    };
 
     /** Raw protobuf: pairs of field number and value (String, byte[], Long as a varint, a nested field set). */
     private static UnknownFieldSet fields(Object... pairs) {

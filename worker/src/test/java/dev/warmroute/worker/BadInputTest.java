@@ -18,6 +18,7 @@ import dev.warmroute.api.v1.SessionSettings;
 import dev.warmroute.cluster.CallMetadata;
 import dev.warmroute.cluster.launch.InProcessCluster;
 import dev.warmroute.testing.ChatClient;
+import dev.warmroute.testing.RawBytes;
 import io.grpc.CallOptions;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -123,8 +124,7 @@ class BadInputTest {
     @Test
     void rejectsInvalidUtf8NamingTheField() {
         byte[] bad = LenientRequestMarshallerTest.invalidUtf8Request(SESSION);
-        MethodDescriptor<byte[], byte[]> raw = ChatServiceGrpc.getSendMessageMethod()
-                .toBuilder(LenientRequestMarshallerTest.RAW, LenientRequestMarshallerTest.RAW).build();
+        MethodDescriptor<byte[], byte[]> raw = RawBytes.of(ChatServiceGrpc.getSendMessageMethod());
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> ClientCalls
                 .blockingServerStreamingCall(client.channel(), raw, CallOptions.DEFAULT, bad).hasNext());
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());

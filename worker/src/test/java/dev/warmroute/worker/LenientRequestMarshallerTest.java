@@ -11,6 +11,7 @@ import com.google.protobuf.UnknownFieldSet;
 import dev.warmroute.api.v1.ChatServiceGrpc;
 import dev.warmroute.api.v1.GetSessionRequest;
 import dev.warmroute.api.v1.Session;
+import dev.warmroute.testing.RawBytes;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
@@ -21,30 +22,11 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;
 
 /** Invalid UTF-8 on the wire becomes INVALID_ARGUMENT naming the field, through a real Netty server. */
 class LenientRequestMarshallerTest {
-
-    /** Sends raw bytes as the request, bypassing the client's own (valid) encoding. */
-    static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (java.io.IOException e) {
-                throw new RuntimeException(e);
-            }
-        }
-    };
 
     /** A SendMessageRequest whose message.content (field 3, then field 2) is not UTF-8; builders refuse to make it. */
     static byte[] invalidUtf8Request() {
@@ -83,7 +65,7 @@ class LenientRequestMarshallerTest {
             assertEquals("abc", ok.getSessionId());
 
             byte[] bad = invalidUtf8Request();
-            MethodDescriptor<byte[], byte[]> raw = ChatServiceGrpc.getSendMessageMethod().toBuilder(RAW, RAW).build();
+            MethodDescriptor<byte[], byte[]> raw = RawBytes.of(ChatServiceGrpc.getSendMessageMethod());
             StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> ClientCalls
                     .blockingServerStreamingCall(channel, raw, CallOptions.DEFAULT, bad).hasNext());
             assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.toString());
