@@ -100,9 +100,11 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
             for (int attempt = 0; attempt < env.config().maxAttempts(); attempt++) {
                 SessionRouter.Placed placed = env.router().place(id, binding, excluded);
                 switch (placed.admission()) {
-                    case null -> throw Status.UNAVAILABLE.withDescription(placed.decision().failure())
-                            .asRuntimeException();
-                    case Admission.Refusal r -> excluded.put(r.workerId(), "UNAVAILABLE: " + r.reason());
+                    case null -> throw placed.decision().full()
+                            ? LoadShed.refuse(env, id, "", LoadShed.Reason.AT_CAPACITY, "", new io.grpc.Metadata())
+                            : Status.UNAVAILABLE.withDescription(placed.decision().failure()).asRuntimeException();
+                    case Admission.Refusal r -> excluded.put(r.workerId(), r.why() == Admission.Why.AT_CAPACITY
+                            ? r.reason() : "UNAVAILABLE: " + r.reason());
                     case Permit p -> {
                         try {
                             Session s = call(p, ChatServiceGrpc.getCreateSessionMethod(), create);

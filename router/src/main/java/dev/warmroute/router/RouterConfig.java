@@ -31,6 +31,11 @@ import java.util.Objects;
  * @param rebalance        hybrid only: a session moves to a worker that joined after it was bound by the hash and is
  *                         now its hash's first choice (about 1/n of the sessions when an n-th worker joins)
  * @param rebalanceRate    most such moves per second from this router; more wait for a later turn
+ * @param admitQueued      turns the router lets wait in a worker's queue beyond its advertised capacity (0: a worker
+ *                         is offered at most its capacity; a turn that finds every worker full is refused at once with
+ *                         RESOURCE_EXHAUSTED and retry-after instead of queueing)
+ * @param retryAfter       the retry-after hint of a refused turn before this router has timed any turn (after that:
+ *                         the recent turn time, rounded up to whole seconds)
  */
 public record RouterConfig(
         String host,
@@ -51,7 +56,9 @@ public record RouterConfig(
         long parentPid,
         PlacementMode placement,
         boolean rebalance,
-        double rebalanceRate) {
+        double rebalanceRate,
+        int admitQueued,
+        Duration retryAfter) {
 
     /**
      * The per-worker breaker: a count-based window of the last {@code window} calls opens when {@code failureRate}
@@ -121,6 +128,14 @@ public record RouterConfig(
         ConfigChecks.requireMetricsPort(metricsPort);
         ConfigChecks.requireParentPid(parentPid);
         Objects.requireNonNull(placement, "placement");
+        if (admitQueued < 0 || admitQueued > 100_000) {
+            throw new IllegalArgumentException("admit-queued: must be in [0, 100000] turns, got " + admitQueued);
+        }
+        Objects.requireNonNull(retryAfter, "retryAfter");
+        if (retryAfter.toSeconds() < 1 || retryAfter.toSeconds() > 3600) {
+            throw new IllegalArgumentException("retry-after-seconds: must be in [1, 3600], got "
+                    + retryAfter.toSeconds());
+        }
         if (!(rebalanceRate > 0 && rebalanceRate <= 100_000)) {
             throw new IllegalArgumentException("rebalance-rate: must be in (0, 100000] moves per second, got "
                     + rebalanceRate);
@@ -136,7 +151,7 @@ public record RouterConfig(
                 .maxAttempts(maxAttempts).breaker(breaker).bulkhead(bulkhead).workerWindow(workerWindow).unaryTimeout(unaryTimeout)
                 .turnTimeout(turnTimeout).storeTimeout(storeTimeout).metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(shutdownGrace).parentPid(parentPid).placement(placement).rebalance(rebalance)
-                .rebalanceRate(rebalanceRate);
+                .rebalanceRate(rebalanceRate).admitQueued(admitQueued).retryAfter(retryAfter);
     }
 
     /** Laptop defaults. */
@@ -161,6 +176,8 @@ public record RouterConfig(
         private PlacementMode placement = PlacementMode.HYBRID;
         private boolean rebalance = true;
         private double rebalanceRate = 20;
+        private int admitQueued = 0;
+        private Duration retryAfter = Duration.ofSeconds(1);
 
         public Builder host(String v) { host = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -181,11 +198,13 @@ public record RouterConfig(
         public Builder placement(PlacementMode v) { placement = v; return this; }
         public Builder rebalance(boolean v) { rebalance = v; return this; }
         public Builder rebalanceRate(double v) { rebalanceRate = v; return this; }
+        public Builder admitQueued(int v) { admitQueued = v; return this; }
+        public Builder retryAfter(Duration v) { retryAfter = v; return this; }
 
         public RouterConfig build() {
             return new RouterConfig(host, port, routerId, hazelcast, loadBound, maxAttempts, breaker, bulkhead,
                     workerWindow, unaryTimeout, turnTimeout, storeTimeout, metricsPort, readyFile, shutdownGrace, parentPid,
-                    placement, rebalance, rebalanceRate);
+                    placement, rebalance, rebalanceRate, admitQueued, retryAfter);
         }
     }
 }

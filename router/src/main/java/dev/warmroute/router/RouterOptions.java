@@ -108,6 +108,17 @@ public final class RouterOptions {
                     + "(default ${DEFAULT-VALUE}).")
     public double rebalanceRate;
 
+    @Option(names = "--admit-queued", defaultValue = "0", paramLabel = "TURNS",
+            description = "Turns this router lets wait in a worker's queue beyond the worker's advertised capacity; "
+                    + "0 = a worker is offered at most its capacity, and a turn that finds every worker full is "
+                    + "refused at once with RESOURCE_EXHAUSTED and a retry-after trailer (default ${DEFAULT-VALUE}).")
+    public int admitQueued;
+
+    @Option(names = "--retry-after-seconds", defaultValue = "1", paramLabel = "S",
+            description = "retry-after of a refused turn until this router has timed a turn; then the recent turn "
+                    + "time, rounded up (default ${DEFAULT-VALUE}).")
+    public long retryAfterSeconds;
+
     /** The typed config; IllegalArgumentException naming the flag when a value is out of range. */
     public RouterConfig toConfig() {
         boolean kubernetes = hazelcast.kubernetes();
@@ -132,6 +143,7 @@ public final class RouterOptions {
                 .turnTimeout(Duration.ofSeconds(turnTimeoutSeconds)).storeTimeout(Duration.ofMillis(storeTimeoutMs))
                 .metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(Duration.ofSeconds(Math.max(1, shutdownGraceSeconds))).parentPid(parentPid)
-                .placement(PlacementMode.parse(placement)).rebalance(rebalance).rebalanceRate(rebalanceRate).build();
+                .placement(PlacementMode.parse(placement)).rebalance(rebalance).rebalanceRate(rebalanceRate)
+                .admitQueued(admitQueued).retryAfter(Duration.ofSeconds(retryAfterSeconds)).build();
     }
 }

@@ -97,12 +97,12 @@ public final class RouterServer implements ServiceProcess.Server {
         try {
             this.directory = new WorkerDirectory(FailurePolicy.breakerConfig(config.breaker()),
                     FailurePolicy.bulkheadConfig(config.bulkhead()), timer, config.storeTimeout(),
-                    config.workerWindow());
+                    config.workerWindow(), config.admitQueued(), () -> routerId);
             this.bindings = new BindingStore(hz, config.storeTimeout(), () -> routerId);
             SessionRouter sessions = new SessionRouter(directory, policy(config), bindings,
                     config.rebalance() ? new RebalanceThrottle(config.rebalanceRate()) : null, executor);
             this.metrics = new RouterMetrics(prometheus, directory::all, new RecentRate(),
-                    sessions::rebalancesDeferred);
+                    sessions::rebalancesDeferred, directory::breakerOpens);
             RouterEnv env = new RouterEnv(() -> routerId, config, sessions, metrics, () -> credential);
             ChatProxy chat = new ChatProxy(env, directory, () -> ready && !closed);
             ClusterAdmin admin = new ClusterAdmin(env, directory, () -> hz, () -> ready && !closed);

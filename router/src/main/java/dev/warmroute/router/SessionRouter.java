@@ -158,7 +158,9 @@ public final class SessionRouter {
             }
             // Under the load bound only if still under it now; over it only when placement found nothing better.
             Admission a = h.tryAcquire(d.overLoadBound() ? 0 : d.loadBound());
-            if (!(a instanceof Admission.Refusal r && r.why() == Admission.Why.AT_LOAD_BOUND)) {
+            // A race lost for the last slot under the load bound or the capacity: the next view shows it.
+            if (!(a instanceof Admission.Refusal r && (r.why() == Admission.Why.AT_LOAD_BOUND
+                    || r.why() == Admission.Why.AT_CAPACITY))) {
                 return new Placed(d, a);
             }
         }

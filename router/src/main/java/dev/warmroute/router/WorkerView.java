@@ -7,18 +7,31 @@ import java.util.Objects;
  * One worker as a {@link PlacementPolicy} sees it: a snapshot taken by {@link WorkerDirectory#views()} for one
  * decision.
  *
- * @param inFlight       turns this router runs on the worker now
+ * @param inFlight       turns on the worker now: this router's (exact) plus the other routers' as the worker last
+ *                       reported them
  * @param registeredAtMs when the worker registered ({@code WorkerRegistration.registeredAtMs}, its own clock)
+ * @param capacity       the most turns it may hold ({@link WorkerHandle#admissionLimit}: its advertised capacity,
+ *                       plus the part of its queue routers may fill); 0 = no bound
  */
 public record WorkerView(String id, boolean serving, boolean draining, boolean breakerOpen, int inFlight,
-        long registeredAtMs) {
+        long registeredAtMs, int capacity) {
 
     public WorkerView {
         Objects.requireNonNull(id, "id");
     }
 
+    public WorkerView(String id, boolean serving, boolean draining, boolean breakerOpen, int inFlight,
+            long registeredAtMs) {
+        this(id, serving, draining, breakerOpen, inFlight, registeredAtMs, 0);
+    }
+
     public WorkerView(String id, boolean serving, boolean draining, boolean breakerOpen, int inFlight) {
-        this(id, serving, draining, breakerOpen, inFlight, 0);
+        this(id, serving, draining, breakerOpen, inFlight, 0, 0);
+    }
+
+    /** True when one more turn stays within the worker's capacity. */
+    boolean hasCapacity() {
+        return capacity <= 0 || inFlight + 1 <= capacity;
     }
 
     /**
@@ -30,7 +43,8 @@ public record WorkerView(String id, boolean serving, boolean draining, boolean b
     PlacementDecision.Skip unfit(Map<String, String> excluded) {
         String failed = excluded.get(id);
         if (failed != null) {
-            return new PlacementDecision.Skip(id, PlacementDecision.SkipKind.FAILED, failed);
+            return new PlacementDecision.Skip(id, failed.startsWith(FailurePolicy.FULL)
+                    ? PlacementDecision.SkipKind.FULL : PlacementDecision.SkipKind.FAILED, failed);
         }
         if (!serving) {
             return new PlacementDecision.Skip(id, PlacementDecision.SkipKind.NOT_SERVING, "not serving (gRPC health)");

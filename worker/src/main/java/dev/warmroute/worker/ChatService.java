@@ -111,7 +111,8 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
             stream.fail(e.getStatus());
             return;
         }
-        active.begin();
+        String router = active.routerKey(CallerIdentity.header(CallMetadata.ROUTER));
+        active.begin(router);
         CompletableFuture<SessionGate.Permit> permit = gate.acquire(turn.sessionId());
         stream.onCancel(() -> permit.cancel(false));
         permit.whenComplete((p, error) -> {
@@ -126,13 +127,13 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
                 } else {
                     metrics.failed();
                 }
-                active.end();
+                active.end(router);
                 return;
             }
             if (stream.cancelled()) {
                 p.close();
                 metrics.failed();
-                active.end();
+                active.end(router);
                 return;
             }
             try {
@@ -146,7 +147,7 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
                         runner.run(turn, stream);
                     } finally {
                         p.close();
-                        active.end();
+                        active.end(router);
                     }
                 });
             } catch (StatusRuntimeException e) {
@@ -154,8 +155,10 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
                 metrics.failed();
                 log.info("turn.rejected session={} request={} message={}", turn.sessionId(), turn.requestId(),
                         e.getStatus().getDescription());
+                // Full, not broken: routers try one other worker, then answer RESOURCE_EXHAUSTED with retry-after.
+                stream.trailer(CallMetadata.OVERLOADED, "compute queue full (capacity " + compute.capacity() + ")");
                 stream.fail(e.getStatus());
-                active.end();
+                active.end(router);
             }
         });
     }
