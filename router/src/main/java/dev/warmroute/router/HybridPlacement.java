@@ -38,17 +38,38 @@ import java.util.Map;
  * on a later turn it goes back to its hash's first choice as soon as that has room (under the load bound and its
  * capacity), the way a rebalancing move does (the same rate limit, {@code RoutingInfo.rebalanced}), so a burst does
  * not leave its sessions scattered and their caches cold for good.
+ *
+ * <p>Trunk reservation ({@code spillReserve}, the telephone networks' answer to overflow traffic crowding out direct
+ * traffic): while a session's first choice is full, another worker takes it only if that leaves more than
+ * {@code spillReserve} of its capacity free. At saturation every spill is a cold turn (a full recompute) in a slot that
+ * one of that worker's own sessions would use warm a moment later; refusing it keeps the cluster's turns warm and its
+ * throughput up. Under the load bound's moderate imbalance (the first choice over the load bound but not full) spills
+ * are not reserved against: that is the load bound's balancing.
  */
 public final class HybridPlacement implements PlacementPolicy {
 
     private final double loadFactor;
+    private final int spillReserve;
 
     /** @param loadFactor c ≥ 1: a worker may run at most c × the mean load */
     public HybridPlacement(double loadFactor) {
+        this(loadFactor, 0);
+    }
+
+    /**
+     * @param loadFactor   c ≥ 1: a worker may run at most c × the mean load
+     * @param spillReserve slots of its capacity a worker keeps free for its own sessions: it takes a session whose
+     *                     first choice is full only while more than this many are free (trunk reservation)
+     */
+    public HybridPlacement(double loadFactor, int spillReserve) {
         if (!(loadFactor >= 1.0) || loadFactor > 100) {
             throw new IllegalArgumentException("load bound factor: must be in [1, 100], got " + loadFactor);
         }
+        if (spillReserve < 0 || spillReserve > 10_000) {
+            throw new IllegalArgumentException("spill-reserve: must be in [0, 10000] slots, got " + spillReserve);
+        }
         this.loadFactor = loadFactor;
+        this.spillReserve = spillReserve;
     }
 
     @Override
@@ -140,6 +161,11 @@ public final class HybridPlacement implements PlacementPolicy {
 
         List<Skip> skipped = new ArrayList<>();
         WorkerView leastLoadedOverBound = null;
+        // The first choice is full (at its capacity, or it refused this turn as full), not merely over the load bound.
+        WorkerView first = byId.get(preferred);
+        String firstFailure = excluded.get(preferred);
+        boolean preferredFull = first != null && (!first.hasCapacity()
+                || firstFailure != null && firstFailure.startsWith(FailurePolicy.FULL));
         for (String id : order) {
             WorkerView w = byId.get(id);
             if (w == null) {
@@ -159,6 +185,16 @@ public final class HybridPlacement implements PlacementPolicy {
                 // Its advertised capacity is a hard bound, unlike the load bound: nothing more, not even late.
                 skipped.add(new Skip(id, SkipKind.AT_CAPACITY, String.format(Locale.ROOT,
                         "at capacity (%d turns in flight, capacity %d)", w.inFlight(), w.capacity())));
+                continue;
+            }
+            if (preferredFull && !id.equals(preferred) && w.capacity() > 0
+                    && w.inFlight() + 1 + spillReserve > w.capacity()) {
+                // Trunk reservation: with the first choice full the cluster is near saturation, and a spilled turn
+                // is a cold one (a full recompute) that would take one of the last slots from this worker's own,
+                // warm sessions; it is refused instead, and the slot serves a warm turn a moment later.
+                skipped.add(new Skip(id, SkipKind.AT_CAPACITY, String.format(Locale.ROOT,
+                        "keeps its last %d of capacity %d for its own sessions (%d turns in flight)", spillReserve,
+                        w.capacity(), w.inFlight())));
                 continue;
             }
             if (w.inFlight() + 1 > loadBound) {

@@ -34,6 +34,8 @@ import java.util.Objects;
  * @param admitQueued      turns the router lets wait in a worker's queue beyond its advertised capacity (0: a worker
  *                         is offered at most its capacity; a turn that finds every worker full is refused at once with
  *                         RESOURCE_EXHAUSTED and retry-after instead of queueing)
+ * @param spillReserve     hybrid placement: slots of its capacity a worker keeps for its own sessions while another
+ *                         worker's sessions spill to it because their first choice is full (trunk reservation)
  * @param retryAfter       the retry-after hint of a refused turn before this router has timed any turn (after that:
  *                         the recent turn time, rounded up to whole seconds)
  */
@@ -58,6 +60,7 @@ public record RouterConfig(
         boolean rebalance,
         double rebalanceRate,
         int admitQueued,
+        int spillReserve,
         Duration retryAfter) {
 
     /**
@@ -131,6 +134,9 @@ public record RouterConfig(
         if (admitQueued < 0 || admitQueued > 100_000) {
             throw new IllegalArgumentException("admit-queued: must be in [0, 100000] turns, got " + admitQueued);
         }
+        if (spillReserve < 0 || spillReserve > 10_000) {
+            throw new IllegalArgumentException("spill-reserve: must be in [0, 10000] slots, got " + spillReserve);
+        }
         Objects.requireNonNull(retryAfter, "retryAfter");
         if (retryAfter.toSeconds() < 1 || retryAfter.toSeconds() > 3600) {
             throw new IllegalArgumentException("retry-after-seconds: must be in [1, 3600], got "
@@ -151,7 +157,7 @@ public record RouterConfig(
                 .maxAttempts(maxAttempts).breaker(breaker).bulkhead(bulkhead).workerWindow(workerWindow).unaryTimeout(unaryTimeout)
                 .turnTimeout(turnTimeout).storeTimeout(storeTimeout).metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(shutdownGrace).parentPid(parentPid).placement(placement).rebalance(rebalance)
-                .rebalanceRate(rebalanceRate).admitQueued(admitQueued).retryAfter(retryAfter);
+                .rebalanceRate(rebalanceRate).admitQueued(admitQueued).spillReserve(spillReserve).retryAfter(retryAfter);
     }
 
     /** Laptop defaults. */
@@ -177,6 +183,7 @@ public record RouterConfig(
         private boolean rebalance = true;
         private double rebalanceRate = 20;
         private int admitQueued = 0;
+        private int spillReserve = 1;
         private Duration retryAfter = Duration.ofSeconds(1);
 
         public Builder host(String v) { host = v; return this; }
@@ -200,11 +207,12 @@ public record RouterConfig(
         public Builder rebalanceRate(double v) { rebalanceRate = v; return this; }
         public Builder admitQueued(int v) { admitQueued = v; return this; }
         public Builder retryAfter(Duration v) { retryAfter = v; return this; }
+        public Builder spillReserve(int v) { spillReserve = v; return this; }
 
         public RouterConfig build() {
             return new RouterConfig(host, port, routerId, hazelcast, loadBound, maxAttempts, breaker, bulkhead,
                     workerWindow, unaryTimeout, turnTimeout, storeTimeout, metricsPort, readyFile, shutdownGrace, parentPid,
-                    placement, rebalance, rebalanceRate, admitQueued, retryAfter);
+                    placement, rebalance, rebalanceRate, admitQueued, spillReserve, retryAfter);
         }
     }
 }

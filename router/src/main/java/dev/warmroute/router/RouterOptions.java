@@ -114,6 +114,12 @@ public final class RouterOptions {
                     + "refused at once with RESOURCE_EXHAUSTED and a retry-after trailer (default ${DEFAULT-VALUE}).")
     public int admitQueued;
 
+    @Option(names = "--spill-reserve", defaultValue = "1", paramLabel = "SLOTS",
+            description = "Hybrid placement: while a session's first choice is full, another worker takes it only if "
+                    + "more than this many of its capacity stay free for its own sessions (trunk reservation: a spilled "
+                    + "turn is cold; at saturation the slot serves a warm turn instead) (default ${DEFAULT-VALUE}).")
+    public int spillReserve;
+
     @Option(names = "--retry-after-seconds", defaultValue = "1", paramLabel = "S",
             description = "retry-after of a refused turn until this router has timed a turn; then the recent turn "
                     + "time, rounded up (default ${DEFAULT-VALUE}).")
@@ -144,6 +150,6 @@ public final class RouterOptions {
                 .metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(Duration.ofSeconds(Math.max(1, shutdownGraceSeconds))).parentPid(parentPid)
                 .placement(PlacementMode.parse(placement)).rebalance(rebalance).rebalanceRate(rebalanceRate)
-                .admitQueued(admitQueued).retryAfter(Duration.ofSeconds(retryAfterSeconds)).build();
+                .admitQueued(admitQueued).spillReserve(spillReserve).retryAfter(Duration.ofSeconds(retryAfterSeconds)).build();
     }
 }

@@ -139,7 +139,7 @@ public final class RouterServer implements ServiceProcess.Server {
     /** The placement of the configured mode. */
     private static PlacementPolicy policy(RouterConfig config) {
         return switch (config.placement()) {
-            case HYBRID -> new HybridPlacement(config.loadBound());
+            case HYBRID -> new HybridPlacement(config.loadBound(), config.spillReserve());
             case HASH -> new HashPlacement();
             case ROUND_ROBIN -> new RoundRobinPlacement();
         };

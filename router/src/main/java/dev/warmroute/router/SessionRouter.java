@@ -77,6 +77,24 @@ public final class SessionRouter {
         return rebalancesDeferred.sum();
     }
 
+    /**
+     * True when every worker that can take a turn (serving, breaker closed) is at its capacity, and there is one:
+     * no placement can succeed whatever the session's binding, so a turn is refused before the binding is read (the
+     * cheapest refusal: no cluster access).
+     */
+    public boolean everyWorkerFull() {
+        boolean any = false;
+        for (WorkerView v : directory.views()) {
+            if (v.serving() && !v.breakerOpen()) {
+                if (v.hasCapacity()) {
+                    return false;
+                }
+                any = true;
+            }
+        }
+        return any;
+    }
+
     /** The session's binding (near cache); null when it has none or the store did not answer (logged and counted). */
     public Binding binding(String sessionId) {
         try {

@@ -99,6 +99,12 @@ final class TurnProxy implements Relay.Listener {
         out.setOnReadyThreshold(READY_THRESHOLD_BYTES);
         out.setOnReadyHandler(this::clientReady);
         out.setOnCancelHandler(() -> log.debug("turn.client-cancel session={} request={}", sessionId, requestId));
+        if (env.router().everyWorkerFull()) {
+            synchronized (this) {
+                shed(LoadShed.Reason.AT_CAPACITY);
+            }
+            return;
+        }
         BindingMove b = env.router().bindingMove(sessionId);
         synchronized (this) {
             binding = b;

@@ -380,6 +380,28 @@ class PlacementTest {
         assertEquals(rank.get(1), placement.decide(s, failedOver, room, Map.of(), true).chosen());
     }
 
+    @Test
+    void whileItsFirstChoiceIsFullASessionSpillsOnlyToAWorkerWithMoreThanTheReserveFree() {
+        HybridPlacement reserved = new HybridPlacement(1.25, 1);
+        String s = "reserve-1";
+        List<String> rank = RendezvousHash.rank(s, List.of("w1", "w2", "w3"));
+        // first choice full; the others have one slot free each: kept for their own sessions
+        List<WorkerView> lastSlots = List.of(withCapacity(rank.get(0), 2, 2), withCapacity(rank.get(1), 1, 2),
+                withCapacity(rank.get(2), 1, 2));
+        PlacementDecision refused = reserved.decide(s, (Binding) null, lastSlots, Map.of(), true);
+        assertNull(refused.chosen());
+        assertTrue(refused.full(), "refused with RESOURCE_EXHAUSTED: " + refused.skipped());
+        // one of them has two free: it takes the spill
+        List<WorkerView> room = List.of(withCapacity(rank.get(0), 2, 2), withCapacity(rank.get(1), 1, 2),
+                withCapacity(rank.get(2), 0, 2));
+        assertEquals(rank.get(2), reserved.decide(s, (Binding) null, room, Map.of(), true).chosen());
+        // the first choice merely over the load bound (not full): the load bound's spill, no reserve
+        List<WorkerView> skewed = List.of(withCapacity(rank.get(0), 6, 8), withCapacity(rank.get(1), 7, 8),
+                withCapacity(rank.get(2), 0, 8));
+        assertEquals(SkipKind.OVERLOADED, reserved.decide(s, (Binding) null, skewed, Map.of(), true)
+                .preferredSkipKind());
+    }
+
     private static String preferring(String worker, List<String> ids) {
         for (int i = 0; ; i++) {
             if (RendezvousHash.top("p-" + i, ids).equals(worker)) {

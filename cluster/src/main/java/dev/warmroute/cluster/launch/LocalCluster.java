@@ -411,6 +411,12 @@ public final class LocalCluster implements AutoCloseable {
             // Every router has a front of its own; several routers always run on OS-picked ports.
             a.addAll(List.of("--http-port", String.valueOf(port == 0 ? 0 : options.httpPort())));
         }
+        if (!options.extraRouterArgs().contains("--admit-queued") && !spec.extraArgs().contains("--admit-queued")) {
+            // Tests, drills and benchmarks measure queueing workers unless they say otherwise: the router may fill
+            // the workers' queues, as it did before routers bounded workers by their capacity (the router's own
+            // default, 0, refuses a turn that finds every worker at capacity).
+            a.addAll(List.of("--admit-queued", String.valueOf(options.queue())));
+        }
         a.addAll(options.extraRouterArgs());
         a.addAll(spec.extraArgs());
         return a;
