@@ -288,6 +288,11 @@ public final class RouterServer implements ServiceProcess.Server {
         return directory;
     }
 
+    /** The sessions' bindings (tests read a binding's kind). */
+    public BindingStore bindings() {
+        return bindings;
+    }
+
     public RouterMetrics metrics() {
         return metrics;
     }
