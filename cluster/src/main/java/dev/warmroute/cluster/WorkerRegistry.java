@@ -56,7 +56,7 @@ public final class WorkerRegistry implements AutoCloseable {
      * ({@link #reportLoad}): the other routers' turns a router adds to its own are at most this old. Each write is
      * one map put and one entry event per router, and it happens only when the load changed.
      */
-    public static final Duration LOAD_REPORT_INTERVAL = Duration.ofMillis(200);
+    public static final Duration LOAD_REPORT_INTERVAL = Duration.ofMillis(50);
 
     private final HazelcastInstance hz;
     private final IMap<String, WorkerRegistration> map;

@@ -184,17 +184,16 @@ public final class HybridPlacement implements PlacementPolicy {
             if (!w.hasCapacity()) {
                 // Its advertised capacity is a hard bound, unlike the load bound: nothing more, not even late.
                 skipped.add(new Skip(id, SkipKind.AT_CAPACITY, String.format(Locale.ROOT,
-                        "at capacity (%d turns in flight, capacity %d)", w.inFlight(), w.capacity())));
+                        "at capacity (%d turns in flight, capacity %d)", w.load(), w.capacity())));
                 continue;
             }
-            if (preferredFull && !id.equals(preferred) && w.capacity() > 0
-                    && w.inFlight() + 1 + spillReserve > w.capacity()) {
+            if (preferredFull && !id.equals(preferred) && w.freeSlots() <= spillReserve) {
                 // Trunk reservation: with the first choice full the cluster is near saturation, and a spilled turn
                 // is a cold one (a full recompute) that would take one of the last slots from this worker's own,
                 // warm sessions; it is refused instead, and the slot serves a warm turn a moment later.
                 skipped.add(new Skip(id, SkipKind.AT_CAPACITY, String.format(Locale.ROOT,
                         "keeps its last %d of capacity %d for its own sessions (%d turns in flight)", spillReserve,
-                        w.capacity(), w.inFlight())));
+                        w.capacity(), w.load())));
                 continue;
             }
             if (w.inFlight() + 1 > loadBound) {

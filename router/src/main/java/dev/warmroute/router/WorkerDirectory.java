@@ -182,8 +182,8 @@ public final class WorkerDirectory implements WorkerRegistry.Listener, AutoClose
         CircuitBreaker.State s = h.breaker().getState();
         boolean open = s == CircuitBreaker.State.OPEN || s == CircuitBreaker.State.FORCED_OPEN;
         return new WorkerView(h.id(), h.health() == WorkerHandle.Health.SERVING && !h.closed(),
-                draining.contains(h.id()), open, h.inFlight() + h.othersInFlight(), h.registration().registeredAtMs(),
-                h.admissionLimit());
+                draining.contains(h.id()), open, h.inFlight(), h.registration().registeredAtMs(), h.admissionLimit(),
+                h.othersInFlight());
     }
 
     /** Sets or clears a worker's drain flag in the cluster (shared by every router), with the store's deadline. */

@@ -192,11 +192,12 @@ public final class WorkerHandle {
      * gives back what was taken.
      */
     public Admission tryAcquire(int maxInFlight) {
-        // Both bounds count the other routers' turns too (the worker's load report); this router's own are exact.
+        // The capacity counts the other routers' turns too (the worker's load report); the load bound this
+        // router's own, which are exact and current.
         int others = othersInFlight();
         int limit = admissionLimit();
         int byCapacity = limit > 0 ? limit - others : Integer.MAX_VALUE;
-        int byLoad = maxInFlight > 0 ? maxInFlight - others : Integer.MAX_VALUE;
+        int byLoad = maxInFlight > 0 ? maxInFlight : Integer.MAX_VALUE;
         if (!takeSlot(Math.min(byCapacity, byLoad))) {
             int own = inFlight.get();
             if (own >= byCapacity) {

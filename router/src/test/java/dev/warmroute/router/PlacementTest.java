@@ -402,6 +402,23 @@ class PlacementTest {
                 .preferredSkipKind());
     }
 
+    @Test
+    void otherRoutersTurnsCountAgainstCapacityButNotInTheLoadBound() {
+        String s = "others-1";
+        List<String> rank = RendezvousHash.rank(s, List.of("w1", "w2", "w3"));
+        // The first choice runs one turn of another router (as last reported) and none of ours: with nothing of ours
+        // in flight the load bound is 1, and a stale report must not turn the session away from it.
+        List<WorkerView> oneOther = List.of(new WorkerView(rank.get(0), true, false, false, 0, 0, 18, 1),
+                withCapacity(rank.get(1), 0, 18), withCapacity(rank.get(2), 0, 18));
+        assertEquals(rank.get(0), placement.decide(s, null, oneOther, Map.of()).chosen());
+        // Full with the other routers' turns: passed over for capacity.
+        List<WorkerView> full = List.of(new WorkerView(rank.get(0), true, false, false, 0, 0, 2, 2),
+                withCapacity(rank.get(1), 0, 2), withCapacity(rank.get(2), 0, 2));
+        PlacementDecision d = placement.decide(s, null, full, Map.of());
+        assertEquals(rank.get(1), d.chosen());
+        assertEquals(SkipKind.AT_CAPACITY, d.preferredSkipKind());
+    }
+
     private static String preferring(String worker, List<String> ids) {
         for (int i = 0; ; i++) {
             if (RendezvousHash.top("p-" + i, ids).equals(worker)) {
