@@ -5,7 +5,7 @@
 #   deploy/k8s/check-schemas.sh [FILE.yaml ...]     (default: every manifest in deploy/k8s)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-[ $# -gt 0 ] || set -- "$HERE"/configmap.yaml "$HERE"/models-pvc.yaml "$HERE"/workers.yaml "$HERE"/router.yaml
+[ $# -gt 0 ] || set -- "$HERE"/configmap.yaml "$HERE"/models-pvc.yaml "$HERE"/workers.yaml "$HERE"/router.yaml "$HERE"/networkpolicy.yaml
 WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT
 FILES=(); for f in "$@"; do FILES+=("$(readlink -f "$f")"); done
 cd "$WORK"

@@ -49,6 +49,12 @@ final class BenchStoreCommand implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "30", description = "Measured warm turns per session (default ${DEFAULT-VALUE}).")
     int rounds;
 
+    @Option(names = "--warmup-rounds", defaultValue = "100", description = {
+            "Turns per session on separate sessions before measuring, not counted (default ${DEFAULT-VALUE}): a",
+            "long-running worker's JDBC driver and database code are JIT-compiled; without warm-up the first few",
+            "hundred store calls run interpreted and measure the JIT, not the store."})
+    int warmupRounds;
+
     @Option(names = "--max-tokens", defaultValue = "16", description = "Answer length (default ${DEFAULT-VALUE}).")
     int maxTokens;
 
@@ -67,8 +73,8 @@ final class BenchStoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (sessions < 1 || sessions > 64 || rounds < 1 || rounds > 1000) {
-            throw new UserError("--sessions: 1..64, --rounds: 1..1000");
+        if (sessions < 1 || sessions > 64 || rounds < 1 || rounds > 1000 || warmupRounds < 0 || warmupRounds > 1000) {
+            throw new UserError("--sessions: 1..64, --rounds: 1..1000, --warmup-rounds: 0..1000");
         }
         Path data = Files.createTempDirectory("warmroute-bench-store");
         List<Variant> variants = new ArrayList<>();
@@ -80,29 +86,10 @@ final class BenchStoreCommand implements Callable<Integer> {
             }
             SamplingParams sampling = SamplingParams.newBuilder().setTemperature(0).setMaxTokens(maxTokens)
                     .setSeed(7).build();
-            for (Variant v : variants) {
-                for (int s = 0; s < sessions; s++) {
-                    v.client.ensureSession(sessionId(s), BenchTtftCommand.SYSTEM,
-                            SessionSettings.newBuilder().setSampling(sampling).build(), Duration.ofSeconds(30));
-                    turn(v, s, -1, sampling); // the first turn is cold; the measured ones are warm
-                    turn(v, s, -2, sampling);
-                }
-            }
-            for (int r = 0; r < rounds; r++) {
-                for (int s = 0; s < sessions; s++) {
-                    // Rotate the order each round: no variant always goes first after the others' work.
-                    for (int k = 0; k < variants.size(); k++) {
-                        Variant v = variants.get((k + r + s) % variants.size());
-                        TurnComplete c = turn(v, s, r, sampling);
-                        if (c.getCache().getStatus() == CacheStatus.CACHE_STATUS_WARM) {
-                            v.total.add(c.getTimings().getTotalMs());
-                            v.commit.add(c.getTimings().getCommitMs());
-                        } else {
-                            v.notWarm[0]++;
-                        }
-                    }
-                }
-            }
+            // Warm-up on sessions of their own, so the measured sessions start short, like the ones of a run
+            // without warm-up: only the code is warm, not the sessions.
+            runRounds(variants, WARMUP_SESSIONS, warmupRounds, sampling, false);
+            runRounds(variants, 0, rounds, sampling, true);
             print(variants);
             return 0;
         } finally {
@@ -112,6 +99,38 @@ final class BenchStoreCommand implements Callable<Integer> {
             }
             try (var files = Files.walk(data)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private static final int WARMUP_SESSIONS = 1000;
+
+    /** Opens sessions {@code first..first+sessions-1} (a cold and a warm turn each), then {@code rounds} turns each. */
+    private void runRounds(List<Variant> variants, int first, int rounds, SamplingParams sampling, boolean record) {
+        for (Variant v : variants) {
+            for (int s = first; s < first + sessions; s++) {
+                v.client.ensureSession(sessionId(s), BenchTtftCommand.SYSTEM,
+                        SessionSettings.newBuilder().setSampling(sampling).build(), Duration.ofSeconds(30));
+                turn(v, s, -1, sampling); // the first turn is cold; the measured ones are warm
+                turn(v, s, -2, sampling);
+            }
+        }
+        for (int r = 0; r < rounds; r++) {
+            for (int s = first; s < first + sessions; s++) {
+                // Rotate the order each round: no variant always goes first after the others' work.
+                for (int k = 0; k < variants.size(); k++) {
+                    Variant v = variants.get((k + r + s) % variants.size());
+                    TurnComplete c = turn(v, s, r, sampling);
+                    if (!record) {
+                        continue;
+                    }
+                    if (c.getCache().getStatus() == CacheStatus.CACHE_STATUS_WARM) {
+                        v.total.add(c.getTimings().getTotalMs());
+                        v.commit.add(c.getTimings().getCommitMs());
+                    } else {
+                        v.notWarm[0]++;
+                    }
+                }
             }
         }
     }
@@ -152,7 +171,7 @@ final class BenchStoreCommand implements Callable<Integer> {
                         .put("commit_ms_p50", BenchWorkers.median(v.commit))
                         .put("total_vs_none", BenchWorkers.median(v.total) / base));
             }
-            out.println(Json.object().put("bench", "store").put("sessions", sessions).put("rounds", rounds)
+            out.println(Json.object().put("bench", "store").put("sessions", sessions).put("rounds", rounds).put("warmup_rounds", warmupRounds)
                     .put("max_tokens", maxTokens).put("threads", threads).put("load_average", load)
                     .put("cores", Runtime.getRuntime().availableProcessors()).put("variants", rows));
         } else {

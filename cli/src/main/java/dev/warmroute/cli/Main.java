@@ -34,6 +34,7 @@ import picocli.CommandLine.Command;
                 dev.warmroute.cli.cluster.UndrainCommand.class,
                 dev.warmroute.cli.drill.DrillCommand.class,
                 dev.warmroute.cli.session.SessionCommand.class,
+                AuthCommand.class,
                 GenerateCommand.class,
                 BenchCommand.class,
                 ModelCommand.class,

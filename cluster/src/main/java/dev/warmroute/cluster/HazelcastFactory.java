@@ -35,7 +35,39 @@ public final class HazelcastFactory {
      */
     public static HazelcastInstance startMember(HazelcastSettings settings, Map<String, String> attributes,
             List<CompactSerializer<?>> serializers, SessionMapStore store) {
-        return Hazelcast.newHazelcastInstance(memberConfig(settings, attributes, serializers, store));
+        HazelcastInstance hz = Hazelcast.newHazelcastInstance(memberConfig(settings, attributes, serializers, store));
+        warnIfPublic(hz);
+        return hz;
+    }
+
+    /**
+     * Hazelcast open source has neither TLS nor authentication: anyone who reaches a member's port reads and writes
+     * every session. A member on an address outside the private ranges says so once, at start.
+     */
+    static void warnIfPublic(HazelcastInstance hz) {
+        try {
+            java.net.InetAddress a = hz.getCluster().getLocalMember().getAddress().getInetAddress();
+            if (!isPrivate(a)) {
+                org.slf4j.LoggerFactory.getLogger(HazelcastFactory.class).warn("hazelcast.public-address address={}:"
+                        + " this member's port is reachable beyond a private network, and Hazelcast open source has no"
+                        + " TLS or authentication; bind it to a private interface (--hazelcast-host) or firewall it"
+                        + " (docs/security.md)", a.getHostAddress());
+            }
+        } catch (java.net.UnknownHostException | RuntimeException e) {
+            // the address cannot be read: nothing to say
+        }
+    }
+
+    /** Loopback, link-local, RFC 1918 (site-local), 100.64/10 (CGNAT) or IPv6 unique-local fc00::/7. */
+    static boolean isPrivate(java.net.InetAddress a) {
+        if (a.isLoopbackAddress() || a.isLinkLocalAddress() || a.isSiteLocalAddress() || a.isAnyLocalAddress()) {
+            return true;
+        }
+        byte[] b = a.getAddress();
+        if (b.length == 4) {
+            return (b[0] & 0xff) == 100 && (b[1] & 0xc0) == 64;
+        }
+        return (b[0] & 0xfe) == 0xfc;
     }
 
     /** Connects a client (routers, and workers in client mode). */

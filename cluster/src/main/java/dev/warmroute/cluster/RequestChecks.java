@@ -165,7 +165,9 @@ public final class RequestChecks {
     }
 
     /** A client's value quoted in a message: at most 40 characters. */
+    /** A refused value as a status message quotes it: at most 40 of its characters, one line, escaped (LogSafe). */
     static String abbreviate(String s) {
-        return s.length() <= 40 ? s : s.substring(0, 37) + "...";
+        return s.length() <= 40 ? LogSafe.escape(s, Integer.MAX_VALUE)
+                : LogSafe.escape(s.substring(0, 37), Integer.MAX_VALUE) + "...";
     }
 }

@@ -10,6 +10,7 @@ import dev.warmroute.api.v1.SendMessageResponse;
 import dev.warmroute.api.v1.TurnComplete;
 import dev.warmroute.api.v1.TurnStarted;
 import dev.warmroute.cluster.ApiLimits;
+import dev.warmroute.cluster.LogSafe;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -133,7 +134,7 @@ final class ChatCompletions implements Handler {
                     conversations.removeStateless(caller, target);
                 } catch (StatusRuntimeException e) {
                     log.warn("http.stateless-remove-failed session={} status={}: the one-turn session stays until it "
-                            + "expires", target.sessionId(), e.getStatus());
+                            + "expires", LogSafe.id(target.sessionId()), e.getStatus());
                 }
             }
         }
@@ -239,20 +240,21 @@ final class ChatCompletions implements Handler {
                 return error.httpStatus();
             }
         } catch (ClientGone gone) {
-            log.info("http.client-gone session={}: the turn was cancelled, nothing committed", target.sessionId());
+            log.info("http.client-gone session={}: the turn was cancelled, nothing committed",
+                    LogSafe.id(target.sessionId()));
             return 499;
         } finally {
             try {
                 sink.close();
             } catch (IOException | RuntimeException e) {
-                log.debug("http.sse-close-failed session={}: {}", target.sessionId(), e.toString());
+                log.debug("http.sse-close-failed session={}: {}", LogSafe.id(target.sessionId()), e.toString());
             }
         }
     }
 
     private void emitError(Emitter emit, OpenAiError error, Conversations.Target target) {
-        log.info("http.stream-failed session={} status={} message={}", target.sessionId(), error.httpStatus(),
-                error.getMessage());
+        log.info("http.stream-failed session={} status={} message=\"{}\"", LogSafe.id(target.sessionId()),
+                error.httpStatus(), LogSafe.text(error.getMessage()));
         emit.data(out.error(error));
     }
 

@@ -7,8 +7,10 @@ import dev.warmroute.api.v1.GetWorkerStatsRequest;
 import dev.warmroute.api.v1.WorkerServiceGrpc;
 import dev.warmroute.api.v1.WorkerStats;
 import dev.warmroute.api.v1.WorkerStatus;
+import dev.warmroute.cluster.auth.LocalCredential;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,6 +72,7 @@ final class ModelCatalog {
         Map<String, Model> out = new LinkedHashMap<>();
         try {
             ClusterStatus status = AdminServiceGrpc.newBlockingStub(upstream.channel())
+                    .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(LocalCredential.headers()))
                     .withDeadlineAfter(ms, TimeUnit.MILLISECONDS)
                     .getClusterStatus(GetClusterStatusRequest.newBuilder().setIncludeWorkerStats(true).build());
             for (WorkerStatus w : status.getWorkersList()) {
@@ -84,6 +87,7 @@ final class ModelCatalog {
             }
         }
         WorkerStats stats = WorkerServiceGrpc.newBlockingStub(upstream.channel())
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(LocalCredential.headers()))
                 .withDeadlineAfter(ms, TimeUnit.MILLISECONDS).getWorkerStats(GetWorkerStatsRequest.getDefaultInstance());
         return List.of(model(stats));
     }

@@ -12,6 +12,7 @@ import dev.warmroute.api.v1.SendMessageResponse;
 import dev.warmroute.api.v1.Session;
 import dev.warmroute.cluster.CallerIdentity;
 import dev.warmroute.cluster.InternalErrors;
+import dev.warmroute.cluster.LogSafe;
 import dev.warmroute.cluster.RequestChecks;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -74,8 +75,8 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
             RequestChecks.sendMessage(request);
         } catch (StatusRuntimeException e) {
             env.metrics().failed(e.getStatus().getCode());
-            log.info("turn.rejected session={} status={} message=\"{}\"", request.getSessionId(),
-                    e.getStatus().getCode(), e.getStatus().getDescription());
+            log.info("turn.rejected session={} status={} message=\"{}\"", LogSafe.id(request.getSessionId()),
+                    e.getStatus().getCode(), LogSafe.text(e.getStatus().getDescription()));
             observer.onError(e);
             return;
         }
@@ -141,16 +142,14 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
         ERRORS.unary(out, () -> {
             requireReady();
             String id = RequestChecks.sessionId(request.getSessionId());
-            try {
-                DeleteSessionResponse r = forward(id, ChatServiceGrpc.getDeleteSessionMethod(), request);
+            DeleteSessionResponse r = forward(id, ChatServiceGrpc.getDeleteSessionMethod(), request);
+            // Only the owner's delete moves anything: a NOT_FOUND (or deleted=false) is also what another
+            // principal gets for a session that exists, and unbinding it then would let anyone force any session
+            // cold by id. A binding of a session that is really gone is harmless: the next CreateSession rebinds.
+            if (r.getDeleted()) {
                 env.router().unbind(id);
-                return r;
-            } catch (StatusRuntimeException e) {
-                if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
-                    env.router().unbind(id);
-                }
-                throw e;
             }
+            return r;
         });
     }
 
@@ -220,7 +219,7 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
      */
     private <Q, R> R call(Permit permit, MethodDescriptor<Q, R> method, Q request) {
         Channel channel = ClientInterceptors.intercept(permit.worker().channel(),
-                MetadataUtils.newAttachHeadersInterceptor(CallerIdentity.forwardHeaders()));
+                MetadataUtils.newAttachHeadersInterceptor(CallerIdentity.forwardHeaders(env.credential().get())));
         CallOptions options = CallOptions.DEFAULT;
         if (Context.current().getDeadline() == null) {
             options = options.withDeadlineAfter(env.config().unaryTimeout().toMillis(), TimeUnit.MILLISECONDS);

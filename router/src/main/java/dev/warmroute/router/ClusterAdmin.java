@@ -15,12 +15,14 @@ import dev.warmroute.api.v1.WorkerHealth;
 import dev.warmroute.api.v1.WorkerServiceGrpc;
 import dev.warmroute.api.v1.WorkerStats;
 import dev.warmroute.api.v1.WorkerStatus;
+import dev.warmroute.cluster.CallerIdentity;
 import dev.warmroute.cluster.ClusterMaps;
 import dev.warmroute.cluster.ClusterSafety;
 import dev.warmroute.cluster.InternalErrors;
 import dev.warmroute.cluster.RequestChecks;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.Status;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -204,7 +206,10 @@ final class ClusterAdmin extends AdminServiceGrpc.AdminServiceImplBase {
 
     private CompletableFuture<WorkerStats> workerStats(WorkerHandle h) {
         CompletableFuture<WorkerStats> f = new CompletableFuture<>();
-        WorkerServiceGrpc.newStub(h.channel()).withDeadlineAfter(STATS_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+        // The cluster's credential: a worker with --auth-* serves WorkerService to routers and token holders only.
+        WorkerServiceGrpc.newStub(h.channel()).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(
+                        CallerIdentity.forwardHeaders(env.credential().get())))
+                .withDeadlineAfter(STATS_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
                 .getWorkerStats(GetWorkerStatsRequest.getDefaultInstance(), new StreamObserver<>() {
                     @Override
                     public void onNext(WorkerStats value) {

@@ -2,6 +2,7 @@ package dev.warmroute.router;
 
 import dev.warmroute.cluster.ConfigChecks;
 import dev.warmroute.cluster.HazelcastSettings;
+import dev.warmroute.cluster.auth.AuthSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -38,6 +39,7 @@ import java.util.Objects;
  *                         worker's sessions spill to it because their first choice is full (trunk reservation)
  * @param retryAfter       the retry-after hint of a refused turn before this router has timed any turn (after that:
  *                         the recent turn time, rounded up to whole seconds)
+ * @param auth             how clients are authenticated ({@link AuthSettings#OPEN}: they name themselves)
  */
 public record RouterConfig(
         String host,
@@ -61,7 +63,8 @@ public record RouterConfig(
         double rebalanceRate,
         int admitQueued,
         int spillReserve,
-        Duration retryAfter) {
+        Duration retryAfter,
+        AuthSettings auth) {
 
     /**
      * The per-worker breaker: a count-based window of the last {@code window} calls opens when {@code failureRate}
@@ -100,6 +103,7 @@ public record RouterConfig(
     public RouterConfig {
         Objects.requireNonNull(hazelcast, "hazelcast");
         Objects.requireNonNull(breaker, "breaker");
+        Objects.requireNonNull(auth, "auth");
         ConfigChecks.requireHost(host);
         ConfigChecks.requirePort(port, "port");
         routerId = routerId == null ? "" : routerId.strip();
@@ -157,7 +161,8 @@ public record RouterConfig(
                 .maxAttempts(maxAttempts).breaker(breaker).bulkhead(bulkhead).workerWindow(workerWindow).unaryTimeout(unaryTimeout)
                 .turnTimeout(turnTimeout).storeTimeout(storeTimeout).metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(shutdownGrace).parentPid(parentPid).placement(placement).rebalance(rebalance)
-                .rebalanceRate(rebalanceRate).admitQueued(admitQueued).spillReserve(spillReserve).retryAfter(retryAfter);
+                .rebalanceRate(rebalanceRate).admitQueued(admitQueued).spillReserve(spillReserve).retryAfter(retryAfter)
+                .auth(auth);
     }
 
     /** Laptop defaults. */
@@ -185,6 +190,7 @@ public record RouterConfig(
         private int admitQueued = 0;
         private int spillReserve = 1;
         private Duration retryAfter = Duration.ofSeconds(1);
+        private AuthSettings auth = AuthSettings.OPEN;
 
         public Builder host(String v) { host = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -208,11 +214,12 @@ public record RouterConfig(
         public Builder admitQueued(int v) { admitQueued = v; return this; }
         public Builder retryAfter(Duration v) { retryAfter = v; return this; }
         public Builder spillReserve(int v) { spillReserve = v; return this; }
+        public Builder auth(AuthSettings v) { auth = v; return this; }
 
         public RouterConfig build() {
             return new RouterConfig(host, port, routerId, hazelcast, loadBound, maxAttempts, breaker, bulkhead,
                     workerWindow, unaryTimeout, turnTimeout, storeTimeout, metricsPort, readyFile, shutdownGrace, parentPid,
-                    placement, rebalance, rebalanceRate, admitQueued, spillReserve, retryAfter);
+                    placement, rebalance, rebalanceRate, admitQueued, spillReserve, retryAfter, auth);
         }
     }
 }

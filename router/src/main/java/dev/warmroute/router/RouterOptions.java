@@ -2,6 +2,7 @@ package dev.warmroute.router;
 
 import dev.warmroute.cluster.DiscoveryFlags;
 import dev.warmroute.cluster.HazelcastSettings;
+import dev.warmroute.cluster.auth.AuthOptions;
 import dev.warmroute.cluster.flags.HazelcastOptions;
 import dev.warmroute.http.HttpFrontOptions;
 import java.nio.file.Path;
@@ -33,6 +34,10 @@ public final class RouterOptions {
 
     @Mixin
     public HazelcastOptions hazelcast = new HazelcastOptions();
+
+    /** {@code --auth-*}: bearer tokens for client calls (open without them). */
+    @Mixin
+    public AuthOptions auth = new AuthOptions();
 
     /** The OpenAI-compatible HTTP front beside the gRPC server ({@code --http-*}; off without {@code --http-port}). */
     @Mixin
@@ -150,6 +155,7 @@ public final class RouterOptions {
                 .metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(Duration.ofSeconds(Math.max(1, shutdownGraceSeconds))).parentPid(parentPid)
                 .placement(PlacementMode.parse(placement)).rebalance(rebalance).rebalanceRate(rebalanceRate)
-                .admitQueued(admitQueued).spillReserve(spillReserve).retryAfter(Duration.ofSeconds(retryAfterSeconds)).build();
+                .admitQueued(admitQueued).spillReserve(spillReserve).retryAfter(Duration.ofSeconds(retryAfterSeconds))
+                .auth(auth.toSettings()).build();
     }
 }

@@ -21,8 +21,11 @@ import dev.warmroute.cluster.ReadyFile;
 import dev.warmroute.cluster.ServiceProcess;
 import dev.warmroute.cluster.WorkerRegistration;
 import dev.warmroute.cluster.WorkerRegistry;
+import dev.warmroute.cluster.auth.Authenticator;
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -72,6 +75,8 @@ public final class RouterServer implements ServiceProcess.Server {
     private final WorkerDirectory directory;
     private final RouterMetrics metrics;
     private final Server server;
+    /** Null when open (callers name themselves). */
+    private final Authenticator auth;
     private final OpenCalls openCalls = new OpenCalls();
     private final MetricsServer metricsServer;
     private final Thread connector;
@@ -86,6 +91,8 @@ public final class RouterServer implements ServiceProcess.Server {
             throws IOException {
         this.config = config;
         this.readyExtras = Map.copyOf(readyExtras);
+        // Reads the token file / keys now: a bad one fails the start naming the flag, before anything is opened.
+        this.auth = config.auth().authenticator();
         setHealth(ServingStatus.NOT_SERVING);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "router-timer");
@@ -107,10 +114,13 @@ public final class RouterServer implements ServiceProcess.Server {
             ChatProxy chat = new ChatProxy(env, directory, () -> ready && !closed);
             ClusterAdmin admin = new ClusterAdmin(env, directory, () -> hz, () -> ready && !closed);
             // Invalid UTF-8 in a request becomes INVALID_ARGUMENT naming the field, as on the worker.
+            // Clients only: a router takes no calls from inside the cluster, so no internal credential here.
+            ServerInterceptor adminOnly = CallerIdentity.adminOnly(auth != null);
             List<BindableService> services = List.of(() -> LenientRequestMarshaller.wrap(chat.bindService()),
-                    () -> LenientRequestMarshaller.wrap(admin.bindService()));
+                    () -> LenientRequestMarshaller.wrap(ServerInterceptors.intercept(admin.bindService(), adminOnly)));
             this.server = GrpcServers.start(config.host(), config.port(), health, services,
-                    List.of(CallMetadata.trailersInterceptor(), CallerIdentity.interceptor(), openCalls), executor);
+                    List.of(CallMetadata.trailersInterceptor(), CallerIdentity.interceptor(auth, null), openCalls),
+                    executor);
         } catch (IOException | RuntimeException e) {
             hz.getLifecycleService().terminate();
             timer.shutdownNow();
@@ -123,6 +133,13 @@ public final class RouterServer implements ServiceProcess.Server {
                 ? MetricsServer.start(config.host(), config.metricsPort(), prometheus) : null;
         this.connector = Thread.ofPlatform().daemon().name("router-connect").start(this::connect);
         boolean hybrid = config.placement() == PlacementMode.HYBRID;
+        if (auth == null) {
+            log.warn("router.open router={}: no --auth-tokens or --auth-jwt-*: callers name themselves with"
+                    + " x-warmroute-owner and anyone who reaches {}:{} may call AdminService; fine on a laptop, not"
+                    + " in front of real clients", routerId, config.host(), server.getPort());
+        } else {
+            log.info("router.auth router={} clients={} admin=admin principals only", routerId, auth.describe());
+        }
         log.info("router.started router={} address={}:{} cluster={} members={} placement={} load_bound={} "
                 + "rebalance={} max_attempts={}", routerId, config.host(), server.getPort(),
                 config.hazelcast().clusterName(), config.hazelcast().members(), config.placement().flag(),

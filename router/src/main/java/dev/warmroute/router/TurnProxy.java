@@ -168,10 +168,12 @@ final class TurnProxy implements Relay.Listener {
                     .addAllTokenIds(Arrays.stream(splice.tokens()).boxed().toList()).setText(splice.text())
                     .setBaseVersion(turnIndex).setFailedWorker(report.lastFailedWorker()).setAttempt(resumeNumber))
                     .build();
-            InternalCredential credential = env.credential().get();
-            if (credential != null) {
-                headers.put(InternalCredential.METADATA_KEY, credential.token());
-            }
+        }
+        // Every call to a worker carries the cluster's credential: it is what lets the worker trust the owner this
+        // router forwards (with authentication on) and accept a resume.
+        InternalCredential credential = env.credential().get();
+        if (credential != null) {
+            headers.put(InternalCredential.METADATA_KEY, credential.token());
         }
         splice.newAttempt();
         current = new Relay(permit, decision, out, this, this);

@@ -19,6 +19,7 @@ import dev.warmroute.cluster.CallMetadata;
 import dev.warmroute.cluster.CallerIdentity;
 import dev.warmroute.cluster.InternalCredential;
 import dev.warmroute.cluster.InternalErrors;
+import dev.warmroute.cluster.LogSafe;
 import dev.warmroute.cluster.RequestChecks;
 import dev.warmroute.cluster.session.SessionRecord;
 import dev.warmroute.cluster.session.StoredSettings;
@@ -106,8 +107,8 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
             turn = validate(request, arrival);
         } catch (StatusRuntimeException e) {
             metrics.failed();
-            log.info("turn.rejected session={} status={} message={}", request.getSessionId(),
-                    e.getStatus().getCode(), e.getStatus().getDescription());
+            log.info("turn.rejected session={} status={} message=\"{}\"", LogSafe.id(request.getSessionId()),
+                    e.getStatus().getCode(), LogSafe.text(e.getStatus().getDescription()));
             stream.fail(e.getStatus());
             return;
         }
@@ -266,7 +267,10 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
         unary(out, () -> {
             String id = RequestChecks.sessionId(r.getSessionId());
             boolean deleted = store.delete(id, CallerIdentity.owner());
-            caches.drop(id);
+            if (deleted) {
+                // Not otherwise: false is also the answer for another owner's session, whose cache stays warm.
+                caches.drop(id);
+            }
             if (!deleted && !r.getAllowMissing()) {
                 throw Errors.notFound(id);
             }

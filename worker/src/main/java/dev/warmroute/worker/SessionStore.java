@@ -81,7 +81,8 @@ public final class SessionStore implements AutoCloseable {
 
     /**
      * Stores a new session unless the id is taken. With {@code allowExisting}, an existing session of the same owner
-     * is returned unchanged; any other existing session is ALREADY_EXISTS.
+     * is returned unchanged; any other existing session is ALREADY_EXISTS, with the same words for the caller's own
+     * and another owner's (session ids are one space for everyone, so that an id is in use cannot be hidden).
      */
     public Created create(SessionRecord record, boolean allowExisting) {
         CreateSession create = new CreateSession(record);
@@ -94,8 +95,9 @@ public final class SessionStore implements AutoCloseable {
         if (allowExisting && previous.owner().equals(record.owner())) {
             return new Created(previous, false);
         }
-        throw Errors.alreadyExists("session_id: '" + record.sessionId() + "' is taken"
-                + (allowExisting ? " by another owner" : "; set allow_existing to reuse your own session"));
+        // One message whoever holds the id: saying "another owner" would tell a caller whose session an id is.
+        throw Errors.alreadyExists("session_id: '" + record.sessionId() + "' is in use; choose another id (or, for a"
+                + " session of yours, set allow_existing to reuse it)");
     }
 
     /** Deletes the owner's session; false when there is none (or it belongs to someone else). */

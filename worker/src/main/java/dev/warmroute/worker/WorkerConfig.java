@@ -4,6 +4,7 @@ import dev.warmroute.cluster.ApiLimits;
 import dev.warmroute.cluster.ConfigChecks;
 import dev.warmroute.cluster.HazelcastSettings;
 import dev.warmroute.cluster.HostPort;
+import dev.warmroute.cluster.auth.AuthSettings;
 import dev.warmroute.cluster.store.StoreSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +39,8 @@ import java.util.Objects;
  * @param store             the database behind the sessions map (write-through, lazy load); null: history in
  *                          Hazelcast's memory only, lost when every member stops. Ignored in Hazelcast client mode (the
  *                          data members own the store)
+ * @param auth              how direct clients are authenticated ({@link AuthSettings#OPEN}: they name themselves);
+ *                          a router's calls carry the cluster's internal credential instead
  */
 public record WorkerConfig(
         String host,
@@ -60,10 +63,12 @@ public record WorkerConfig(
         Duration streamStall,
         long parentPid,
         boolean stateless,
-        StoreSettings store) {
+        StoreSettings store,
+        AuthSettings auth) {
 
     public WorkerConfig {
         Objects.requireNonNull(hazelcast, "hazelcast");
+        Objects.requireNonNull(auth, "auth");
         ConfigChecks.requireHost(host);
         ConfigChecks.requirePort(port, "port");
         advertiseAddress = advertiseAddress == null ? "" : advertiseAddress.strip();
@@ -112,7 +117,7 @@ public record WorkerConfig(
                 .engineThreads(engineThreads).metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(shutdownGrace).storeTimeout(storeTimeout).sessionWait(sessionWait)
                 .sessionWaiters(sessionWaiters).prefillChunk(prefillChunk).streamStall(streamStall)
-                .parentPid(parentPid).stateless(stateless).store(store);
+                .parentPid(parentPid).stateless(stateless).store(store).auth(auth);
     }
 
     /** Laptop defaults; {@code model} has none (see {@link dev.warmroute.engine.ModelLocator}). */
@@ -138,6 +143,7 @@ public record WorkerConfig(
         private long parentPid = 0;
         private boolean stateless = false;
         private StoreSettings store;
+        private AuthSettings auth = AuthSettings.OPEN;
 
         public Builder host(String v) { host = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -161,11 +167,12 @@ public record WorkerConfig(
         public Builder parentPid(long v) { parentPid = v; return this; }
         public Builder stateless(boolean v) { stateless = v; return this; }
         public Builder store(StoreSettings v) { store = v; return this; }
+        public Builder auth(AuthSettings v) { auth = v; return this; }
 
         public WorkerConfig build() {
             return new WorkerConfig(host, port, advertiseAddress, workerId, hazelcast, model, kvCacheBytes, capacity,
                     queue, engineThreads, metricsPort, readyFile, shutdownGrace, storeTimeout, sessionWait,
-                    sessionWaiters, prefillChunk, streamStall, parentPid, stateless, store);
+                    sessionWaiters, prefillChunk, streamStall, parentPid, stateless, store, auth);
         }
     }
 }

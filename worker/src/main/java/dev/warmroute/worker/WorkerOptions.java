@@ -2,6 +2,7 @@ package dev.warmroute.worker;
 
 import dev.warmroute.cluster.DiscoveryFlags;
 import dev.warmroute.cluster.HazelcastSettings;
+import dev.warmroute.cluster.auth.AuthOptions;
 import dev.warmroute.cluster.flags.HazelcastOptions;
 import dev.warmroute.http.HttpFrontOptions;
 import dev.warmroute.cluster.flags.MemberOptions;
@@ -66,6 +67,10 @@ public final class WorkerOptions {
 
     @Mixin
     public HazelcastOptions hazelcast = new HazelcastOptions();
+
+    /** {@code --auth-*}: bearer tokens for client calls (open without them). */
+    @Mixin
+    public AuthOptions auth = new AuthOptions();
 
     /** The OpenAI-compatible HTTP front beside the gRPC server ({@code --http-*}; off without {@code --http-port}). */
     @Mixin
@@ -182,6 +187,6 @@ public final class WorkerOptions {
                 .storeTimeout(Duration.ofMillis(storeTimeoutMs)).sessionWait(Duration.ofMillis(sessionWaitMs))
                 .sessionWaiters(sessionWaiters).prefillChunk(prefillChunk)
                 .streamStall(Duration.ofSeconds(streamStallSeconds)).parentPid(parentPid).stateless(stateless)
-                .store(storeSettings()).build();
+                .store(storeSettings()).auth(auth.toSettings()).build();
     }
 }

@@ -27,6 +27,7 @@ import dev.warmroute.cluster.ReadyFile;
 import dev.warmroute.cluster.ServiceProcess;
 import dev.warmroute.cluster.WorkerRegistration;
 import dev.warmroute.cluster.WorkerRegistry;
+import dev.warmroute.cluster.auth.Authenticator;
 import dev.warmroute.cluster.session.SessionRecord;
 import dev.warmroute.cluster.session.SessionSerializers;
 import dev.warmroute.cluster.store.SessionDatabase;
@@ -133,16 +134,26 @@ public final class WorkerServer implements ServiceProcess.Server {
             WorkerIdentity identity = new WorkerIdentity();
             PromptWindow window = new PromptWindow(model.chatTemplate());
             TurnRunner runner = new TurnRunner(model, window, store, caches, metrics, identity, config.prefillChunk());
+            Authenticator auth = config.auth().authenticator();
+            InternalCredential credential = InternalCredential.obtain(hz);
             this.chat = new ChatService(model, window, store, caches,
                     new SessionGate(config.sessionWaiters(), config.sessionWait(), timer), compute, runner,
-                    InternalCredential.obtain(hz), active, metrics, config.streamStall());
+                    credential, active, metrics, config.streamStall());
             chat.starting(true);
             List<BindableService> services = List.of(
                     () -> LenientRequestMarshaller.wrap(chat.bindService()),
                     () -> LenientRequestMarshaller.wrap(new WorkerStatsService(this::stats).bindService()));
             // gRPC's own executor only runs handlers, which return at once (turns run on the compute queue).
             this.server = GrpcServers.start(config.host(), config.port(), health, services,
-                    List.of(CallMetadata.trailersInterceptor(), CallerIdentity.interceptor()), null);
+                    List.of(CallMetadata.trailersInterceptor(), CallerIdentity.interceptor(auth, credential)), null);
+            if (auth == null) {
+                log.warn("worker.open port={}: no --auth-tokens or --auth-jwt-*: direct clients name themselves with"
+                        + " x-warmroute-owner; fine on a laptop, not where clients can reach workers",
+                        server.getPort());
+            } else {
+                log.info("worker.auth port={} clients={} routers=the cluster's internal credential", server.getPort(),
+                        auth.describe());
+            }
             opened.add(() -> server.shutdownNow());
             this.address = config.advertiseAddress().isEmpty() ? config.host() + ":" + server.getPort()
                     : config.advertiseAddress();

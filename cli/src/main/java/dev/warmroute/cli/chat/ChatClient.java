@@ -13,6 +13,7 @@ import dev.warmroute.api.v1.TokenDelta;
 import dev.warmroute.api.v1.TurnComplete;
 import dev.warmroute.api.v1.TurnStarted;
 import dev.warmroute.cluster.CallMetadata;
+import dev.warmroute.cluster.auth.BearerToken;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -36,12 +37,13 @@ public final class ChatClient implements AutoCloseable {
 
     /**
      * @param target host:port of a router or a worker
-     * @param owner  the caller's identity (x-warmroute-owner), or null for "anonymous"
+     * @param owner  the caller's identity (x-warmroute-owner), or null for "anonymous"; not sent when
+     *               {@code $WARMROUTE_TOKEN} is set: then the token says who the caller is
      */
     public ChatClient(String target, String owner) {
         this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
-        Metadata headers = new Metadata();
-        if (owner != null && !owner.isBlank()) {
+        Metadata headers = BearerToken.fromEnv();
+        if (owner != null && !owner.isBlank() && headers.keys().isEmpty()) {
             headers.put(CallMetadata.OWNER, owner);
         }
         this.calls = ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));

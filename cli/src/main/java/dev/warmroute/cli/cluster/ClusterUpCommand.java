@@ -72,6 +72,12 @@ public final class ClusterUpCommand implements Callable<Integer> {
     @Mixin
     StoreFlags storeFlags;
 
+    @Option(names = "--auth", description = {
+            "Require bearer tokens on the router and the workers: a token file in DIR/auth with a dev admin token,",
+            "printed at start (export WARMROUTE_TOKEN=... for the CLI). Without it the cluster is open: callers",
+            "name themselves with x-warmroute-owner."})
+    boolean auth;
+
     @Option(names = "--ready-timeout-seconds", defaultValue = "180",
             description = "How long each process may take to start (default ${DEFAULT-VALUE}).")
     long readyTimeoutSeconds;
@@ -87,7 +93,7 @@ public final class ClusterUpCommand implements Callable<Integer> {
             LocalClusterOptions.Builder b = cluster.applyTo(LocalClusterOptions.builder(choice.path(), runDir)
                     .workers(workers).routerPort(port).firstHazelcastPort(hazelcastPort).clusterName(clusterName)
                     .readyTimeout(Duration.ofSeconds(readyTimeoutSeconds))
-                    .httpPort(port == 0 && httpPort > 0 ? 0 : httpPort)
+                    .httpPort(port == 0 && httpPort > 0 ? 0 : httpPort).auth(auth)
                     // as in production: a worker is offered at most its capacity, and a turn that finds every
                     // worker full is refused at once (RESOURCE_EXHAUSTED, retry-after) rather than queued
                     .extraRouterArgs(java.util.List.of("--admit-queued", "0")));
@@ -162,6 +168,18 @@ public final class ClusterUpCommand implements Callable<Integer> {
                     + "[{\"role\": \"user\", \"content\": \"Once upon a time\"}]}'");
             out.println("  (any OpenAI client: base URL " + r.httpAddress() + "/v1, model " + cluster.modelId()
                     + ", header x-session-id or field user names the session)");
+        }
+        if (cluster.devToken() != null) {
+            out.println("authentication: bearer tokens (token file " + cluster.tokenFile() + "); an admin token for"
+                    + " this run, principal '" + LocalCluster.DEV_PRINCIPAL + "':");
+            out.println("  export WARMROUTE_TOKEN=" + cluster.devToken());
+            out.println("  more: " + bin + " auth token --principal NAME --file " + cluster.tokenFile());
+            if (!r.httpAddress().isEmpty()) {
+                out.println("  (HTTP: -H 'authorization: Bearer $WARMROUTE_TOKEN')");
+            }
+        } else {
+            out.println("authentication: OPEN (no --auth): callers name themselves with x-warmroute-owner; anyone who"
+                    + " reaches these ports can read a named owner's sessions and drain workers");
         }
         out.println("Ctrl-C stops the cluster.");
         out.flush();

@@ -6,8 +6,11 @@ import dev.warmroute.api.v1.DrainWorkerRequest;
 import dev.warmroute.api.v1.GetClusterStatusRequest;
 import dev.warmroute.api.v1.UndrainWorkerRequest;
 import dev.warmroute.api.v1.WorkerStatus;
+import dev.warmroute.cluster.auth.BearerToken;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -16,8 +19,17 @@ public final class AdminClient implements AutoCloseable {
 
     private final ManagedChannel channel;
 
+    private final Metadata headers;
+
+    /** Sends {@code $WARMROUTE_TOKEN} as the bearer token when it is set (the CLI's commands). */
     public AdminClient(String target) {
+        this(target, System.getenv(BearerToken.ENV));
+    }
+
+    /** @param token bearer token of an admin principal, or null for a router without authentication */
+    public AdminClient(String target, String token) {
         this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+        this.headers = BearerToken.headers(token);
     }
 
     public ClusterStatus status(boolean includeWorkerStats, Duration deadline) {
@@ -36,7 +48,9 @@ public final class AdminClient implements AutoCloseable {
     }
 
     private AdminServiceGrpc.AdminServiceBlockingStub stub(Duration deadline) {
-        return AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+        return AdminServiceGrpc.newBlockingStub(channel).withInterceptors(
+                MetadataUtils.newAttachHeadersInterceptor(headers))
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.warmroute.api.v1.ClusterStatus;
 import dev.warmroute.api.v1.WorkerHealth;
 import dev.warmroute.api.v1.WorkerStatus;
 import dev.warmroute.cluster.ServerMain;
+import dev.warmroute.cluster.auth.TokenFile;
 import dev.warmroute.cluster.store.StoreServerMain;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
@@ -141,6 +142,8 @@ public final class LocalCluster implements AutoCloseable {
     private final Map<String, Node> routers = Collections.synchronizedMap(new LinkedHashMap<>());
     private volatile Node store;
     private volatile boolean closed;
+    private volatile String devToken;
+    private volatile Path tokenFile;
 
     /** A cluster not started yet: {@link #start()} starts it; {@link #stopAll()} may run at any time (Ctrl-C). */
     public LocalCluster(LocalClusterOptions options, Consumer<String> progress) {
@@ -164,6 +167,7 @@ public final class LocalCluster implements AutoCloseable {
     public void start() throws IOException, InterruptedException {
         try {
             Files.createDirectories(options.dir());
+            writeDevToken();
             startStore();
             List<CompletableFuture<Node>> workersStarting = startWorkers();
             if (closed) {
@@ -263,6 +267,46 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /** Starts (or starts again) the H2 store process over the data folder, when there is one. */
+    /**
+     * With {@link LocalClusterOptions#auth()}: a token file in {@code dir/auth} (owner-only permissions) holding the
+     * hash of one new admin token, principal "dev", which {@link #devToken()} gives to whoever started the cluster.
+     * Every start makes a new token; more tokens are lines added to {@link #tokenFile()} (re-read within a second).
+     */
+    private void writeDevToken() throws IOException {
+        if (!options.auth()) {
+            return;
+        }
+        Path dir = Files.createDirectories(options.dir().resolve("auth"));
+        Path file = dir.resolve("tokens");
+        String token = TokenFile.newToken();
+        Files.writeString(file, "# warmroute tokens (sha256 of each token, principal, admin): see docs/security.md\n"
+                + TokenFile.hashLine(token, DEV_PRINCIPAL, true) + "\n");
+        try {
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: the folder's own permissions apply
+        }
+        tokenFile = file;
+        devToken = token;
+    }
+
+    /** The principal of {@link #devToken()}. */
+    public static final String DEV_PRINCIPAL = "dev";
+
+    /** The admin token of a cluster started with auth; null when open. */
+    public String devToken() {
+        return devToken;
+    }
+
+    /** The token file every router and worker reads; null when open. */
+    public Path tokenFile() {
+        return tokenFile;
+    }
+
+    private List<String> authArgs() {
+        return tokenFile == null ? List.of() : List.of("--auth-tokens", tokenFile.toString());
+    }
+
     private void startStore() throws IOException {
         if (options.data() == null) {
             return;
@@ -381,6 +425,7 @@ public final class LocalCluster implements AutoCloseable {
         if (httpPort >= 0) {
             a.addAll(List.of("--http-port", String.valueOf(httpPort)));
         }
+        a.addAll(authArgs());
         a.addAll(options.extraWorkerArgs());
         return a;
     }
@@ -411,6 +456,7 @@ public final class LocalCluster implements AutoCloseable {
             // Every router has a front of its own; several routers always run on OS-picked ports.
             a.addAll(List.of("--http-port", String.valueOf(port == 0 ? 0 : options.httpPort())));
         }
+        a.addAll(authArgs());
         if (!options.extraRouterArgs().contains("--admit-queued") && !spec.extraArgs().contains("--admit-queued")) {
             // Tests, drills and benchmarks measure queueing workers unless they say otherwise: the router may fill
             // the workers' queues, as it did before routers bounded workers by their capacity (the router's own
@@ -514,7 +560,7 @@ public final class LocalCluster implements AutoCloseable {
             throws IOException, InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
         String last = "no answer yet";
-        try (AdminClient admin = new AdminClient(router.grpcAddress())) {
+        try (AdminClient admin = new AdminClient(router.grpcAddress(), devToken)) {
             while (System.nanoTime() < deadline) {
                 if (!router.isAlive()) {
                     throw new IOException("router exited; last lines of " + router.log() + ":\n"

@@ -46,6 +46,8 @@ import java.util.Objects;
  *                           fixed, as with {@code routerPort}, so one router only; with OS-picked ports every router
  *                           has a front of its own on a port of its own)
  * @param network            where the nodes listen ({@link NetworkPlan#LOOPBACK}: all on 127.0.0.1)
+ * @param auth               bearer tokens on the routers and workers ({@code cluster up --auth}): a token file in
+ *                           {@code dir/auth} with a dev admin token ({@link LocalCluster#devToken()}); false: open
  */
 public record LocalClusterOptions(
         int workers,
@@ -76,7 +78,8 @@ public record LocalClusterOptions(
         String storeUser,
         Path storePasswordFile,
         int httpPort,
-        NetworkPlan network) {
+        NetworkPlan network,
+        boolean auth) {
 
     public LocalClusterOptions {
         if (workers < 1 || workers > 16) {
@@ -186,6 +189,7 @@ public record LocalClusterOptions(
         private long parentPid = ProcessHandle.current().pid();
         private List<String> extraWorkerArgs = List.of();
         private List<String> extraRouterArgs = List.of();
+        private boolean auth;
         private List<String> workerJvmFlags = List.of("-XX:+UseSerialGC");
         private List<String> routerJvmFlags = List.of("-XX:+UseSerialGC", "-Xmx256m");
         private Path data;
@@ -349,6 +353,12 @@ public record LocalClusterOptions(
             return this;
         }
 
+        /** Bearer tokens on every router and worker, with a dev admin token (default: open). */
+        public Builder auth(boolean v) {
+            auth = v;
+            return this;
+        }
+
         public LocalClusterOptions build() {
             int threads = workerThreads >= 0 ? workerThreads
                     : Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
@@ -356,7 +366,7 @@ public record LocalClusterOptions(
             return new LocalClusterOptions(workers, model, dir, clusterName, routerPort, workerPort,
                     firstHazelcastPort, threads, kvCacheMb, capacity, queue, statelessWorkers, placement, routers, heartbeat,
                     maxNoHeartbeat, shutdownGrace, readyTimeout, parentPid, extraWorkerArgs, extraRouterArgs, workerJvmFlags,
-                    routerJvmFlags, data, store, storeUser, storePasswordFile, httpPort, network);
+                    routerJvmFlags, data, store, storeUser, storePasswordFile, httpPort, network, auth);
         }
     }
 }
