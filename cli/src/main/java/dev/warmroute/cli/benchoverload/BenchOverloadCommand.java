@@ -208,8 +208,17 @@ public final class BenchOverloadCommand implements Callable<Integer> {
             progress.flush();
             long[] notOffered = new long[1];
             double loadBefore = loadAverage();
+            List<LocalCluster.Node> nodes = new ArrayList<>(c.workers());
+            nodes.add(c.router());
+            double[] cpuBefore = cpuSeconds(nodes);
             List<OfferedTurn> loaded = offer(client, rate, notOffered, progress);
+            double[] cpuAfter = cpuSeconds(nodes);
             double loadAfter = loadAverage();
+            Map<String, Double> cpu = new LinkedHashMap<>();
+            for (int i = 0; i < nodes.size(); i++) {
+                cpu.put(nodes.get(i).id(), cpuAfter[i] - cpuBefore[i]);
+            }
+            cpu.put("bench client", cpuAfter[nodes.size()] - cpuBefore[nodes.size()]);
             ClusterStatus after;
             try (AdminClient admin = new AdminClient(c.target())) {
                 after = admin.status(false, Duration.ofSeconds(30));
@@ -219,8 +228,6 @@ public final class BenchOverloadCommand implements Callable<Integer> {
             List<TurnRecord> records = Stream.concat(unloaded.stream(), loaded.stream()).map(OfferedTurn::record)
                     .toList();
             HistoryAudit.Result audit = HistoryAudit.audit(records, histories(client, records));
-            List<LocalCluster.Node> nodes = new ArrayList<>(c.workers());
-            nodes.add(c.router());
             long alive = nodes.stream().filter(LocalCluster.Node::isAlive).count();
             long oom = 0;
             for (LocalCluster.Node n : nodes) {
@@ -236,8 +243,23 @@ public final class BenchOverloadCommand implements Callable<Integer> {
                     factor, turnMs, sessions, maxTokens, machine, started.toString(), loadBefore, loadAfter);
             return new OverloadReport(setup, unloaded, loaded, rate, seconds, notOffered[0],
                     after.getBreakerOpens() - before.getBreakerOpens(), after.getTurnsShed() - before.getTurnsShed(),
-                    audit, alive + "/" + nodes.size(), oom);
+                    audit, alive + "/" + nodes.size(), oom, cpu);
         }
+    }
+
+    /**
+     * CPU seconds used so far by each node's process and, last, by this JVM (the load generator): where the loaded
+     * phase's time goes on a machine whose cores everything shares.
+     */
+    private static double[] cpuSeconds(List<LocalCluster.Node> nodes) {
+        double[] out = new double[nodes.size() + 1];
+        for (int i = 0; i < nodes.size(); i++) {
+            out[i] = ProcessHandle.of(nodes.get(i).pid()).flatMap(h -> h.info().totalCpuDuration())
+                    .map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
+        }
+        out[nodes.size()] = ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos() / 1e9)
+                .orElse(Double.NaN);
+        return out;
     }
 
     /** The machine's 1-minute load average: the benchmark shares its cores with whatever else runs. */

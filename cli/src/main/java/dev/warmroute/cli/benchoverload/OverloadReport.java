@@ -26,10 +26,11 @@ import java.util.TreeMap;
  * @param audit          every acknowledged turn checked against the stored histories
  * @param processesAlive router and workers still running at the end, of all
  * @param oomLines       lines with "OutOfMemoryError" in the cluster's logs
+ * @param cpuSeconds     CPU seconds each process used during the loaded phase (workers, router, the bench client)
  */
 record OverloadReport(Setup setup, List<OfferedTurn> unloaded, List<OfferedTurn> loaded, double offeredPerS,
         int seconds, long notOffered, long breakerOpens, long turnsShed, HistoryAudit.Result audit,
-        String processesAlive, long oomLines) {
+        String processesAlive, long oomLines, Map<String, Double> cpuSeconds) {
 
     /** The cluster and the offered load. */
     record Setup(String model, boolean synthetic, int workers, int capacityPerWorker, int clusterCapacity,
@@ -147,6 +148,12 @@ record OverloadReport(Setup setup, List<OfferedTurn> unloaded, List<OfferedTurn>
                 audit.checkedTurns(), audit.lost(), audit.duplicated(), audit.answerMismatches(),
                 audit.unacknowledgedCommits());
         o.printf("processes alive at the end: %s; OutOfMemoryError in the logs: %d%n", processesAlive, oomLines);
+        StringBuilder cpu = new StringBuilder();
+        cpuSeconds.forEach((k, v) -> cpu.append(cpu.isEmpty() ? "" : ", ").append(k).append(' ')
+                .append(String.format(Locale.ROOT, "%.1f", v)));
+        o.printf(Locale.ROOT, "CPU seconds during the loaded phase (%d cores x %d s = %d): %s; admitted turns' worker "
+                + "queue time mean %s ms%n", Runtime.getRuntime().availableProcessors(), seconds,
+                Runtime.getRuntime().availableProcessors() * seconds, cpu, ms(mean(loaded, OfferedTurn::queueMs)));
         o.println("targets:");
         check(o, "admitted TTFT p99 loaded / unloaded <= 2", String.format(Locale.ROOT, "%.2fx", p99Ratio()),
                 p99Ratio() <= 2);
@@ -208,6 +215,14 @@ record OverloadReport(Setup setup, List<OfferedTurn> unloaded, List<OfferedTurn>
                 .put("audited_turns", audit.checkedTurns()).put("lost", audit.lost())
                 .put("duplicated", audit.duplicated()).put("answer_mismatches", audit.answerMismatches())
                 .put("refused_but_stored", audit.unacknowledgedCommits()).put("processes_alive", processesAlive)
-                .put("oom_lines", oomLines).put("ttft_p99_loaded_over_unloaded", p99Ratio());
+                .put("oom_lines", oomLines).put("ttft_p99_loaded_over_unloaded", p99Ratio())
+                .put("cpu_seconds_loaded_phase", cpuJson())
+                .put("loaded_queue_ms_mean", mean(loaded, OfferedTurn::queueMs));
+    }
+
+    private Json cpuJson() {
+        Json j = Json.object();
+        cpuSeconds.forEach(j::put);
+        return j;
     }
 }
