@@ -9,7 +9,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "bench", description = "Benchmarks that print a table or JSON.",
         subcommands = {BenchEngineCommand.class, BenchTtftCommand.class, BenchWindowCommand.class,
                 BenchRouterCommand.class, BenchHttpCommand.class, BenchStoreCommand.class,
-                dev.warmroute.cli.benchcluster.BenchClusterCommand.class})
+                dev.warmroute.cli.benchcluster.BenchClusterCommand.class,
+                dev.warmroute.cli.benchoverload.BenchOverloadCommand.class})
 final class BenchCommand implements Callable<Integer> {
 
     @Spec

@@ -31,6 +31,19 @@ public final class CallMetadata {
     public static final Metadata.Key<String> FALLBACK = Metadata.Key.of("x-warmroute-fallback",
             Metadata.ASCII_STRING_MARSHALLER);
 
+    /** Request (routers to workers): the router's id, so the worker can report its load per router. */
+    public static final Metadata.Key<String> ROUTER = Metadata.Key.of("x-warmroute-router",
+            Metadata.ASCII_STRING_MARSHALLER);
+    /**
+     * Response (workers): set on a RESOURCE_EXHAUSTED that means "full" (its compute queue is full), not "this turn
+     * does not fit" (a full context): the router may try another worker and answers with {@link #RETRY_AFTER}.
+     */
+    public static final Metadata.Key<String> OVERLOADED = Metadata.Key.of("x-warmroute-overloaded",
+            Metadata.ASCII_STRING_MARSHALLER);
+    /** Response (routers): with RESOURCE_EXHAUSTED for load, the seconds after which a retry may find room. */
+    public static final Metadata.Key<String> RETRY_AFTER = Metadata.Key.of("retry-after",
+            Metadata.ASCII_STRING_MARSHALLER);
+
     private static final Context.Key<Metadata> TRAILERS = Context.key("warmroute-response-trailers");
 
     private CallMetadata() {}

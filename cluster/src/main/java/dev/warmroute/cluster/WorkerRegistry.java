@@ -51,11 +51,20 @@ public final class WorkerRegistry implements AutoCloseable {
         void removed(String workerId, String why);
     }
 
+    /**
+     * How often a worker looks at its load and, when it changed, writes its registration again
+     * ({@link #reportLoad}): the other routers' turns a router adds to its own are at most this old. Each write is
+     * one map put and one entry event per router, and it happens only when the load changed.
+     */
+    public static final Duration LOAD_REPORT_INTERVAL = Duration.ofMillis(50);
+
     private final HazelcastInstance hz;
     private final IMap<String, WorkerRegistration> map;
     private final Duration callTimeout;
     private ScheduledExecutorService heartbeats;
     private volatile WorkerRegistration own;
+    private volatile java.util.function.Supplier<Map<String, Integer>> load;
+    private Duration ttl;
     private final List<UUID> listenerIds = new ArrayList<>();
     private final Map<String, WorkerRegistration> known = new ConcurrentHashMap<>();
     private UUID membershipListenerId;
@@ -74,6 +83,7 @@ public final class WorkerRegistry implements AutoCloseable {
         if (ttl.compareTo(interval.multipliedBy(2)) < 0) {
             throw new IllegalArgumentException("registry ttl must be at least twice the heartbeat interval");
         }
+        this.ttl = ttl;
         own = registration;
         put(registration, ttl);
         heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -91,7 +101,9 @@ public final class WorkerRegistry implements AutoCloseable {
                 return;
             }
             try {
-                own = r.withHeartbeat(System.currentTimeMillis());
+                var l = load;
+                long now = System.currentTimeMillis();
+                own = l == null ? r.withHeartbeat(now) : r.withLoad(l.get(), now);
                 put(own, ttl);
             } catch (RuntimeException e) {
                 log.warn("registry.heartbeat-failed worker={} error={}", r.workerId(), e.toString());
@@ -99,6 +111,32 @@ public final class WorkerRegistry implements AutoCloseable {
         }, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
         log.info("registry.registered worker={} address={} capacity={} model={}", registration.workerId(),
                 registration.address(), registration.capacity(), registration.modelId());
+    }
+
+    /**
+     * Publishes this worker's turns in flight per router with its registration: with every heartbeat, and every
+     * {@link #LOAD_REPORT_INTERVAL} when they changed. Routers add the other routers' turns to their own when they
+     * bound the worker by its capacity. Call after {@link #register}.
+     */
+    public void reportLoad(java.util.function.Supplier<Map<String, Integer>> turnsPerRouter) {
+        this.load = turnsPerRouter;
+        long ms = LOAD_REPORT_INTERVAL.toMillis();
+        heartbeats.scheduleWithFixedDelay(() -> {
+            WorkerRegistration r = own;
+            if (r == null || !hz.getLifecycleService().isRunning()) {
+                return;
+            }
+            Map<String, Integer> now = turnsPerRouter.get();
+            if (now.equals(r.load())) {
+                return;
+            }
+            try {
+                own = r.withLoad(now, System.currentTimeMillis());
+                put(own, ttl);
+            } catch (RuntimeException e) {
+                log.debug("registry.load-report-failed worker={} error={}", r.workerId(), e.toString());
+            }
+        }, ms, ms, TimeUnit.MILLISECONDS);
     }
 
     /** Removes this worker's registration (graceful stop): routers stop sending it turns at once. */

@@ -13,6 +13,12 @@ public sealed interface Admission permits Permit, Admission.Refusal {
          * again ({@link SessionRouter}), so this one never reaches a turn.
          */
         AT_LOAD_BOUND("overloaded"),
+        /**
+         * The worker holds as many turns as it advertised it can (all routers' together, {@link
+         * WorkerHandle#admissionLimit}): placement decides again and, when every worker is full, the turn is refused
+         * with RESOURCE_EXHAUSTED and retry-after.
+         */
+        AT_CAPACITY("at_capacity"),
         /** The worker's bulkhead is full: skip it like an overloaded worker. */
         BULKHEAD_FULL("bulkhead_full"),
         /** The breaker is open, or half-open with every trial call taken: skip it. */

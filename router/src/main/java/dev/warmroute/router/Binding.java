@@ -15,7 +15,8 @@ import com.hazelcast.nio.serialization.compact.CompactWriter;
  * <p>Why it was made decides whether it may be rebalanced: a {@link Kind#PREFERRED} binding follows the rendezvous
  * hash, so when a worker joins that is now the session's first choice (it registered after {@code horizonMs}, the
  * newest registration the writing router knew of), the session moves there once; a {@link Kind#FALLBACK} binding
- * (failover, overload, drain) never moves back when its old worker returns, because the session is warm where it is.
+ * (failover, drain) never moves back when its old worker returns, because the session is warm where it is; a
+ * {@link Kind#SPILLED} one (its first choice was full) goes back to its first choice once that has room.
  *
  * @param workerId  the worker the session is bound to
  * @param epoch     1 for the first binding, +1 each time the session moves
@@ -31,8 +32,13 @@ public record Binding(String workerId, long epoch, long boundAtMs, String router
     public enum Kind {
         /** The session's rendezvous-hash first choice at the time (a new session, or a move by rebalancing). */
         PREFERRED,
-        /** Anything else: failover, load bound, drain, a retry on another worker. */
-        FALLBACK
+        /** Anything else: failover, drain, a retry on another worker after a failure. */
+        FALLBACK,
+        /**
+         * The session's first choice was full (over the load bound, at capacity, or it refused the turn as full):
+         * the session goes back to its hash's first choice on a later turn once that has room.
+         */
+        SPILLED
     }
 
     public Binding {
@@ -70,11 +76,20 @@ public record Binding(String workerId, long epoch, long boundAtMs, String router
         public Binding read(CompactReader in) {
             // Fields added later are absent from bindings written by older routers: read them as FALLBACK (never
             // rebalanced), which keeps every such session where it is.
-            Kind kind = in.getFieldKind("kind") == FieldKind.STRING
-                    ? ("PREFERRED".equals(in.readString("kind")) ? Kind.PREFERRED : Kind.FALLBACK) : Kind.FALLBACK;
+            Kind kind = in.getFieldKind("kind") == FieldKind.STRING ? kindOf(in.readString("kind")) : Kind.FALLBACK;
             long horizon = in.getFieldKind("horizonMs") == FieldKind.INT64 ? in.readInt64("horizonMs") : 0;
             return new Binding(in.readString("workerId"), in.readInt64("epoch"), in.readInt64("boundAtMs"),
                     in.readString("routerId"), kind, horizon);
+        }
+
+        /** A kind by name; an unknown one (a newer router's) reads as FALLBACK: the session stays where it is. */
+        private static Kind kindOf(String name) {
+            for (Kind k : Kind.values()) {
+                if (k.name().equals(name)) {
+                    return k;
+                }
+            }
+            return Kind.FALLBACK;
         }
 
         @Override

@@ -10,6 +10,7 @@ import dev.warmroute.api.v1.ListSessionsResponse;
 import dev.warmroute.api.v1.SendMessageRequest;
 import dev.warmroute.api.v1.SendMessageResponse;
 import dev.warmroute.api.v1.Session;
+import dev.warmroute.cluster.CallMetadata;
 import dev.warmroute.cluster.CallerIdentity;
 import dev.warmroute.cluster.InternalErrors;
 import dev.warmroute.cluster.LogSafe;
@@ -101,9 +102,11 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
             for (int attempt = 0; attempt < env.config().maxAttempts(); attempt++) {
                 SessionRouter.Placed placed = env.router().place(id, binding, excluded);
                 switch (placed.admission()) {
-                    case null -> throw Status.UNAVAILABLE.withDescription(placed.decision().failure())
-                            .asRuntimeException();
-                    case Admission.Refusal r -> excluded.put(r.workerId(), "UNAVAILABLE: " + r.reason());
+                    case null -> throw placed.decision().full()
+                            ? LoadShed.refuse(env, id, "", LoadShed.Reason.AT_CAPACITY, "", new io.grpc.Metadata())
+                            : Status.UNAVAILABLE.withDescription(placed.decision().failure()).asRuntimeException();
+                    case Admission.Refusal r -> excluded.put(r.workerId(), r.why() == Admission.Why.AT_CAPACITY
+                            ? r.reason() : "UNAVAILABLE: " + r.reason());
                     case Permit p -> {
                         try {
                             Session s = call(p, ChatServiceGrpc.getCreateSessionMethod(), create);
@@ -236,8 +239,19 @@ final class ChatProxy extends ChatServiceGrpc.ChatServiceImplBase {
         }
     }
 
+    /**
+     * A session call goes to another worker when this one is down, or full (RESOURCE_EXHAUSTED with the worker's
+     * {@code x-warmroute-overloaded} trailer). Any other RESOURCE_EXHAUSTED is a limit of the caller's (sessions per
+     * owner, in all) that every worker would answer alike: the client gets it as the worker said it.
+     */
     private static boolean retryable(StatusRuntimeException e) {
-        return !Context.current().isCancelled() && FailurePolicy.retryBeforeFirstToken(e.getStatus());
+        if (Context.current().isCancelled()) {
+            return false;
+        }
+        if (e.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+            return e.getTrailers() != null && e.getTrailers().containsKey(CallMetadata.OVERLOADED);
+        }
+        return FailurePolicy.retryBeforeFirstToken(e.getStatus());
     }
 
     private static String describe(StatusRuntimeException e) {

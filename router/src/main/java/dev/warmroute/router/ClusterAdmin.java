@@ -106,7 +106,8 @@ final class ClusterAdmin extends AdminServiceGrpc.AdminServiceImplBase {
                     .setWarmHitRate1M(m.warmHitRate1m()).setPlacementMode(env.router().mode().flag())
                     .setRebalance(env.router().rebalancing()).setRebalanceRate(env.router().rebalanceRate())
                     .setTurnsRebalanced(m.turnsRebalanced())
-                    .setRebalancesDeferred(env.router().rebalancesDeferred());
+                    .setRebalancesDeferred(env.router().rebalancesDeferred())
+                    .setTurnsShed(m.turnsShed()).setBreakerOpens(directory.breakerOpens());
             return b.build();
         });
     }
@@ -196,6 +197,8 @@ final class ClusterAdmin extends AdminServiceGrpc.AdminServiceImplBase {
                 .setHealth(health).setBreaker(breaker).setInFlight(h.inFlight()).setPeakInFlight(h.peakInFlight())
                 .setCapacity(h.registration().capacity()).setDraining(v.draining())
                 .setTurnsRouted(h.turnsRouted()).setTurnsFailed(h.turnsFailed())
+                .setBreakerOpens(h.breakerOpens()).setOtherRoutersInFlight(h.othersInFlight())
+                .setAdmissionLimit(h.admissionLimit())
                 .setRegisteredTime(Timestamp.newBuilder().setSeconds(registered / 1000)
                         .setNanos((int) (registered % 1000) * 1_000_000))
                 .build();

@@ -30,17 +30,46 @@ import java.util.Map;
  * each paying one cold turn, and no other session moves. A {@link Binding.Kind#FALLBACK} binding (made by failover,
  * the load bound or a drain) never moves back: a worker that comes back does not pull its old sessions away from the
  * workers where they are warm now.
+ *
+ * <p>Capacity: a worker is never offered more turns than it advertised it can hold ({@link WorkerView#capacity}, all
+ * routers' turns together); at capacity it is skipped even where an over-the-load-bound worker would be taken, and
+ * when every worker is at capacity no worker is chosen ({@link PlacementDecision#full()}: the turn is refused with
+ * RESOURCE_EXHAUSTED). A session that left its preferred worker because it was full is {@link Binding.Kind#SPILLED}:
+ * on a later turn it goes back to its hash's first choice as soon as that has room (under the load bound and its
+ * capacity), the way a rebalancing move does (the same rate limit, {@code RoutingInfo.rebalanced}), so a burst does
+ * not leave its sessions scattered and their caches cold for good.
+ *
+ * <p>Trunk reservation ({@code spillReserve}, the telephone networks' answer to overflow traffic crowding out direct
+ * traffic): while a session's first choice is full, another worker takes it only if that leaves more than
+ * {@code spillReserve} of its capacity free. At saturation every spill is a cold turn (a full recompute) in a slot that
+ * one of that worker's own sessions would use warm a moment later; refusing it keeps the cluster's turns warm and its
+ * throughput up. Under the load bound's moderate imbalance (the first choice over the load bound but not full) spills
+ * are not reserved against: that is the load bound's balancing.
  */
 public final class HybridPlacement implements PlacementPolicy {
 
     private final double loadFactor;
+    private final int spillReserve;
 
     /** @param loadFactor c ≥ 1: a worker may run at most c × the mean load */
     public HybridPlacement(double loadFactor) {
+        this(loadFactor, 0);
+    }
+
+    /**
+     * @param loadFactor   c ≥ 1: a worker may run at most c × the mean load
+     * @param spillReserve slots of its capacity a worker keeps free for its own sessions: it takes a session whose
+     *                     first choice is full only while more than this many are free (trunk reservation)
+     */
+    public HybridPlacement(double loadFactor, int spillReserve) {
         if (!(loadFactor >= 1.0) || loadFactor > 100) {
             throw new IllegalArgumentException("load bound factor: must be in [1, 100], got " + loadFactor);
         }
+        if (spillReserve < 0 || spillReserve > 10_000) {
+            throw new IllegalArgumentException("spill-reserve: must be in [0, 10000] slots, got " + spillReserve);
+        }
         this.loadFactor = loadFactor;
+        this.spillReserve = spillReserve;
     }
 
     @Override
@@ -97,12 +126,16 @@ public final class HybridPlacement implements PlacementPolicy {
             }
         }
         int loadBound = loadBound(total, accepting);
-        if (rebalance && binding != null && binding.kind() == Binding.Kind.PREFERRED) {
+        if (rebalance && binding != null && binding.kind() != Binding.Kind.FALLBACK) {
             String top = RendezvousHash.top(sessionId, placeable);
             WorkerView t = top == null ? null : byId.get(top);
-            if (t != null && !top.equals(boundWorker) && t.registeredAtMs() > binding.horizonMs()
+            // PREFERRED: only to a worker that joined after the binding; SPILLED: back to the first choice it left
+            // under load, whenever that has room again.
+            boolean newcomer = binding.kind() == Binding.Kind.SPILLED || t != null
+                    && t.registeredAtMs() > binding.horizonMs();
+            if (t != null && !top.equals(boundWorker) && newcomer
                     && !excluded.containsKey(top) && t.serving() && !t.breakerOpen()
-                    && t.inFlight() + 1 <= loadBound) {
+                    && t.inFlight() + 1 <= loadBound && t.hasCapacity()) {
                 // The session stays where it is if the router puts the move off (RebalanceThrottle): that decision
                 // comes with this one, so the caller never asks twice.
                 PlacementDecision stay = decide(sessionId, binding, workers, excluded, false);
@@ -128,6 +161,11 @@ public final class HybridPlacement implements PlacementPolicy {
 
         List<Skip> skipped = new ArrayList<>();
         WorkerView leastLoadedOverBound = null;
+        // The first choice is full (at its capacity, or it refused this turn as full), not merely over the load bound.
+        WorkerView first = byId.get(preferred);
+        String firstFailure = excluded.get(preferred);
+        boolean preferredFull = first != null && (!first.hasCapacity()
+                || firstFailure != null && firstFailure.startsWith(FailurePolicy.FULL));
         for (String id : order) {
             WorkerView w = byId.get(id);
             if (w == null) {
@@ -143,6 +181,21 @@ public final class HybridPlacement implements PlacementPolicy {
                 skipped.add(new Skip(id, SkipKind.DRAINING, "draining"));
                 continue;
             }
+            if (!w.hasCapacity()) {
+                // Its advertised capacity is a hard bound, unlike the load bound: nothing more, not even late.
+                skipped.add(new Skip(id, SkipKind.AT_CAPACITY, String.format(Locale.ROOT,
+                        "at capacity (%d turns in flight, capacity %d)", w.load(), w.capacity())));
+                continue;
+            }
+            if (preferredFull && !id.equals(preferred) && w.freeSlots() <= spillReserve) {
+                // Trunk reservation: with the first choice full the cluster is near saturation, and a spilled turn
+                // is a cold one (a full recompute) that would take one of the last slots from this worker's own,
+                // warm sessions; it is refused instead, and the slot serves a warm turn a moment later.
+                skipped.add(new Skip(id, SkipKind.AT_CAPACITY, String.format(Locale.ROOT,
+                        "keeps its last %d of capacity %d for its own sessions (%d turns in flight)", spillReserve,
+                        w.capacity(), w.load())));
+                continue;
+            }
             if (w.inFlight() + 1 > loadBound) {
                 skipped.add(new Skip(id, SkipKind.OVERLOADED, String.format(Locale.ROOT,
                         "over load bound (in-flight %d, bound %d = ceil(%.2f x mean %.2f))", w.inFlight(), loadBound,
@@ -152,14 +205,14 @@ public final class HybridPlacement implements PlacementPolicy {
                 }
                 continue;
             }
-            return PlacementDecision.chose(id, preferred, skipped, loadBound, false, kindOf(binding, id, preferred),
-                    horizon);
+            return PlacementDecision.chose(id, preferred, skipped, loadBound, false,
+                    kindOf(binding, id, preferred, skipped), horizon);
         }
         if (leastLoadedOverBound != null) {
-            // Every worker that could serve is at its load bound (only possible when others failed this turn):
-            // serving late beats failing; the worker's own bounded queue still refuses what it cannot hold.
+            // Every worker that could serve is at its load bound (only possible when others failed or are at
+            // capacity): serving late beats failing while it is under its capacity.
             return PlacementDecision.chose(leastLoadedOverBound.id(), preferred, skipped, loadBound, true,
-                    kindOf(binding, leastLoadedOverBound.id(), preferred), horizon);
+                    kindOf(binding, leastLoadedOverBound.id(), preferred, skipped), horizon);
         }
         return PlacementDecision.none(preferred, skipped, loadBound,
                 PlacementDecision.noneMessage(workers.size(), skipped));
@@ -167,12 +220,22 @@ public final class HybridPlacement implements PlacementPolicy {
 
     /**
      * The kind of binding a turn on {@code chosen} leaves: the bound worker keeps its binding as it is; a new session
-     * on its hash's first choice is PREFERRED; anything else (a move away from the bound worker, a spill) is FALLBACK.
+     * on its hash's first choice is PREFERRED; a session that leaves its preferred worker because that one was full
+     * (over the load bound, at capacity, refused the turn as full) is SPILLED, and goes back when it has room; any
+     * other move (failover, drain) is FALLBACK.
      */
-    private static Binding.Kind kindOf(Binding binding, String chosen, String preferred) {
-        if (binding != null) {
-            return chosen.equals(binding.workerId()) ? binding.kind() : Binding.Kind.FALLBACK;
+    private static Binding.Kind kindOf(Binding binding, String chosen, String preferred, List<Skip> skipped) {
+        if (binding != null && chosen.equals(binding.workerId())) {
+            return binding.kind();
         }
-        return chosen.equals(preferred) ? Binding.Kind.PREFERRED : Binding.Kind.FALLBACK;
+        if (binding == null && chosen.equals(preferred)) {
+            return Binding.Kind.PREFERRED;
+        }
+        for (Skip s : skipped) {
+            if (s.workerId().equals(preferred)) {
+                return s.kind().load() ? Binding.Kind.SPILLED : Binding.Kind.FALLBACK;
+            }
+        }
+        return Binding.Kind.FALLBACK;
     }
 }

@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li>{@link #onSuccess()}: the worker did its job; a client error it answered (INVALID_ARGUMENT, NOT_FOUND, ...)
  *       is a success too;
  *   <li>{@link #onFailed(Status)}: the call failed; {@link FailurePolicy#countsAgainstWorker} decides whether the
- *       breaker counts it (UNAVAILABLE, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED do);
+ *       breaker counts it (UNAVAILABLE and DEADLINE_EXCEEDED do); RESOURCE_EXHAUSTED is load, and gives the breaker's
+ *       permission back without an outcome, as a cancellation does;
  *   <li>{@link #onCancelled()}: the client gave up; that says nothing about the worker, so the breaker's permission is
  *       given back without an outcome.
  * </ul>
@@ -81,12 +82,17 @@ public final class Permit implements Admission {
 
     /**
      * The call failed with {@code status}; the breaker records it as a failure when it counts against the worker
-     * (its config's {@code recordException}), as a success otherwise. Returns false when an outcome was already
-     * reported.
+     * (its config's {@code recordException}), as a success otherwise; load (RESOURCE_EXHAUSTED) gets no outcome at
+     * all, so a full worker neither opens its breaker nor dilutes its failure rate. Returns false when an outcome was
+     * already reported.
      */
     public boolean onFailed(Status status) {
         if (!end()) {
             return false;
+        }
+        if (FailurePolicy.isLoad(status)) {
+            worker.breaker().releasePermission();
+            return true;
         }
         worker.breaker().onError(System.nanoTime() - acquiredNanos, TimeUnit.NANOSECONDS,
                 status.asRuntimeException());

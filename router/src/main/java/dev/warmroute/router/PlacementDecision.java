@@ -25,7 +25,18 @@ public record PlacementDecision(String chosen, String preferred, List<Skip> skip
         boolean overLoadBound, String rebalancedFrom, Binding.Kind kind, long horizonMs, PlacementDecision stay) {
 
     /** Why a worker was passed over. */
-    public enum SkipKind { GONE, FAILED, NOT_SERVING, BREAKER_OPEN, DRAINING, OVERLOADED }
+    public enum SkipKind {
+        GONE, FAILED, NOT_SERVING, BREAKER_OPEN, DRAINING, OVERLOADED,
+        /** At its capacity (all routers' turns together): it gets nothing more, not even over the load bound. */
+        AT_CAPACITY,
+        /** It refused this turn as full (RESOURCE_EXHAUSTED) or was full when admitted. */
+        FULL;
+
+        /** True when the worker was passed over for load, not for a fault: a session leaving it is spilled. */
+        boolean load() {
+            return this == OVERLOADED || this == AT_CAPACITY || this == FULL;
+        }
+    }
 
     /** A worker passed over, and why (the text goes into RoutingInfo.fallback_reason and the logs). */
     public record Skip(String workerId, SkipKind kind, String reason) {}
@@ -46,6 +57,15 @@ public record PlacementDecision(String chosen, String preferred, List<Skip> skip
     /** True when this decision moves the session to a newly joined worker that is now its hash's first choice. */
     public boolean rebalanced() {
         return !rebalancedFrom.isEmpty();
+    }
+
+    /**
+     * True when no worker was chosen because those that could serve were full (at capacity, or refused the turn as
+     * full): the turn is refused with RESOURCE_EXHAUSTED and retry-after, not UNAVAILABLE.
+     */
+    public boolean full() {
+        return chosen == null && skipped.stream().anyMatch(s -> s.kind() == SkipKind.AT_CAPACITY
+                || s.kind() == SkipKind.FULL);
     }
 
     public boolean fallback() {
@@ -76,7 +96,7 @@ public record PlacementDecision(String chosen, String preferred, List<Skip> skip
     /** "no worker is serving: 3 registered: w1: …; w2: …", or "all 3 workers failed: …" when each failed this turn. */
     static String noneMessage(int registered, List<Skip> skipped) {
         StringBuilder sb = new StringBuilder();
-        long failed = skipped.stream().filter(s -> s.kind() == SkipKind.FAILED).count();
+        long failed = skipped.stream().filter(s -> s.kind() == SkipKind.FAILED || s.kind() == SkipKind.FULL).count();
         if (failed > 0 && failed == registered) {
             sb.append("all ").append(registered).append(registered == 1 ? " worker" : " workers").append(" failed: ");
         } else {

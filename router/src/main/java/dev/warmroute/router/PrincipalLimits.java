@@ -1,6 +1,7 @@
 package dev.warmroute.router;
 
 import dev.warmroute.api.v1.ChatServiceGrpc;
+import dev.warmroute.cluster.CallMetadata;
 import dev.warmroute.cluster.CallerIdentity;
 import dev.warmroute.cluster.LogSafe;
 import io.github.resilience4j.bulkhead.Bulkhead;
@@ -39,7 +40,6 @@ import org.slf4j.LoggerFactory;
 final class PrincipalLimits implements ServerInterceptor {
 
     private static final Logger log = LoggerFactory.getLogger(PrincipalLimits.class);
-    static final Metadata.Key<String> RETRY_AFTER = Metadata.Key.of("retry-after", Metadata.ASCII_STRING_MARSHALLER);
 
     /**
      * @param callsPerSecond ChatService calls per second per principal; 0: no limit
@@ -156,7 +156,7 @@ final class PrincipalLimits implements ServerInterceptor {
         log.info("limit.refused principal={} limit={} method={}", LogSafe.id(principal), limit,
                 call.getMethodDescriptor().getBareMethodName());
         Metadata trailers = new Metadata();
-        trailers.put(RETRY_AFTER, "1");
+        trailers.put(CallMetadata.RETRY_AFTER, "1");
         call.close(Status.RESOURCE_EXHAUSTED.withDescription(message), trailers);
         return new ServerCall.Listener<>() {};
     }

@@ -33,6 +33,13 @@ import java.util.Objects;
  * @param rebalance        hybrid only: a session moves to a worker that joined after it was bound by the hash and is
  *                         now its hash's first choice (about 1/n of the sessions when an n-th worker joins)
  * @param rebalanceRate    most such moves per second from this router; more wait for a later turn
+ * @param admitQueued      turns the router lets wait in a worker's queue beyond its advertised capacity (0: a worker
+ *                         is offered at most its capacity; a turn that finds every worker full is refused at once with
+ *                         RESOURCE_EXHAUSTED and retry-after instead of queueing)
+ * @param spillReserve     hybrid placement: slots of its capacity a worker keeps for its own sessions while another
+ *                         worker's sessions spill to it because their first choice is full (trunk reservation)
+ * @param retryAfter       the retry-after hint of a refused turn before this router has timed any turn (after that:
+ *                         the recent turn time, rounded up to whole seconds)
  * @param auth             how clients are authenticated ({@link AuthSettings#OPEN}: they name themselves)
  * @param tls              TLS towards clients and towards the workers ({@link TlsSettings#OFF}: plaintext)
  * @param limits           per-principal calls per second and concurrent turns ({@link PrincipalLimits.Settings#OFF})
@@ -57,6 +64,9 @@ public record RouterConfig(
         PlacementMode placement,
         boolean rebalance,
         double rebalanceRate,
+        int admitQueued,
+        int spillReserve,
+        Duration retryAfter,
         AuthSettings auth,
         TlsSettings tls,
         PrincipalLimits.Settings limits) {
@@ -132,6 +142,17 @@ public record RouterConfig(
         ConfigChecks.requireMetricsPort(metricsPort);
         ConfigChecks.requireParentPid(parentPid);
         Objects.requireNonNull(placement, "placement");
+        if (admitQueued < 0 || admitQueued > 100_000) {
+            throw new IllegalArgumentException("admit-queued: must be in [0, 100000] turns, got " + admitQueued);
+        }
+        if (spillReserve < 0 || spillReserve > 10_000) {
+            throw new IllegalArgumentException("spill-reserve: must be in [0, 10000] slots, got " + spillReserve);
+        }
+        Objects.requireNonNull(retryAfter, "retryAfter");
+        if (retryAfter.toSeconds() < 1 || retryAfter.toSeconds() > 3600) {
+            throw new IllegalArgumentException("retry-after-seconds: must be in [1, 3600], got "
+                    + retryAfter.toSeconds());
+        }
         if (!(rebalanceRate > 0 && rebalanceRate <= 100_000)) {
             throw new IllegalArgumentException("rebalance-rate: must be in (0, 100000] moves per second, got "
                     + rebalanceRate);
@@ -147,7 +168,8 @@ public record RouterConfig(
                 .maxAttempts(maxAttempts).breaker(breaker).bulkhead(bulkhead).workerWindow(workerWindow).unaryTimeout(unaryTimeout)
                 .turnTimeout(turnTimeout).storeTimeout(storeTimeout).metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(shutdownGrace).parentPid(parentPid).placement(placement).rebalance(rebalance)
-                .rebalanceRate(rebalanceRate).auth(auth).tls(tls).limits(limits);
+                .rebalanceRate(rebalanceRate).admitQueued(admitQueued).spillReserve(spillReserve).retryAfter(retryAfter)
+                .auth(auth).tls(tls).limits(limits);
     }
 
     /** Laptop defaults. */
@@ -172,6 +194,9 @@ public record RouterConfig(
         private PlacementMode placement = PlacementMode.HYBRID;
         private boolean rebalance = true;
         private double rebalanceRate = 20;
+        private int admitQueued = 0;
+        private int spillReserve = 1;
+        private Duration retryAfter = Duration.ofSeconds(1);
         private AuthSettings auth = AuthSettings.OPEN;
         private TlsSettings tls = TlsSettings.OFF;
         private PrincipalLimits.Settings limits = PrincipalLimits.Settings.OFF;
@@ -195,6 +220,9 @@ public record RouterConfig(
         public Builder placement(PlacementMode v) { placement = v; return this; }
         public Builder rebalance(boolean v) { rebalance = v; return this; }
         public Builder rebalanceRate(double v) { rebalanceRate = v; return this; }
+        public Builder admitQueued(int v) { admitQueued = v; return this; }
+        public Builder retryAfter(Duration v) { retryAfter = v; return this; }
+        public Builder spillReserve(int v) { spillReserve = v; return this; }
         public Builder auth(AuthSettings v) { auth = v; return this; }
         public Builder tls(TlsSettings v) { tls = v; return this; }
         public Builder limits(PrincipalLimits.Settings v) { limits = v; return this; }
@@ -202,7 +230,7 @@ public record RouterConfig(
         public RouterConfig build() {
             return new RouterConfig(host, port, routerId, hazelcast, loadBound, maxAttempts, breaker, bulkhead,
                     workerWindow, unaryTimeout, turnTimeout, storeTimeout, metricsPort, readyFile, shutdownGrace, parentPid,
-                    placement, rebalance, rebalanceRate, auth, tls, limits);
+                    placement, rebalance, rebalanceRate, admitQueued, spillReserve, retryAfter, auth, tls, limits);
         }
     }
 }

@@ -23,6 +23,9 @@ public final class RouterMetrics {
     final LongAdder failed = new LongAdder();
     final LongAdder cancelled = new LongAdder();
     final LongAdder rebalanced = new LongAdder();
+    final LongAdder shed = new LongAdder();
+    private final TurnTime turnTime = new TurnTime();
+    private final Counter sheds;
     private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
     private final RecentRate warmRate;
     private final Counter fallbacks;
@@ -36,7 +39,24 @@ public final class RouterMetrics {
      */
     public RouterMetrics(PrometheusRegistry registry, Supplier<Iterable<WorkerHandle>> workers, RecentRate warmRate,
             java.util.function.LongSupplier deferred) {
+        this(registry, workers, warmRate, deferred, () -> 0);
+    }
+
+    /** @param breakerOpens breaker openings over all workers so far */
+    public RouterMetrics(PrometheusRegistry registry, Supplier<Iterable<WorkerHandle>> workers, RecentRate warmRate,
+            java.util.function.LongSupplier deferred, java.util.function.LongSupplier breakerOpens) {
         this.warmRate = warmRate;
+        sheds = Counter.builder().name("warmroute_router_shed")
+                .help("Turns refused with RESOURCE_EXHAUSTED and retry-after because the workers were full, by why: "
+                        + "at_capacity (every worker at its advertised capacity), workers_full (the preferred worker "
+                        + "and the one other tried refused the turn as full, or no other had room)")
+                .labelNames("reason").register(registry);
+        for (LoadShed.Reason r : LoadShed.Reason.values()) {
+            sheds.labelValues(r.metric());
+        }
+        CounterWithCallback.builder().name("warmroute_router_breaker_opens")
+                .help("Times a worker's breaker opened (UNAVAILABLE or DEADLINE_EXCEEDED; load never opens one)")
+                .callback(cb -> cb.call(breakerOpens.getAsLong())).register(registry);
         CounterWithCallback.builder().name("warmroute_router_rebalanced_turns")
                 .help("Turns that moved their session to a worker that joined and is now its hash's first choice")
                 .callback(cb -> cb.call(rebalanced.sum())).register(registry);
@@ -112,6 +132,15 @@ public final class RouterMetrics {
     /** A turn completed. */
     void completed(boolean isWarm, boolean isFallback, boolean isResumed, boolean isRebalanced,
             double routerSeconds) {
+        completed(isWarm, isFallback, isResumed, isRebalanced, routerSeconds, -1);
+    }
+
+    /** A turn completed after {@code turnSeconds} (arrival to its end; negative when unknown). */
+    void completed(boolean isWarm, boolean isFallback, boolean isResumed, boolean isRebalanced,
+            double routerSeconds, double turnSeconds) {
+        if (turnSeconds >= 0) {
+            turnTime.record(turnSeconds);
+        }
         turns.increment();
         if (isRebalanced) {
             rebalanced.increment();
@@ -137,6 +166,21 @@ public final class RouterMetrics {
         failed.increment();
         warmRate.record(false);
         errors.labelValues(code.name()).inc();
+    }
+
+    /** A turn was refused because the workers were full (also counted by {@link #failed}). */
+    void shed(LoadShed.Reason reason) {
+        shed.increment();
+        sheds.labelValues(reason.metric()).inc();
+    }
+
+    public long turnsShed() {
+        return shed.sum();
+    }
+
+    /** The retry-after hint: the recent turn time rounded up to whole seconds, {@code fallback} before any turn. */
+    long retryAfterSeconds(long fallback) {
+        return turnTime.retryAfterSeconds(fallback);
     }
 
     /** The client went away (cancelled or its deadline passed). */

@@ -118,6 +118,22 @@ public final class RouterOptions {
                     + "(default ${DEFAULT-VALUE}).")
     public double rebalanceRate;
 
+    @Option(names = "--admit-queued", defaultValue = "0", paramLabel = "TURNS",
+            description = "Turns this router lets wait in a worker's queue beyond the worker's advertised capacity; "
+                    + "0 = a worker is offered at most its capacity, and a turn that finds every worker full is "
+                    + "refused at once with RESOURCE_EXHAUSTED and a retry-after trailer (default ${DEFAULT-VALUE}).")
+    public int admitQueued;
+
+    @Option(names = "--spill-reserve", defaultValue = "1", paramLabel = "SLOTS",
+            description = "Hybrid placement: while a session's first choice is full, another worker takes it only if "
+                    + "more than this many of its capacity stay free for its own sessions (trunk reservation: a spilled "
+                    + "turn is cold; at saturation the slot serves a warm turn instead) (default ${DEFAULT-VALUE}).")
+    public int spillReserve;
+
+    @Option(names = "--retry-after-seconds", defaultValue = "1", paramLabel = "S",
+            description = "retry-after of a refused turn until this router has timed a turn; then the recent turn "
+                    + "time, rounded up (default ${DEFAULT-VALUE}).")
+    public long retryAfterSeconds;
     @Option(names = "--limit-calls-per-second", defaultValue = "0", paramLabel = "N",
             description = "ChatService calls per second per principal, per router; more get RESOURCE_EXHAUSTED with"
                     + " retry-after (default ${DEFAULT-VALUE}: no limit).")
@@ -152,7 +168,9 @@ public final class RouterOptions {
                 .turnTimeout(Duration.ofSeconds(turnTimeoutSeconds)).storeTimeout(Duration.ofMillis(storeTimeoutMs))
                 .metricsPort(metricsPort).readyFile(readyFile)
                 .shutdownGrace(Duration.ofSeconds(Math.max(1, shutdownGraceSeconds))).parentPid(parentPid)
-                .placement(PlacementMode.parse(placement)).rebalance(rebalance).rebalanceRate(rebalanceRate).auth(auth.toSettings()).tls(tls.toSettings())
+                .placement(PlacementMode.parse(placement)).rebalance(rebalance).rebalanceRate(rebalanceRate)
+                .admitQueued(admitQueued).spillReserve(spillReserve).retryAfter(Duration.ofSeconds(retryAfterSeconds))
+                .auth(auth.toSettings()).tls(tls.toSettings())
                 .limits(new PrincipalLimits.Settings(limitCallsPerSecond, limitTurns, 100_000)).build();
     }
 }

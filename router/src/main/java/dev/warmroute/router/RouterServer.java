@@ -108,12 +108,12 @@ public final class RouterServer implements ServiceProcess.Server {
         try {
             this.directory = new WorkerDirectory(FailurePolicy.breakerConfig(config.breaker()),
                     FailurePolicy.bulkheadConfig(config.bulkhead()), timer, config.storeTimeout(),
-                    config.workerWindow(), TlsMaterial.channelCredentials(tls));
+                    config.workerWindow(), config.admitQueued(), () -> routerId, TlsMaterial.channelCredentials(tls));
             this.bindings = new BindingStore(hz, config.storeTimeout(), () -> routerId);
             SessionRouter sessions = new SessionRouter(directory, policy(config), bindings,
                     config.rebalance() ? new RebalanceThrottle(config.rebalanceRate()) : null, executor);
             this.metrics = new RouterMetrics(prometheus, directory::all, new RecentRate(),
-                    sessions::rebalancesDeferred);
+                    sessions::rebalancesDeferred, directory::breakerOpens);
             RouterEnv env = new RouterEnv(() -> routerId, config, sessions, metrics, () -> credential);
             ChatProxy chat = new ChatProxy(env, directory, () -> ready && !closed);
             ClusterAdmin admin = new ClusterAdmin(env, directory, () -> hz, () -> ready && !closed);
@@ -173,7 +173,7 @@ public final class RouterServer implements ServiceProcess.Server {
     /** The placement of the configured mode. */
     private static PlacementPolicy policy(RouterConfig config) {
         return switch (config.placement()) {
-            case HYBRID -> new HybridPlacement(config.loadBound());
+            case HYBRID -> new HybridPlacement(config.loadBound(), config.spillReserve());
             case HASH -> new HashPlacement();
             case ROUND_ROBIN -> new RoundRobinPlacement();
         };
@@ -320,6 +320,11 @@ public final class RouterServer implements ServiceProcess.Server {
 
     public WorkerDirectory directory() {
         return directory;
+    }
+
+    /** The sessions' bindings (tests read a binding's kind). */
+    public BindingStore bindings() {
+        return bindings;
     }
 
     public RouterMetrics metrics() {

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * What one turn says about its routing, in the three places a degraded turn must say so: the response
  * ({@link RoutingInfo} in TurnStarted and TurnComplete, the {@code x-warmroute-*} trailers), the log (one line per
  * event with the session id: {@code turn.fallback}, {@code turn.retry}, {@code turn.resume}, {@code turn.rebalance},
- * {@code turn.failed}, {@code turn.cancelled}) and the metrics. It also keeps the turn's failures so far, which
+ * {@code turn.failed}, {@code turn.shed}, {@code turn.cancelled}) and the metrics. It also keeps the turn's failures so far, which
  * placement excludes.
  *
  * <p>Not thread-safe: the turn calls it under its monitor.
@@ -43,12 +43,30 @@ final class RoutingReport {
     /** The worker the session left when the serving attempt was a rebalancing move ("" otherwise). */
     private String rebalancedFrom = "";
     private double routerMs = -1;
+    private final long arrivalNanos;
+    /** Workers that refused this turn as full (RESOURCE_EXHAUSTED before its first token), in order. */
+    private final List<String> full = new ArrayList<>();
 
     RoutingReport(RouterEnv env, String sessionId, String requestId) {
+        this(env, sessionId, requestId, System.nanoTime());
+    }
+
+    RoutingReport(RouterEnv env, String sessionId, String requestId, long arrivalNanos) {
         this.env = env;
         this.sessionId = sessionId;
         this.requestId = requestId;
+        this.arrivalNanos = arrivalNanos;
         env.metrics().turnBegan();
+    }
+
+    /** A worker refused the turn as full before its first token; returns how many have this turn. */
+    int refusedAsFull(String workerId) {
+        full.add(workerId);
+        return full.size();
+    }
+
+    int fullRefusals() {
+        return full.size();
     }
 
     Map<String, String> excluded() {
@@ -105,8 +123,9 @@ final class RoutingReport {
         String to = relay.worker().id();
         if (d.rebalanced() && to.equals(d.chosen())) {
             rebalancedFrom = d.rebalancedFrom();
-            log.info("turn.rebalance session={} request={} from={} to={} (a worker that joined after the session "
-                    + "was bound is now its hash's first choice)", sessionId, requestId, rebalancedFrom, to);
+            log.info("turn.rebalance session={} request={} from={} to={} (to its hash's first choice: a worker that "
+                    + "joined after the session was bound, or the one it spilled from under load, now with room)",
+                    sessionId, requestId, rebalancedFrom, to);
         }
     }
 
@@ -167,7 +186,8 @@ final class RoutingReport {
                     + fallbackReason + (resumed ? " (resumed after " + resumes + " failure(s))" : ""));
         }
         boolean warm = complete.getCache().getStatus() == CacheStatus.CACHE_STATUS_WARM;
-        env.metrics().completed(warm, fallback, resumed, rebalanced(), routerMs / 1000.0);
+        env.metrics().completed(warm, fallback, resumed, rebalanced(), routerMs / 1000.0,
+                (System.nanoTime() - arrivalNanos) / 1e9);
         log.debug("turn.routed session={} request={} worker={} preferred={} attempts={} cache={} resumed={}",
                 sessionId, requestId, servingWorker, preferred, attempted.size(), complete.getCache().getStatus(),
                 resumed);
@@ -198,6 +218,26 @@ final class RoutingReport {
         log.info("turn.failed session={} request={} status={} message=\"{}\" attempted={}", sessionId, requestId,
                 status.getCode(), status.getDescription(), attempted);
         return status.asRuntimeException(t);
+    }
+
+    /**
+     * The turn is refused because the workers were full: RESOURCE_EXHAUSTED with retry-after ({@link LoadShed}),
+     * counted as a failed turn and a shed one, logged once ({@code turn.shed}).
+     */
+    StatusRuntimeException shed(LoadShed.Reason reason) {
+        env.metrics().turnEnded();
+        env.metrics().failed(Status.Code.RESOURCE_EXHAUSTED);
+        Metadata t = new Metadata();
+        if (!attempted.isEmpty()) {
+            t.put(CallMetadata.FALLBACK, CallMetadata.ascii("attempted " + String.join(",", attempted) + ": "
+                    + failures()));
+        }
+        String detail = switch (full.size()) {
+            case 0 -> "";
+            case 1 -> full.getFirst() + " refused the turn as full and no other worker had room";
+            default -> String.join(" and ", full) + " refused the turn as full";
+        };
+        return LoadShed.refuse(env, sessionId, requestId, reason, detail, t);
     }
 
     /** The client went away (cancelled, or its deadline passed). */

@@ -77,6 +77,24 @@ public final class SessionRouter {
         return rebalancesDeferred.sum();
     }
 
+    /**
+     * True when every worker that can take a turn (serving, breaker closed) is at its capacity, and there is one:
+     * no placement can succeed whatever the session's binding, so a turn is refused before the binding is read (the
+     * cheapest refusal: no cluster access).
+     */
+    public boolean everyWorkerFull() {
+        boolean any = false;
+        for (WorkerView v : directory.views()) {
+            if (v.serving() && !v.breakerOpen()) {
+                if (v.hasCapacity()) {
+                    return false;
+                }
+                any = true;
+            }
+        }
+        return any;
+    }
+
     /** The session's binding (near cache); null when it has none or the store did not answer (logged and counted). */
     public Binding binding(String sessionId) {
         try {
@@ -158,7 +176,9 @@ public final class SessionRouter {
             }
             // Under the load bound only if still under it now; over it only when placement found nothing better.
             Admission a = h.tryAcquire(d.overLoadBound() ? 0 : d.loadBound());
-            if (!(a instanceof Admission.Refusal r && r.why() == Admission.Why.AT_LOAD_BOUND)) {
+            // A race lost for the last slot under the load bound or the capacity: the next view shows it.
+            if (!(a instanceof Admission.Refusal r && (r.why() == Admission.Why.AT_LOAD_BOUND
+                    || r.why() == Admission.Why.AT_CAPACITY))) {
                 return new Placed(d, a);
             }
         }

@@ -26,9 +26,13 @@ import org.slf4j.LoggerFactory;
  * next candidate (DESIGN.md, "A turn, step by step", steps 1 and 6):
  *
  * <ul>
- *   <li>Failure before the client saw any of the answer (refused connection, UNAVAILABLE, RESOURCE_EXHAUSTED, breaker
- *       open, bulkhead full): the next HRW candidate runs the turn from history, under the same request id, so a
- *       worker that committed before failing is replayed, not run twice.
+ *   <li>Failure before the client saw any of the answer (refused connection, UNAVAILABLE, breaker open, bulkhead
+ *       full): the next HRW candidate runs the turn from history, under the same request id, so a worker that
+ *       committed before failing is replayed, not run twice.
+ *   <li>A full worker (RESOURCE_EXHAUSTED before the first token): one other worker under its bound is tried
+ *       ({@link FailurePolicy#LOAD_RETRIES}); when that one is full too, or none has room, or every worker is at its
+ *       capacity already at placement, the turn is refused at once ({@link LoadShed}: RESOURCE_EXHAUSTED with
+ *       retry-after). Load never counts against a breaker.
  *   <li>Failure after tokens were streamed (UNAVAILABLE, or the worker left the cluster): the next candidate gets
  *       {@link ResumeState} with the tokens and text already sent and the router's internal credential; it prefills
  *       history + message + partial answer and continues. {@link AnswerSplice} keeps the client's stream continuous:
@@ -66,6 +70,10 @@ final class TurnProxy implements Relay.Listener {
     /** The worker's TurnComplete, once it came: the turn succeeded whatever happens to the stream after. */
     private TurnComplete completed;
     private boolean finished;
+    /** The last RESOURCE_EXHAUSTED a worker answered before the first token, its trailers, and whether it meant full. */
+    private Status fullStatus;
+    private Metadata fullTrailers;
+    private boolean fullMarked;
 
     TurnProxy(RouterEnv env, SendMessageRequest request, ServerCallStreamObserver<SendMessageResponse> out,
             long arrivalNanos) {
@@ -78,7 +86,7 @@ final class TurnProxy implements Relay.Listener {
         this.forwardHeaders = CallerIdentity.forwardHeaders();
         this.trailers = CallMetadata.trailers();
         this.arrivalNanos = arrivalNanos;
-        this.report = new RoutingReport(env, sessionId, requestId);
+        this.report = new RoutingReport(env, sessionId, requestId, arrivalNanos);
     }
 
     /**
@@ -91,6 +99,12 @@ final class TurnProxy implements Relay.Listener {
         out.setOnReadyThreshold(READY_THRESHOLD_BYTES);
         out.setOnReadyHandler(this::clientReady);
         out.setOnCancelHandler(() -> log.debug("turn.client-cancel session={} request={}", sessionId, requestId));
+        if (env.router().everyWorkerFull()) {
+            synchronized (this) {
+                shed(LoadShed.Reason.AT_CAPACITY);
+            }
+            return;
+        }
         BindingMove b = env.router().bindingMove(sessionId);
         synchronized (this) {
             binding = b;
@@ -112,13 +126,27 @@ final class TurnProxy implements Relay.Listener {
             }
             SessionRouter.Placed placed = env.router().place(binding, report.excluded());
             report.placed(placed.decision());
+            boolean afterFull = report.fullRefusals() > 0;
             switch (placed.admission()) {
                 case null -> {
-                    fail(Status.UNAVAILABLE.withDescription(placed.decision().failure()), null);
+                    if (afterFull) {
+                        endFull();
+                    } else if (placed.decision().full()) {
+                        shed(LoadShed.Reason.AT_CAPACITY);
+                    } else {
+                        fail(Status.UNAVAILABLE.withDescription(placed.decision().failure()), null);
+                    }
                     return;
                 }
                 case Admission.Refusal r -> report.refused(r);
                 case Permit p -> {
+                    if (afterFull && placed.decision().overLoadBound()) {
+                        // A full worker's turn goes to another worker only if that one is under its bound: one over
+                        // it would make the turn wait, and the client is better served by a fast refusal.
+                        p.onCancelled();
+                        endFull();
+                        return;
+                    }
                     attempt(p, placed.decision());
                     return;
                 }
@@ -133,6 +161,8 @@ final class TurnProxy implements Relay.Listener {
         SendMessageRequest req = request;
         Metadata headers = new Metadata();
         headers.merge(forwardHeaders);
+        // The worker reports its load per router, so that every router bounds it by its capacity.
+        headers.put(CallMetadata.ROUTER, env.routerId());
         if (resume) {
             req = request.toBuilder().setResume(ResumeState.newBuilder()
                     .addAllTokenIds(Arrays.stream(splice.tokens()).boxed().toList()).setText(splice.text())
@@ -266,6 +296,17 @@ final class TurnProxy implements Relay.Listener {
         a.permit().onFailed(effective);
         report.attemptEnded(a.worker(), effective.getCode().name().toLowerCase(Locale.ROOT), effective);
         boolean sent = splice.anySent();
+        if (!sent && FailurePolicy.isLoad(effective)) {
+            Metadata wt = a.workerTrailers();
+            fullStatus = effective;
+            fullTrailers = wt;
+            fullMarked = wt != null && wt.containsKey(CallMetadata.OVERLOADED);
+            if (report.refusedAsFull(a.worker().id()) > FailurePolicy.LOAD_RETRIES) {
+                report.excluded().put(a.worker().id(), RoutingReport.describe(effective));
+                endFull();
+                return;
+            }
+        }
         boolean goOn = sent ? FailurePolicy.resumeAfterTokens(effective)
                 : FailurePolicy.retryBeforeFirstToken(effective);
         if (!goOn) {
@@ -275,6 +316,28 @@ final class TurnProxy implements Relay.Listener {
         report.goingOn(a.worker().id(), effective, sent, splice.tokenCount());
         current = null;
         next();
+    }
+
+    /**
+     * Ends a turn that a worker refused as full and that found no second worker with room (or whose second worker was
+     * full too): RESOURCE_EXHAUSTED with retry-after when the refusal was for load (the worker's
+     * {@code x-warmroute-overloaded} trailer); the worker's own status otherwise (a full context: the turn does not
+     * fit, and waiting will not change that). Caller holds the monitor.
+     */
+    private void endFull() {
+        if (fullMarked) {
+            shed(LoadShed.Reason.WORKERS_FULL);
+        } else {
+            fail(fullStatus, fullTrailers);
+        }
+    }
+
+    private void shed(LoadShed.Reason reason) {
+        finished = true;
+        StatusRuntimeException e = report.shed(reason);
+        if (!out.isCancelled()) {
+            out.onError(e);
+        }
     }
 
     private void endOk(Relay a) {

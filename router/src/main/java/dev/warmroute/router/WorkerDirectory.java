@@ -44,21 +44,34 @@ public final class WorkerDirectory implements WorkerRegistry.Listener, AutoClose
     private final ScheduledExecutorService timer;
     private final Duration storeTimeout;
     private final int workerWindow;
+    private final int admitQueued;
+    private final java.util.function.Supplier<String> routerId;
+    private final java.util.concurrent.atomic.LongAdder breakerOpens = new java.util.concurrent.atomic.LongAdder();
     private IMap<String, String> control;
     private UUID drainListener;
     private volatile boolean closed;
 
     private final ChannelCredentials credentials;
 
+    /** A directory without capacity bounds (tests that bound workers themselves). */
     public WorkerDirectory(CircuitBreakerConfig breakerConfig, BulkheadConfig bulkheadConfig,
             ScheduledExecutorService timer, Duration storeTimeout, int workerWindow) {
-        this(breakerConfig, bulkheadConfig, timer, storeTimeout, workerWindow, InsecureChannelCredentials.create());
+        this(breakerConfig, bulkheadConfig, timer, storeTimeout, workerWindow, -1, () -> "",
+                InsecureChannelCredentials.create());
     }
 
-    /** @param credentials what the channels to workers speak: plaintext, TLS or mutual TLS */
+    /**
+     * @param admitQueued turns of a worker's queue this router may fill beyond its advertised capacity
+     *                    ({@link RouterConfig#admitQueued}); negative: workers are not bounded by capacity
+     * @param routerId    this router's id (known once its port is bound)
+     * @param credentials what the channels to workers speak: plaintext, TLS or mutual TLS
+     */
     public WorkerDirectory(CircuitBreakerConfig breakerConfig, BulkheadConfig bulkheadConfig,
-            ScheduledExecutorService timer, Duration storeTimeout, int workerWindow, ChannelCredentials credentials) {
+            ScheduledExecutorService timer, Duration storeTimeout, int workerWindow, int admitQueued,
+            java.util.function.Supplier<String> routerId, ChannelCredentials credentials) {
         this.credentials = credentials;
+        this.admitQueued = admitQueued;
+        this.routerId = routerId;
         this.breakerConfig = breakerConfig;
         this.bulkheadConfig = bulkheadConfig;
         this.timer = timer;
@@ -121,7 +134,8 @@ public final class WorkerDirectory implements WorkerRegistry.Listener, AutoClose
                 old.close("re-registered at " + r.address());
             }
             WorkerHandle h = new WorkerHandle(r, CircuitBreaker.of("worker-" + id, breakerConfig),
-                    Bulkhead.of("worker-" + id, bulkheadConfig), timer, workerWindow, credentials);
+                    Bulkhead.of("worker-" + id, bulkheadConfig), timer, workerWindow, admitQueued, routerId,
+                    breakerOpens::increment, credentials);
             h.watchHealth();
             log.info("worker.joined worker={} address={} capacity={} model={}", id, r.address(), r.capacity(),
                     r.modelId());
@@ -153,6 +167,11 @@ public final class WorkerDirectory implements WorkerRegistry.Listener, AutoClose
         return workers.size();
     }
 
+    /** Breaker openings over all workers since the router started, departed workers included. */
+    public long breakerOpens() {
+        return breakerOpens.sum();
+    }
+
     public boolean draining(String workerId) {
         return draining.contains(workerId);
     }
@@ -170,7 +189,8 @@ public final class WorkerDirectory implements WorkerRegistry.Listener, AutoClose
         CircuitBreaker.State s = h.breaker().getState();
         boolean open = s == CircuitBreaker.State.OPEN || s == CircuitBreaker.State.FORCED_OPEN;
         return new WorkerView(h.id(), h.health() == WorkerHandle.Health.SERVING && !h.closed(),
-                draining.contains(h.id()), open, h.inFlight(), h.registration().registeredAtMs());
+                draining.contains(h.id()), open, h.inFlight(), h.registration().registeredAtMs(), h.admissionLimit(),
+                h.othersInFlight());
     }
 
     /** Sets or clears a worker's drain flag in the cluster (shared by every router), with the store's deadline. */

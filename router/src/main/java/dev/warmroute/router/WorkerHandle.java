@@ -47,6 +47,11 @@ public final class WorkerHandle {
     private final AtomicInteger peakInFlight = new AtomicInteger();
     private final LongAdder routed = new LongAdder();
     private final LongAdder failed = new LongAdder();
+    private final LongAdder breakerOpens = new LongAdder();
+    /** Queued turns this router may add beyond the worker's capacity; negative: no capacity bound (tests). */
+    private final int admitQueued;
+    /** This router's id: the worker's load report counts its turns under it, and they are counted here already. */
+    private final java.util.function.Supplier<String> routerId;
     /** Permits not yet ended: the calls this router runs on the worker now. */
     private final Set<Permit> permits = ConcurrentHashMap.newKeySet();
     private volatile Health health = Health.UNKNOWN;
@@ -54,13 +59,41 @@ public final class WorkerHandle {
     private volatile ClientCallStreamObserver<HealthCheckRequest> watch;
     private int watchFailures;
 
+    /** A handle without a capacity bound (its callers bound it themselves: tests of permits). */
     WorkerHandle(WorkerRegistration registration, CircuitBreaker breaker, Bulkhead bulkhead,
             ScheduledExecutorService timer, int flowControlWindow) {
-        this(registration, breaker, bulkhead, timer, flowControlWindow, InsecureChannelCredentials.create());
+        this(registration, breaker, bulkhead, timer, flowControlWindow, -1, () -> "", () -> { },
+                InsecureChannelCredentials.create());
     }
 
+    /** A plaintext channel to the worker. */
     WorkerHandle(WorkerRegistration registration, CircuitBreaker breaker, Bulkhead bulkhead,
-            ScheduledExecutorService timer, int flowControlWindow, ChannelCredentials credentials) {
+            ScheduledExecutorService timer, int flowControlWindow, int admitQueued,
+            java.util.function.Supplier<String> routerId, Runnable onOpen) {
+        this(registration, breaker, bulkhead, timer, flowControlWindow, admitQueued, routerId, onOpen,
+                InsecureChannelCredentials.create());
+    }
+
+    /**
+     * @param admitQueued turns of the worker's queue this router may fill beyond its capacity
+     *                    ({@link RouterConfig#admitQueued}); negative: no capacity bound
+     * @param routerId    this router's id, as its calls to the worker carry it ({@code x-warmroute-router})
+     * @param onOpen      called each time the breaker opens
+     * @param credentials what the channel to the worker speaks: plaintext, TLS or mutual TLS
+     */
+    WorkerHandle(WorkerRegistration registration, CircuitBreaker breaker, Bulkhead bulkhead,
+            ScheduledExecutorService timer, int flowControlWindow, int admitQueued,
+            java.util.function.Supplier<String> routerId, Runnable onOpen, ChannelCredentials credentials) {
+        this.admitQueued = admitQueued;
+        this.routerId = routerId;
+        breaker.getEventPublisher().onStateTransition(e -> {
+            if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
+                breakerOpens.increment();
+                onOpen.run();
+                log.warn("worker.breaker-open worker={} transition={} failure_rate={}", registration.workerId(),
+                        e.getStateTransition(), breaker.getMetrics().getFailureRate());
+            }
+        });
         this.id = registration.workerId();
         this.registration = registration;
         this.breaker = breaker;
@@ -125,6 +158,31 @@ public final class WorkerHandle {
         return inFlight.get();
     }
 
+    /**
+     * Turns the worker ran for other routers at its last load report ({@code WorkerRegistration.load}, at most a
+     * report interval old); 0 without a report.
+     */
+    public int othersInFlight() {
+        return registration.inFlightExcept(routerId.get());
+    }
+
+    /**
+     * The most turns this router lets the worker hold, its own and the other routers' together: the worker's
+     * advertised capacity plus the part of its queue this router may fill; 0 = no bound.
+     */
+    public int admissionLimit() {
+        if (admitQueued < 0) {
+            return 0;
+        }
+        WorkerRegistration r = registration;
+        return r.capacity() + Math.min(r.queue(), admitQueued);
+    }
+
+    /** Times the breaker opened since the worker joined. */
+    public long breakerOpens() {
+        return breakerOpens.sum();
+    }
+
     /** The most turns this router has run on the worker at once since it joined. */
     public int peakInFlight() {
         return peakInFlight.get();
@@ -145,7 +203,19 @@ public final class WorkerHandle {
      * gives back what was taken.
      */
     public Admission tryAcquire(int maxInFlight) {
-        if (!takeSlot(maxInFlight)) {
+        // The capacity counts the other routers' turns too (the worker's load report); the load bound this
+        // router's own, which are exact and current.
+        int others = othersInFlight();
+        int limit = admissionLimit();
+        int byCapacity = limit > 0 ? limit - others : Integer.MAX_VALUE;
+        int byLoad = maxInFlight > 0 ? maxInFlight : Integer.MAX_VALUE;
+        if (!takeSlot(Math.min(byCapacity, byLoad))) {
+            int own = inFlight.get();
+            if (own >= byCapacity) {
+                return new Admission.Refusal(id, Admission.Why.AT_CAPACITY, FailurePolicy.FULL + ": at capacity ("
+                        + (own + others) + " turns in flight, " + others + " of them other routers', limit " + limit
+                        + ")");
+            }
             return new Admission.Refusal(id, Admission.Why.AT_LOAD_BOUND, "at its load bound (" + maxInFlight
                     + " turns in flight)");
         }
@@ -175,10 +245,11 @@ public final class WorkerHandle {
         return out(new Permit(this, false));
     }
 
-    private boolean takeSlot(int maxInFlight) {
+    /** Takes one of this router's slots if it holds fewer than {@code ownLimit} ({@code MAX_VALUE}: no bound). */
+    private boolean takeSlot(int ownLimit) {
         while (true) {
             int cur = inFlight.get();
-            if (maxInFlight > 0 && cur >= maxInFlight) {
+            if (cur >= ownLimit) {
                 return false;
             }
             if (inFlight.compareAndSet(cur, cur + 1)) {

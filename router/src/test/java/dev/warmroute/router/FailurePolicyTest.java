@@ -23,12 +23,42 @@ class FailurePolicyTest {
     }
 
     @Test
-    void onlyUnavailableDeadlineAndExhaustionCountAgainstAWorker() {
+    void onlyUnavailableAndDeadlineCountAgainstAWorker() {
         for (Status.Code c : Status.Code.values()) {
-            boolean expected = c == Status.Code.UNAVAILABLE || c == Status.Code.DEADLINE_EXCEEDED
-                    || c == Status.Code.RESOURCE_EXHAUSTED;
+            boolean expected = c == Status.Code.UNAVAILABLE || c == Status.Code.DEADLINE_EXCEEDED;
             assertEquals(expected, FailurePolicy.countsAgainstWorker(Status.fromCode(c).asRuntimeException()), c.name());
         }
+    }
+
+    @Test
+    void fullWorkerDoesNotOpenBreaker() {
+        // A worker whose queue is full answers RESOURCE_EXHAUSTED to every call; the breaker gets its permission back
+        // without an outcome (Permit.onFailed), so 10x load leaves it closed and with nothing recorded.
+        CircuitBreaker b = breaker();
+        for (int i = 0; i < 50; i++) {
+            assertTrue(b.tryAcquirePermission());
+            Status full = Status.RESOURCE_EXHAUSTED.withDescription("worker overloaded: 2 turns running");
+            assertTrue(FailurePolicy.isLoad(full));
+            b.releasePermission();
+        }
+        assertEquals(CircuitBreaker.State.CLOSED, b.getState());
+        assertEquals(0, b.getMetrics().getNumberOfBufferedCalls(), "load is no outcome at all");
+        assertFalse(FailurePolicy.countsAgainstWorker(Status.RESOURCE_EXHAUSTED.asRuntimeException()),
+                "even recorded, it would not be a failure");
+    }
+
+    @Test
+    void unavailableAndDeadlineStillOpenBreakerAmidLoad() {
+        CircuitBreaker b = breaker();
+        for (int i = 0; i < 10; i++) {
+            assertTrue(b.tryAcquirePermission());
+            b.releasePermission(); // full: no outcome
+        }
+        fail(b, Status.UNAVAILABLE);
+        fail(b, Status.DEADLINE_EXCEEDED);
+        fail(b, Status.UNAVAILABLE);
+        fail(b, Status.UNAVAILABLE);
+        assertEquals(CircuitBreaker.State.OPEN, b.getState(), "load refusals neither hide nor dilute real failures");
     }
 
     @Test
@@ -49,7 +79,7 @@ class FailurePolicyTest {
         CircuitBreaker b = breaker();
         fail(b, Status.UNAVAILABLE);
         fail(b, Status.UNAVAILABLE);
-        fail(b, Status.RESOURCE_EXHAUSTED);
+        fail(b, Status.UNAVAILABLE);
         assertEquals(CircuitBreaker.State.CLOSED, b.getState(), "3 calls are below the minimum of 4");
         fail(b, Status.DEADLINE_EXCEEDED);
         assertEquals(CircuitBreaker.State.OPEN, b.getState());
@@ -79,6 +109,7 @@ class FailurePolicyTest {
         assertFalse(FailurePolicy.retryBeforeFirstToken(Status.DEADLINE_EXCEEDED));
         assertTrue(FailurePolicy.resumeAfterTokens(Status.UNAVAILABLE));
         assertFalse(FailurePolicy.resumeAfterTokens(Status.RESOURCE_EXHAUSTED), "a full context fails everywhere");
+        assertEquals(1, FailurePolicy.LOAD_RETRIES, "a full worker's turn is tried on one other worker, no more");
     }
 
     @Test

@@ -92,7 +92,8 @@ class HostileInputTest {
 
     @BeforeAll
     static void start() throws Exception {
-        cluster = TestCluster.start(dir, 2, b -> b.router("r1").httpPort(0));
+        cluster = TestCluster.start(dir, 2, b -> b.router("r1").httpPort(0)
+                .extraWorkerArgs(List.of("--max-sessions-per-owner", "250")));
         router = cluster.router("r1").grpcAddress();
         http = cluster.router("r1").httpAddress();
         model = cluster.local().modelId();
@@ -163,15 +164,6 @@ class HostileInputTest {
         return new Case(name, send, code, words, null, null);
     }
 
-    /**
-     * Router: a worker's RESOURCE_EXHAUSTED for a turn whose prompt cannot fit its session's context is retried on the
-     * other workers (FailurePolicy.retryBeforeFirstToken treats it as a full queue), which refuse it the same way, and
-     * the client gets UNAVAILABLE "all 2 workers failed" with both workers' words instead of the worker's
-     * RESOURCE_EXHAUSTED. Left to the router's overload work (FailurePolicy), which owns that classification.
-     */
-    private static final String CONTEXT_FULL_RETRIED = "a full context is retried on every worker and answered "
-            + "UNAVAILABLE";
-
     private static final String INVALID = "INVALID_ARGUMENT";
     private static final String ID_RULE = "1 to 128 characters of [A-Za-z0-9._:-]";
 
@@ -199,8 +191,7 @@ class HostileInputTest {
                         .setSettings(SessionSettings.newBuilder().setContextBudgetTokens(64)))));
         t.add(c("message that cannot fit the session's context even alone", "RESOURCE_EXHAUSTED",
                 List.of("message.content", "does not fit the context even alone", "context budget " + BASE_BUDGET),
-                () -> send(owner, b -> b.setMessage(user("a long story about many things ".repeat(40)))))
-                .knownBug("UNAVAILABLE", CONTEXT_FULL_RETRIED));
+                () -> send(owner, b -> b.setMessage(user("a long story about many things ".repeat(40))))));
         t.add(c("3000 copies of the message field (3 MB) with no session id", INVALID,
                 List.of("session_id", "required"), () -> {
                     UnknownFieldSet.Field.Builder many = UnknownFieldSet.Field.newBuilder();
@@ -416,11 +407,11 @@ class HostileInputTest {
                     return o;
                 }));
         // Floods and huge histories.
-        t.add(c("a flood of 300 CreateSession calls (no per-owner or total session limit yet)", "OK", List.of(),
+        t.add(c("a flood of 300 CreateSession calls against a limit of 250 per owner", "RESOURCE_EXHAUSTED",
+                List.of("sessions: owner 'flood' holds 250 sessions", "--max-sessions-per-owner 250"),
                 HostileInputTest::flood));
         t.add(c("many turns on a session with pruning NONE until its window is full", "RESOURCE_EXHAUSTED",
-                List.of("context full", "context budget 128", "pruning policy is NONE"), HostileInputTest::fillUp)
-                .knownBug("UNAVAILABLE", CONTEXT_FULL_RETRIED));
+                List.of("context full", "context budget 128", "pruning policy is NONE"), HostileInputTest::fillUp));
         // The HTTP front (OpenAI-compatible).
         t.add(c("HTTP: malformed JSON", "HTTP 400", List.of("body", "not valid JSON"), () -> post("{\"model\": ")));
         t.add(c("HTTP: a JSON array, not an object", "HTTP 400", List.of("body", "must be a JSON object"),
@@ -645,13 +636,20 @@ class HostileInputTest {
 
     private static Outcome flood() {
         ChatClient flooder = as("flood");
+        StatusRuntimeException refused = null;
         for (int i = 0; i < 300; i++) {
-            flooder.blocking().createSession(CreateSessionRequest.newBuilder().setSessionId("flood-" + i).build());
+            try {
+                flooder.blocking().createSession(CreateSessionRequest.newBuilder().setSessionId("flood-" + i).build());
+            } catch (StatusRuntimeException e) {
+                assertEquals(250, i, "the first refusal is the 251st session");
+                refused = e;
+                break;
+            }
         }
         int listed = flooder.blocking().listSessions(ListSessionsRequest.newBuilder().setPageSize(500).build())
                 .getSessionsCount();
-        assertEquals(300, listed, "every flooded session is there");
-        return Outcome.ok();
+        assertEquals(250, listed, "the sessions up to the limit are there, none beyond");
+        return refused == null ? Outcome.ok() : Outcome.of(refused.getStatus());
     }
 
     /** Turns on a session with pruning NONE until the window is full: the refused turn writes nothing. */

@@ -12,6 +12,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -108,15 +109,39 @@ class PermitTest {
     }
 
     @Test
-    void overloadCountsAgainstTheBreakerAndIsRetriedBeforeTheFirstTokenButNotResumed() {
+    void overloadIsNoOutcomeForTheBreakerAndIsRetriedBeforeTheFirstTokenButNotResumed() {
         WorkerHandle h = worker(4);
-        // RESOURCE_EXHAUSTED from a worker (its queue is full) is a worker fault for the breaker, a reason to try the
-        // next candidate before any token was sent, and no reason to resume after (a full context fails everywhere).
+        // RESOURCE_EXHAUSTED from a worker (its queue is full) is load: the breaker gets its permission back without
+        // an outcome; it is a reason to try another candidate before any token was sent, and no reason to resume
+        // after (a full context fails everywhere).
         assertTrue(granted(h.tryAcquire(0)).onFailed(Status.RESOURCE_EXHAUSTED.withDescription("queue full")));
-        assertEquals(1, h.breaker().getMetrics().getNumberOfFailedCalls());
+        assertEquals(0, h.breaker().getMetrics().getNumberOfFailedCalls());
+        assertEquals(0, h.breaker().getMetrics().getNumberOfBufferedCalls());
         assertTrue(FailurePolicy.retryBeforeFirstToken(Status.RESOURCE_EXHAUSTED));
         assertFalse(FailurePolicy.resumeAfterTokens(Status.RESOURCE_EXHAUSTED));
         assertEquals(0, h.inFlight());
+    }
+
+    @Test
+    void aWorkerAtItsAdvertisedCapacityRefusesCountingTheOtherRoutersTurns() {
+        long now = System.currentTimeMillis();
+        // capacity 2, queue 16, and the worker reports one turn of another router in flight
+        WorkerRegistration r = new WorkerRegistration("w", "127.0.0.1:1", 2, "m", "", now, now, 16,
+                Map.of("router-b", 1, "router-a", 5), now);
+        WorkerHandle h = new WorkerHandle(r,
+                CircuitBreaker.of("w", FailurePolicy.breakerConfig(RouterConfig.BreakerSettings.defaults())),
+                Bulkhead.of("w", FailurePolicy.bulkheadConfig(64)), timer, 64 * 1024, 0, () -> "router-a", () -> { });
+        handles.add(h);
+        assertEquals(1, h.othersInFlight(), "its own turns (router-a) are counted exactly, not from the report");
+        assertEquals(2, h.admissionLimit());
+        Permit p = granted(h.tryAcquire(0));
+        Admission.Refusal full = assertInstanceOf(Admission.Refusal.class, h.tryAcquire(0));
+        assertEquals(Admission.Why.AT_CAPACITY, full.why());
+        assertTrue(full.reason().startsWith(FailurePolicy.FULL), full.reason());
+        assertEquals(0, h.bulkhead().getBulkheadConfig().getMaxConcurrentCalls()
+                - h.bulkhead().getMetrics().getAvailableConcurrentCalls() - 1, "the refusal took no bulkhead place");
+        p.onSuccess();
+        assertInstanceOf(Permit.class, h.tryAcquire(0)).onSuccess();
     }
 
     @Test

@@ -292,6 +292,133 @@ class PlacementTest {
         assertEquals(Binding.Kind.FALLBACK, moved.kind());
     }
 
+    private static WorkerView withCapacity(String id, int inFlight, int capacity) {
+        return new WorkerView(id, true, false, false, inFlight, 0, capacity);
+    }
+
+    @Test
+    void workerAtCapacityIsNotOfferedMoreEvenWhenEveryOtherIsOverTheLoadBound() {
+        String s = "cap-1";
+        List<String> rank = RendezvousHash.rank(s, List.of("w1", "w2", "w3"));
+        // The first choice is at its advertised capacity; the others failed this turn: nothing is left, not even
+        // "serve late" on the full worker.
+        List<WorkerView> ws = List.of(withCapacity(rank.get(0), 2, 2), withCapacity(rank.get(1), 0, 2),
+                withCapacity(rank.get(2), 0, 2));
+        PlacementDecision d = placement.decide(s, null, ws, Map.of(rank.get(1), "UNAVAILABLE: down",
+                rank.get(2), "UNAVAILABLE: down"));
+        assertNull(d.chosen());
+        assertTrue(d.full(), "a full worker among the rest makes the refusal RESOURCE_EXHAUSTED, not UNAVAILABLE");
+        assertEquals(SkipKind.AT_CAPACITY, d.preferredSkipKind());
+        assertEquals("at capacity (2 turns in flight, capacity 2)", d.preferredSkipReason());
+    }
+
+    @Test
+    void everyWorkerAtCapacityChoosesNoneAndSaysFull() {
+        List<WorkerView> ws = List.of(withCapacity("w1", 2, 2), withCapacity("w2", 2, 2), withCapacity("w3", 2, 2));
+        PlacementDecision d = placement.decide("cap-2", null, ws, Map.of());
+        assertNull(d.chosen());
+        assertTrue(d.full());
+        assertEquals(3, d.skipped().stream().filter(k -> k.kind() == SkipKind.AT_CAPACITY).count());
+        PlacementDecision down = placement.decide("cap-2", null, List.of(new WorkerView("w1", false, false, false, 0)),
+                Map.of());
+        assertFalse(down.full(), "no worker serving is UNAVAILABLE, not a full cluster");
+    }
+
+    @Test
+    void overTheLoadBoundButUnderCapacityStillServesLate() {
+        String s = "cap-3";
+        List<String> rank = RendezvousHash.rank(s, List.of("w1", "w2", "w3"));
+        // total 15, load bound ceil(1.25 x 16 / 3) = 7: the first choice (7) is over it but under its capacity 8
+        List<WorkerView> ws = List.of(withCapacity(rank.get(0), 7, 8), withCapacity(rank.get(1), 8, 8),
+                withCapacity(rank.get(2), 0, 8));
+        PlacementDecision d = placement.decide(s, null, ws, Map.of(rank.get(2), "UNAVAILABLE: down"));
+        assertEquals(rank.get(0), d.chosen());
+        assertTrue(d.overLoadBound());
+    }
+
+    @Test
+    void aSessionLeavingAFullFirstChoiceIsSpilledAndAFailedOneFallback() {
+        String s = "spill-1";
+        List<String> rank = RendezvousHash.rank(s, List.of("w1", "w2", "w3"));
+        List<WorkerView> firstFull = List.of(withCapacity(rank.get(0), 2, 2), withCapacity(rank.get(1), 0, 2),
+                withCapacity(rank.get(2), 0, 2));
+        assertEquals(Binding.Kind.SPILLED, placement.decide(s, (Binding) null, firstFull, Map.of(), true).kind());
+        // bound to its first choice, which refused the turn as full (RESOURCE_EXHAUSTED): spilled too
+        PlacementDecision refused = placement.decide(s, preferredBinding(rank.get(0), 0), idle("w1", "w2", "w3"),
+                Map.of(rank.get(0), "RESOURCE_EXHAUSTED: worker overloaded"), true);
+        assertEquals(SkipKind.FULL, refused.preferredSkipKind());
+        assertEquals(Binding.Kind.SPILLED, refused.kind());
+        // bound to its first choice, which failed: a failover, never moved back
+        PlacementDecision failed = placement.decide(s, preferredBinding(rank.get(0), 0), idle("w1", "w2", "w3"),
+                Map.of(rank.get(0), "UNAVAILABLE: connection refused"), true);
+        assertEquals(Binding.Kind.FALLBACK, failed.kind());
+    }
+
+    @Test
+    void aSpilledSessionReturnsToItsFirstChoiceOnceThatHasRoom() {
+        String s = "spill-2";
+        List<String> rank = RendezvousHash.rank(s, List.of("w1", "w2", "w3"));
+        Binding spilled = new Binding(rank.get(1), 2, 0, "r", Binding.Kind.SPILLED, 0);
+        // first choice still full: stays where it is warm
+        List<WorkerView> full = List.of(withCapacity(rank.get(0), 2, 2), withCapacity(rank.get(1), 0, 2),
+                withCapacity(rank.get(2), 0, 2));
+        PlacementDecision stays = placement.decide(s, spilled, full, Map.of(), true);
+        assertEquals(rank.get(1), stays.chosen());
+        assertFalse(stays.rebalanced());
+        assertEquals(Binding.Kind.SPILLED, stays.kind(), "it still wants to go back");
+        // first choice has room: back there, PREFERRED again, reported as a rebalancing move
+        List<WorkerView> room = List.of(withCapacity(rank.get(0), 1, 2), withCapacity(rank.get(1), 1, 2),
+                withCapacity(rank.get(2), 1, 2));
+        PlacementDecision back = placement.decide(s, spilled, room, Map.of(), true);
+        assertEquals(rank.get(0), back.chosen());
+        assertTrue(back.rebalanced());
+        assertEquals(rank.get(1), back.rebalancedFrom());
+        assertEquals(Binding.Kind.PREFERRED, back.kind());
+        assertEquals(rank.get(1), back.stay().chosen(), "put off by the rate limit, it stays");
+        // a FALLBACK binding (failover) on the same worker does not move
+        Binding failedOver = new Binding(rank.get(1), 2, 0, "r", Binding.Kind.FALLBACK, 0);
+        assertEquals(rank.get(1), placement.decide(s, failedOver, room, Map.of(), true).chosen());
+    }
+
+    @Test
+    void whileItsFirstChoiceIsFullASessionSpillsOnlyToAWorkerWithMoreThanTheReserveFree() {
+        HybridPlacement reserved = new HybridPlacement(1.25, 1);
+        String s = "reserve-1";
+        List<String> rank = RendezvousHash.rank(s, List.of("w1", "w2", "w3"));
+        // first choice full; the others have one slot free each: kept for their own sessions
+        List<WorkerView> lastSlots = List.of(withCapacity(rank.get(0), 2, 2), withCapacity(rank.get(1), 1, 2),
+                withCapacity(rank.get(2), 1, 2));
+        PlacementDecision refused = reserved.decide(s, (Binding) null, lastSlots, Map.of(), true);
+        assertNull(refused.chosen());
+        assertTrue(refused.full(), "refused with RESOURCE_EXHAUSTED: " + refused.skipped());
+        // one of them has two free: it takes the spill
+        List<WorkerView> room = List.of(withCapacity(rank.get(0), 2, 2), withCapacity(rank.get(1), 1, 2),
+                withCapacity(rank.get(2), 0, 2));
+        assertEquals(rank.get(2), reserved.decide(s, (Binding) null, room, Map.of(), true).chosen());
+        // the first choice merely over the load bound (not full): the load bound's spill, no reserve
+        List<WorkerView> skewed = List.of(withCapacity(rank.get(0), 6, 8), withCapacity(rank.get(1), 7, 8),
+                withCapacity(rank.get(2), 0, 8));
+        assertEquals(SkipKind.OVERLOADED, reserved.decide(s, (Binding) null, skewed, Map.of(), true)
+                .preferredSkipKind());
+    }
+
+    @Test
+    void otherRoutersTurnsCountAgainstCapacityButNotInTheLoadBound() {
+        String s = "others-1";
+        List<String> rank = RendezvousHash.rank(s, List.of("w1", "w2", "w3"));
+        // The first choice runs one turn of another router (as last reported) and none of ours: with nothing of ours
+        // in flight the load bound is 1, and a stale report must not turn the session away from it.
+        List<WorkerView> oneOther = List.of(new WorkerView(rank.get(0), true, false, false, 0, 0, 18, 1),
+                withCapacity(rank.get(1), 0, 18), withCapacity(rank.get(2), 0, 18));
+        assertEquals(rank.get(0), placement.decide(s, null, oneOther, Map.of()).chosen());
+        // Full with the other routers' turns: passed over for capacity.
+        List<WorkerView> full = List.of(new WorkerView(rank.get(0), true, false, false, 0, 0, 2, 2),
+                withCapacity(rank.get(1), 0, 2), withCapacity(rank.get(2), 0, 2));
+        PlacementDecision d = placement.decide(s, null, full, Map.of());
+        assertEquals(rank.get(1), d.chosen());
+        assertEquals(SkipKind.AT_CAPACITY, d.preferredSkipKind());
+    }
+
     private static String preferring(String worker, List<String> ids) {
         for (int i = 0; ; i++) {
             if (RendezvousHash.top("p-" + i, ids).equals(worker)) {

@@ -78,7 +78,7 @@ class PrincipalLimitsTest {
             assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
             assertTrue(e.getStatus().getDescription().startsWith("calls per second: 'anonymous' may make 10"
                     + " ChatService calls per second (--limit-calls-per-second)"), e.getStatus().getDescription());
-            assertEquals("1", e.getTrailers().get(PrincipalLimits.RETRY_AFTER));
+            assertEquals("1", e.getTrailers().get(CallMetadata.RETRY_AFTER));
         }
         // Another principal has limiters of its own.
         as("calm").blocking().listSessions(ListSessionsRequest.getDefaultInstance());

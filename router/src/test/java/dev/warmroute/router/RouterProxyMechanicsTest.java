@@ -577,6 +577,78 @@ class RouterProxyMechanicsTest {
     }
 
     @Test
+    void fullWorkersOpenNoBreakerAndAFullClusterAnswersResourceExhaustedWithRetryAfterAtOnce() throws Exception {
+        registerWorkers();
+        Metadata overloaded = new Metadata();
+        overloaded.put(CallMetadata.OVERLOADED, "compute queue full (capacity 2)");
+        for (ScriptedWorker w : workers.values()) {
+            w.script = (r, h, out) -> out.onError(Status.RESOURCE_EXHAUSTED.withDescription("worker overloaded: 2 "
+                    + "turns running and 16 queued").asRuntimeException(overloaded));
+        }
+        int turns = 20;
+        for (int i = 0; i < turns; i++) {
+            AtomicReference<Metadata> trailers = new AtomicReference<>();
+            StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> {
+                Iterator<SendMessageResponse> it = ChatServiceGrpc.newBlockingStub(channel)
+                        .withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(new AtomicReference<>(),
+                                trailers))
+                        .withDeadlineAfter(30, TimeUnit.SECONDS).sendMessage(turn(sessionPreferring("A")));
+                it.forEachRemaining(x -> { });
+            });
+            assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.getStatus().toString());
+            assertTrue(e.getStatus().getDescription().startsWith("cluster at capacity: 4 workers x capacity 2 turns "
+                    + "in flight; A and "), e.getStatus().getDescription());
+            assertTrue(e.getStatus().getDescription().endsWith(" refused the turn as full; retry after 1 s"),
+                    e.getStatus().getDescription());
+            assertEquals("1", e.getTrailers().get(CallMetadata.RETRY_AFTER), "retry-after before any turn was timed: "
+                    + "the configured default");
+        }
+        int calls = workers.values().stream().mapToInt(ScriptedWorker::calls).sum();
+        assertEquals(2 * turns, calls, "each turn tried on its first choice and one other worker, no more");
+        for (String id : workers.keySet()) {
+            assertEquals(io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED,
+                    router.directory().get(id).breaker().getState(), "a full worker is not a failed one: " + id);
+            assertEquals(0, router.directory().get(id).breaker().getMetrics().getNumberOfBufferedCalls(), id);
+        }
+        ClusterStatus st = AdminServiceGrpc.newBlockingStub(channel)
+                .getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
+        assertEquals(turns, st.getTurnsShed());
+        assertEquals(0, st.getBreakerOpens());
+    }
+
+    @Test
+    void aWorkerFullOfAnotherRoutersTurnsIsPassedOverAndItsSpilledSessionReturnsWhenItHasRoom() throws Exception {
+        registerWorkers();
+        String s = sessionPreferring("A");
+        // A reports two turns of another router: at its capacity of 2, though this router runs none there.
+        Map<String, Integer> aLoad = new java.util.concurrent.ConcurrentHashMap<>(Map.of("router-other", 2));
+        registrations.get("A").reportLoad(() -> Map.copyOf(aLoad));
+        Await.until(() -> router.directory().get("A").othersInFlight() == 2, Duration.ofSeconds(30),
+                "the router sees A's load report");
+        int callsAtA = workers.get("A").calls();
+        TurnComplete spilled = completeOf(send(turn(s)));
+        assertNotEquals("A", spilled.getWorkerId());
+        assertEquals(callsAtA, workers.get("A").calls(), "A was not offered more than its capacity");
+        assertEquals("at capacity (2 turns in flight, capacity 2)", spilled.getRouting().getFallbackReason());
+        assertEquals(Binding.Kind.SPILLED, router.bindings().getFresh(s).kind());
+        WorkerStatus as = AdminServiceGrpc.newBlockingStub(channel)
+                .getClusterStatus(GetClusterStatusRequest.getDefaultInstance()).getWorkersList().stream()
+                .filter(w -> w.getWorkerId().equals("A")).findFirst().orElseThrow();
+        assertEquals(2, as.getOtherRoutersInFlight());
+        assertEquals(2, as.getAdmissionLimit());
+
+        // The other router's turns end: the session goes back to its first choice, which still has its cache.
+        aLoad.clear();
+        Await.until(() -> router.directory().get("A").othersInFlight() == 0, Duration.ofSeconds(30),
+                "the router sees A's new load report");
+        TurnComplete back = completeOf(send(turn(s)));
+        assertEquals("A", back.getWorkerId());
+        assertTrue(back.getRouting().getRebalanced(), "reported as a move to its hash's first choice");
+        assertEquals(spilled.getWorkerId(), back.getRouting().getRebalancedFrom());
+        assertEquals(Binding.Kind.PREFERRED, router.bindings().getFresh(s).kind());
+    }
+
+    @Test
     void aGracefulStopGoesNotServingAndLetsRunningTurnsFinish() throws Exception {
         registerWorkers();
         String s = sessionPreferring("B");

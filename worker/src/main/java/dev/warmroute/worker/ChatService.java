@@ -121,7 +121,8 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
             stream.fail(e.getStatus());
             return;
         }
-        active.begin();
+        String router = active.routerKey(CallerIdentity.header(CallMetadata.ROUTER));
+        active.begin(router);
         CompletableFuture<SessionGate.Permit> permit = gate.acquire(turn.sessionId());
         stream.onCancel(() -> permit.cancel(false));
         permit.whenComplete((p, error) -> {
@@ -136,13 +137,13 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
                 } else {
                     metrics.failed();
                 }
-                active.end();
+                active.end(router);
                 return;
             }
             if (stream.cancelled()) {
                 p.close();
                 metrics.failed();
-                active.end();
+                active.end(router);
                 return;
             }
             try {
@@ -156,7 +157,7 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
                         runner.run(turn, stream);
                     } finally {
                         p.close();
-                        active.end();
+                        active.end(router);
                     }
                 });
             } catch (StatusRuntimeException e) {
@@ -164,8 +165,10 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
                 metrics.failed();
                 log.info("turn.rejected session={} request={} message={}", turn.sessionId(), turn.requestId(),
                         e.getStatus().getDescription());
+                // Full, not broken: routers try one other worker, then answer RESOURCE_EXHAUSTED with retry-after.
+                stream.trailer(CallMetadata.OVERLOADED, "compute queue full (capacity " + compute.capacity() + ")");
                 stream.fail(e.getStatus());
-                active.end();
+                active.end(router);
             }
         });
     }
@@ -337,9 +340,12 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
         // bound, a flood of them (or a slow store) grows threads and memory without end. Past the bound they are
         // refused at once, which a router or client retries; turns are bounded by the compute queue instead.
         if (!unaryPermits.tryAcquire()) {
+            // Load, not a limit of the caller's: marked as such, so that a router tries another worker.
+            io.grpc.Metadata trailers = new io.grpc.Metadata();
+            trailers.put(CallMetadata.OVERLOADED, "session calls in flight (limit " + MAX_UNARY_IN_FLIGHT + ")");
             out.onError(Status.RESOURCE_EXHAUSTED.withDescription("worker busy: " + MAX_UNARY_IN_FLIGHT
                     + " session calls (Create/Get/List/DeleteSession) in flight, the limit; retry shortly")
-                    .asRuntimeException());
+                    .asRuntimeException(trailers));
             return;
         }
         try {

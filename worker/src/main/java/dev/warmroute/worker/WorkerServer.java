@@ -183,7 +183,8 @@ public final class WorkerServer implements ServiceProcess.Server {
                     ? hz.getCluster().getLocalMember().getUuid().toString() : "";
             long now = System.currentTimeMillis();
             registry.register(new WorkerRegistration(workerId, address, config.capacity(), model.id(), memberUuid,
-                    now, now), hs.heartbeat(), hs.maxNoHeartbeat());
+                    now, now, config.queue(), java.util.Map.of(), now), hs.heartbeat(), hs.maxNoHeartbeat());
+            registry.reportLoad(active::byRouter);
             this.metricsServer = config.metricsPort() > 0
                     ? MetricsServer.start(config.host(), config.metricsPort(), prometheus) : null;
             chat.starting(false);

@@ -224,6 +224,15 @@ public final class BenchClusterCommand implements Callable<Integer> {
     }
 
     private Path resolveModel(PrintWriter progress) throws IOException {
+        return benchModel(model, synthType, progress, "bench cluster");
+    }
+
+    /**
+     * The model of the cluster benchmarks: {@code model} when given, else a synthetic 15M model of context 2048 of
+     * {@code synthType}, written once to the temporary folder and labelled SYNTHETIC in {@code progress}.
+     */
+    public static Path benchModel(Path model, String synthType, PrintWriter progress, String label)
+            throws IOException {
         if (model != null) {
             if (!Files.isRegularFile(model)) {
                 throw new UserError("--model: " + model + " is not a file");
@@ -239,14 +248,14 @@ public final class BenchClusterCommand implements Callable<Integer> {
         Files.createDirectories(dir);
         Path file = dir.resolve("synthetic-15M-" + synthType.toLowerCase(Locale.ROOT) + "-seed1-ctx2048.gguf");
         if (!Files.isRegularFile(file)) {
-            progress.printf("bench cluster: writing a SYNTHETIC 15M model (%s, seed 1, context 2048) to %s%n",
+            progress.printf("%s: writing a SYNTHETIC 15M model (%s, seed 1, context 2048) to %s%n", label,
                     synthType, file);
             Path tmp = dir.resolve(file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
             new SyntheticModel(SyntheticShape.S15M, type, 1, 2048).write(tmp);
             Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } else {
-            progress.printf("bench cluster: using the SYNTHETIC model %s (no --model given)%n", file);
+            progress.printf("%s: using the SYNTHETIC model %s (no --model given)%n", label, file);
         }
         return file;
     }

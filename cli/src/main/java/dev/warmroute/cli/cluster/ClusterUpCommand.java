@@ -98,7 +98,10 @@ public final class ClusterUpCommand implements Callable<Integer> {
             LocalClusterOptions.Builder b = cluster.applyTo(LocalClusterOptions.builder(choice.path(), runDir)
                     .workers(workers).routerPort(port).firstHazelcastPort(hazelcastPort).clusterName(clusterName)
                     .readyTimeout(Duration.ofSeconds(readyTimeoutSeconds))
-                    .httpPort(port == 0 && httpPort > 0 ? 0 : httpPort).auth(auth).tls(tls));
+                    .httpPort(port == 0 && httpPort > 0 ? 0 : httpPort).auth(auth).tls(tls)
+                    // as in production: a worker is offered at most its capacity, and a turn that finds every
+                    // worker full is refused at once (RESOURCE_EXHAUSTED, retry-after) rather than queued
+                    .extraRouterArgs(java.util.List.of("--admit-queued", "0")));
             storeFlags.apply(b, RunDirs.data());
             options = b.build();
         } catch (IllegalArgumentException e) {

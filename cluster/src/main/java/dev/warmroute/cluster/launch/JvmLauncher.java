@@ -23,6 +23,9 @@ public final class JvmLauncher {
             "--enable-native-access", "--sun-misc-unsafe-memory-access", "-Dhazelcast.", "-Dwarmroute.",
             "-XX:+IgnoreUnrecognizedVMOptions", "-XX:UseAVX", "-Xss");
 
+    /** On every JVM the project starts (here, bin/warmroute, the image's launcher, the tests' argLine). */
+    public static final String EXIT_ON_OOM = "-XX:+ExitOnOutOfMemoryError";
+
     private JvmLauncher() {}
 
     /**
@@ -67,6 +70,9 @@ public final class JvmLauncher {
             List<String> extraJvmFlags, Map<String, String> env, Path log) throws IOException {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // A JVM that ran out of heap is half dead (threads gone, locks held, a Hazelcast member that still answers
+        // heartbeats): it must exit, so that its peers see a dead process and fail over.
+        cmd.add(EXIT_ON_OOM);
         cmd.addAll(inheritedJvmFlags());
         cmd.addAll(extraJvmFlags);
         cmd.add("-cp");

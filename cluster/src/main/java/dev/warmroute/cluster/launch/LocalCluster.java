@@ -515,6 +515,12 @@ public final class LocalCluster implements AutoCloseable {
         }
         a.addAll(authArgs());
         a.addAll(tlsArgs(false));
+        if (!options.extraRouterArgs().contains("--admit-queued") && !spec.extraArgs().contains("--admit-queued")) {
+            // Tests, drills and benchmarks measure queueing workers unless they say otherwise: the router may fill
+            // the workers' queues, as it did before routers bounded workers by their capacity (the router's own
+            // default, 0, refuses a turn that finds every worker at capacity).
+            a.addAll(List.of("--admit-queued", String.valueOf(options.queue())));
+        }
         a.addAll(options.extraRouterArgs());
         a.addAll(spec.extraArgs());
         return a;
