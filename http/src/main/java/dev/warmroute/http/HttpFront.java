@@ -282,6 +282,9 @@ public final class HttpFront implements AutoCloseable {
         }
         res.status(e.httpStatus());
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        if (e.retryAfter() != null) {
+            res.header(HeaderNames.RETRY_AFTER, e.retryAfter());
+        }
         res.send(out.error(e).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         return e.httpStatus();
     }

@@ -1,5 +1,6 @@
 package dev.warmroute.http;
 
+import dev.warmroute.cluster.CallMetadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
@@ -15,6 +16,7 @@ public final class OpenAiError extends RuntimeException {
     private final String type;
     private final String param;
     private final String code;
+    private String retryAfter;
 
     public OpenAiError(int httpStatus, String type, String param, String code, String message) {
         super(message, null, false, false);
@@ -55,8 +57,19 @@ public final class OpenAiError extends RuntimeException {
         };
     }
 
+    /** {@link #fromStatus(Status)}, with the server's {@code retry-after} hint (seconds) when it gave one. */
     public static OpenAiError fromStatus(StatusRuntimeException e) {
-        return fromStatus(e.getStatus());
+        OpenAiError error = fromStatus(e.getStatus());
+        String hint = e.getTrailers() == null ? null : e.getTrailers().get(CallMetadata.RETRY_AFTER);
+        if (hint != null && hint.matches("[0-9]{1,6}")) {
+            error.retryAfter = hint;
+        }
+        return error;
+    }
+
+    /** Seconds to wait before a retry (HTTP {@code Retry-After}, which OpenAI's clients honour), or null. */
+    public String retryAfter() {
+        return retryAfter;
     }
 
     /**

@@ -42,4 +42,20 @@ class OpenAiErrorTest {
         assertEquals(500, OpenAiError.fromStatus(Status.INTERNAL.withDescription("error id 7")).httpStatus());
         assertEquals("DEADLINE_EXCEEDED", OpenAiError.fromStatus(Status.DEADLINE_EXCEEDED).getMessage());
     }
+
+    @Test
+    void carriesTheRetryAfterHintOfARefusal() {
+        io.grpc.Metadata t = new io.grpc.Metadata();
+        t.put(dev.warmroute.cluster.CallMetadata.RETRY_AFTER, "2");
+        OpenAiError shed = OpenAiError.fromStatus(Status.RESOURCE_EXHAUSTED.withDescription("cluster at capacity: 3"
+                + " workers x capacity 1 turns in flight; retry after 2 s").asRuntimeException(t));
+        org.junit.jupiter.api.Assertions.assertEquals(429, shed.httpStatus());
+        org.junit.jupiter.api.Assertions.assertEquals("2", shed.retryAfter());
+        io.grpc.Metadata junk = new io.grpc.Metadata();
+        junk.put(dev.warmroute.cluster.CallMetadata.RETRY_AFTER, "soon\r\nSet-Cookie: x");
+        org.junit.jupiter.api.Assertions.assertNull(OpenAiError.fromStatus(Status.RESOURCE_EXHAUSTED
+                .asRuntimeException(junk)).retryAfter(), "only a number of seconds reaches the HTTP header");
+        org.junit.jupiter.api.Assertions.assertNull(OpenAiError.fromStatus(Status.UNAVAILABLE.asRuntimeException())
+                .retryAfter());
+    }
 }
