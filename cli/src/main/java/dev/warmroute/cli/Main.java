@@ -86,6 +86,18 @@ public final class Main implements Runnable {
             err.println("warmroute " + cmd.getCommandName() + ": " + ue.getMessage());
             return ue.exitCode();
         }
+        if (e instanceof IllegalArgumentException iae && iae.getMessage() != null
+                && iae.getMessage().startsWith("WARMROUTE_")) {
+            // A bad TLS or token setting in the environment (ClientTls): the user's to fix.
+            err.println("warmroute " + cmd.getCommandName() + ": " + iae.getMessage());
+            return 2;
+        }
+        if (e instanceof io.grpc.StatusRuntimeException sre) {
+            // The server's answer (refused, unreachable, not allowed): a status to act on, not a bug of ours.
+            err.println("warmroute " + cmd.getCommandName() + ": " + dev.warmroute.cluster.tls.ClientTls.describe(
+                    sre.getStatus()));
+            return 1;
+        }
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         err.println("warmroute " + cmd.getCommandName() + ": " + message);
         if ("1".equals(System.getenv("WARMROUTE_DEBUG"))) {

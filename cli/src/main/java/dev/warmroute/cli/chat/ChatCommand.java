@@ -137,7 +137,7 @@ public final class ChatCommand implements Callable<Integer> {
             return 0;
         } catch (StatusRuntimeException e) {
             out.flush();
-            err.println(e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+            err.println(dev.warmroute.cluster.tls.ClientTls.describe(e.getStatus()));
             return 1;
         }
     }

@@ -179,7 +179,7 @@ public final class InteractiveChat {
 
     private void failed(StatusRuntimeException e) {
         out.flush();
-        err.println(e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+        err.println(dev.warmroute.cluster.tls.ClientTls.describe(e.getStatus()));
         err.flush();
     }
 

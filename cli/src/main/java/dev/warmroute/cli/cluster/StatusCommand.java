@@ -153,7 +153,7 @@ public final class StatusCommand implements Callable<Integer> {
                 return new UserError("no router answers at " + target + " (--target); start one with"
                         + " 'warmroute cluster up'", 1);
             }
-            return new UserError(code + ": " + d, 1);
+            return new UserError(dev.warmroute.cluster.tls.ClientTls.describe(e.getStatus()), 1);
         }
     }
 }
