@@ -84,6 +84,9 @@ final class PrincipalLimits implements ServerInterceptor {
         this.refused = Counter.builder().name("warmroute_router_limited")
                 .help("Calls refused by a per-principal limit (limit: rate or turns)").labelNames("limit")
                 .register(registry);
+        // Both limits exist from the start (at zero), so dashboards and alerts see no gap before the first refusal.
+        refused.labelValues("rate");
+        refused.labelValues("turns");
     }
 
     Settings settings() {
