@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +41,13 @@ public final class InternalCredential {
     private volatile String token;
     private volatile long fetchedAt;
     private volatile long mismatchRefreshAt;
+    private static final java.util.concurrent.Executor BACKGROUND = java.util.concurrent.Executors
+            .newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "credential-refresh");
+                t.setDaemon(true);
+                return t;
+            });
+    private final java.util.concurrent.atomic.AtomicBoolean refreshing = new java.util.concurrent.atomic.AtomicBoolean();
 
     private InternalCredential(IMap<String, String> control, String token) {
         this.control = control;
@@ -67,10 +75,14 @@ public final class InternalCredential {
         return existing != null ? existing : fresh;
     }
 
-    /** The current value (re-read from the cluster when older than two seconds). */
+    /**
+     * The current value. When it is older than two seconds, a re-read is started in the background and this call
+     * returns at once: it runs on gRPC's threads (a router's calls to workers), which must never wait on the cluster,
+     * least of all during a partition, when a map call can block for its whole invocation timeout.
+     */
     public String token() {
         if (control != null && System.nanoTime() - fetchedAt > REFRESH_NANOS) {
-            refresh();
+            refreshInBackground();
         }
         return token;
     }
@@ -88,30 +100,54 @@ public final class InternalCredential {
             return false;
         }
         mismatchRefreshAt = now;
-        return refresh() && equal(token, presented);
-    }
-
-    /** True when the value changed. */
-    private synchronized boolean refresh() {
-        fetchedAt = System.nanoTime();
+        // One bounded read: a process holding the old value learns the re-created one here (at most once a second).
         try {
             String current = control.getAsync(MAP_KEY).toCompletableFuture().get(READ_TIMEOUT_MS,
                     TimeUnit.MILLISECONDS);
-            if (current == null) {
-                current = getOrCreate(control);
-            }
-            if (!current.equals(token)) {
-                log.info("credential.changed: the cluster's internal credential was re-created (a full restart or a"
-                        + " lost control entry); following it");
-                token = current;
-                return true;
+            if (current != null) {
+                follow(current);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
-            log.debug("credential.refresh-failed, keeping the last value: {}", e.toString());
+            log.debug("credential.read-failed, keeping the last value: {}", e.toString());
         }
-        return false;
+        return equal(token, presented);
+    }
+
+    private void refreshInBackground() {
+        if (!refreshing.compareAndSet(false, true)) {
+            return;
+        }
+        fetchedAt = System.nanoTime();
+        byte[] random = new byte[24];
+        new SecureRandom().nextBytes(random);
+        String fresh = HexFormat.of().formatHex(random);
+        control.getAsync(MAP_KEY).toCompletableFuture()
+                .thenCompose(v -> v != null ? CompletableFuture.completedFuture(v)
+                        : CompletableFuture.supplyAsync(() -> {
+                            // The entry is gone (re-created elsewhere soon, or this is the first to notice): put
+                            // one, on a thread of its own, since IMap has no asynchronous putIfAbsent.
+                            String previous = control.putIfAbsent(MAP_KEY, fresh);
+                            return previous != null ? previous : fresh;
+                        }, BACKGROUND))
+                .orTimeout(READ_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                .whenComplete((v, e) -> {
+                    if (v != null) {
+                        follow(v);
+                    } else if (e != null) {
+                        log.debug("credential.refresh-failed, keeping the last value: {}", e.toString());
+                    }
+                    refreshing.set(false);
+                });
+    }
+
+    private void follow(String current) {
+        if (!current.equals(token)) {
+            log.info("credential.changed: the cluster's internal credential was re-created (a full restart or a"
+                    + " lost control entry); following it");
+            token = current;
+        }
     }
 
     private static boolean equal(String a, String b) {

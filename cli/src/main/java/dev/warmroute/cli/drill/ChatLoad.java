@@ -123,7 +123,8 @@ public final class ChatLoad {
     }
 
     /**
-     * From now on a turn that fails with UNAVAILABLE is sent again, with the same request id, every 250 ms for up to
+     * From now on a turn that fails with UNAVAILABLE (or the router's "cluster at capacity" RESOURCE_EXHAUSTED, which
+     * says to retry) is sent again, with the same request id, every 250 ms for up to
      * {@code within} (ZERO: never). Its record then holds the final outcome and the whole time.
      */
     public void retryUnavailable(Duration within) {
@@ -208,7 +209,11 @@ public final class ChatLoad {
         long retryUntil = System.nanoTime() + retryUnavailableFor.toNanos();
         while (true) {
             TurnRecord r = attempt(sessionId, turn, requestId, text, start);
-            if (r.ok() || !r.error().startsWith("UNAVAILABLE") || System.nanoTime() >= retryUntil) {
+            // A real client retries UNAVAILABLE, and the router's shed ("cluster at capacity", with retry-after):
+            // both are the cluster's to get over (a restart, a burst), the same request id makes either idempotent.
+            boolean again = r.error().startsWith("UNAVAILABLE")
+                    || r.error().startsWith("RESOURCE_EXHAUSTED: cluster at capacity");
+            if (r.ok() || !again || System.nanoTime() >= retryUntil) {
                 return r;
             }
             retries.incrementAndGet();
