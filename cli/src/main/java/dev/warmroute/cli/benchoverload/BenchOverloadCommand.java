@@ -1,9 +1,6 @@
 package dev.warmroute.cli.benchoverload;
 
-import dev.warmroute.api.v1.ChatMessage;
 import dev.warmroute.api.v1.ClusterStatus;
-import dev.warmroute.api.v1.Role;
-import dev.warmroute.api.v1.Session;
 import dev.warmroute.api.v1.WorkerStatus;
 import dev.warmroute.cli.Json;
 import dev.warmroute.cli.UserError;
@@ -15,7 +12,6 @@ import dev.warmroute.cluster.launch.AdminClient;
 import dev.warmroute.cluster.launch.LocalCluster;
 import dev.warmroute.cluster.launch.LocalClusterOptions;
 import dev.warmroute.engine.gguf.GgufFile;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -24,7 +20,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -227,7 +222,8 @@ public final class BenchOverloadCommand implements Callable<Integer> {
             progress.flush();
             List<TurnRecord> records = Stream.concat(unloaded.stream(), loaded.stream()).map(OfferedTurn::record)
                     .toList();
-            HistoryAudit.Result audit = HistoryAudit.audit(records, histories(client, records));
+            HistoryAudit.Result audit = HistoryAudit.audit(records, HistoryAudit.read(client.chat(),
+                    records.stream().map(TurnRecord::sessionId).distinct().toList()));
             long alive = nodes.stream().filter(LocalCluster.Node::isAlive).count();
             long oom = 0;
             for (LocalCluster.Node n : nodes) {
@@ -315,34 +311,4 @@ public final class BenchOverloadCommand implements Callable<Integer> {
         return all;
     }
 
-    /** The stored turns (user text, answer) of every session a turn was offered to, read through the router. */
-    private static Map<String, List<HistoryAudit.StoredTurn>> histories(OverloadClient client,
-            List<TurnRecord> records) {
-        Map<String, List<HistoryAudit.StoredTurn>> out = new HashMap<>();
-        for (String id : records.stream().map(TurnRecord::sessionId).distinct().toList()) {
-            Session session;
-            try {
-                session = client.chat().session(id, true, Duration.ofSeconds(30));
-            } catch (StatusRuntimeException e) {
-                if (e.getStatus().getCode() == io.grpc.Status.Code.NOT_FOUND) {
-                    continue; // nothing stored: every acknowledged turn of it counts as lost
-                }
-                throw new UserError("reading the history of " + id + ": " + e.getStatus().getCode() + ": "
-                        + e.getStatus().getDescription(), 1);
-            }
-            Map<Integer, String> users = new LinkedHashMap<>();
-            Map<Integer, String> answers = new HashMap<>();
-            for (ChatMessage m : session.getMessagesList()) {
-                if (m.getRole() == Role.ROLE_USER) {
-                    users.put(m.getTurnIndex(), m.getContent());
-                } else if (m.getRole() == Role.ROLE_ASSISTANT) {
-                    answers.put(m.getTurnIndex(), m.getContent());
-                }
-            }
-            List<HistoryAudit.StoredTurn> turns = new ArrayList<>();
-            users.forEach((k, text) -> turns.add(new HistoryAudit.StoredTurn(text, answers.getOrDefault(k, ""))));
-            out.put(id, turns);
-        }
-        return out;
-    }
 }

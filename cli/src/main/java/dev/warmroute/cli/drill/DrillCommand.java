@@ -1,9 +1,6 @@
 package dev.warmroute.cli.drill;
 
-import dev.warmroute.api.v1.ChatMessage;
 import dev.warmroute.api.v1.ClusterStatus;
-import dev.warmroute.api.v1.Role;
-import dev.warmroute.api.v1.Session;
 import dev.warmroute.api.v1.TurnComplete;
 import dev.warmroute.api.v1.WorkerHealth;
 import dev.warmroute.api.v1.WorkerStatus;
@@ -387,7 +384,8 @@ public final class DrillCommand implements Callable<Integer> {
 
             progressLine(err, "reading " + sessions + " stored histories");
             List<TurnRecord> records = load.records();
-            HistoryAudit.Result audit = HistoryAudit.audit(records, histories(client, settings));
+            HistoryAudit.Result audit = HistoryAudit.audit(records, HistoryAudit.read(client,
+                    java.util.stream.IntStream.range(0, settings.sessions()).mapToObj(settings::sessionId).toList()));
             double faultAt = scenario == Fault.NONE ? Double.POSITIVE_INFINITY : timeline.faultAtMs();
             DrillReport report = DrillReport.compute(records, faultAt, audit);
 
@@ -475,37 +473,6 @@ public final class DrillCommand implements Callable<Integer> {
         Map<String, Integer> held = new java.util.TreeMap<>();
         last.values().forEach(w -> held.merge(w, 1, Integer::sum));
         return held;
-    }
-
-    /** Every session's stored turns (user text, answer), in order, read through the router. */
-    private static Map<String, List<HistoryAudit.StoredTurn>> histories(ChatClient client, ChatLoad.Settings s) {
-        Map<String, List<HistoryAudit.StoredTurn>> out = new HashMap<>();
-        for (int i = 0; i < s.sessions(); i++) {
-            String id = s.sessionId(i);
-            Session session;
-            try {
-                session = client.session(id, true, Duration.ofSeconds(30));
-            } catch (StatusRuntimeException e) {
-                if (e.getStatus().getCode() == io.grpc.Status.Code.NOT_FOUND) {
-                    continue; // nothing stored: every acknowledged turn of it counts as lost
-                }
-                throw new UserError("reading the history of " + id + ": " + e.getStatus().getCode() + ": "
-                        + e.getStatus().getDescription(), 1);
-            }
-            Map<Integer, String> users = new LinkedHashMap<>();
-            Map<Integer, String> answers = new HashMap<>();
-            for (ChatMessage m : session.getMessagesList()) {
-                if (m.getRole() == Role.ROLE_USER) {
-                    users.put(m.getTurnIndex(), m.getContent());
-                } else if (m.getRole() == Role.ROLE_ASSISTANT) {
-                    answers.put(m.getTurnIndex(), m.getContent());
-                }
-            }
-            List<HistoryAudit.StoredTurn> turns = new ArrayList<>();
-            users.forEach((k, text) -> turns.add(new HistoryAudit.StoredTurn(text, answers.getOrDefault(k, ""))));
-            out.put(id, turns);
-        }
-        return out;
     }
 
     private void progress(PrintWriter err, ChatLoad load, long t0, String phase) {

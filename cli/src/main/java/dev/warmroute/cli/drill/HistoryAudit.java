@@ -1,7 +1,17 @@
 package dev.warmroute.cli.drill;
 
+import dev.warmroute.api.v1.ChatMessage;
+import dev.warmroute.api.v1.Role;
+import dev.warmroute.api.v1.Session;
+import dev.warmroute.cli.UserError;
+import dev.warmroute.cli.chat.ChatClient;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -30,6 +40,39 @@ public final class HistoryAudit {
             int unacknowledgedCommits, List<Finding> findings) {}
 
     private HistoryAudit() {}
+
+    /**
+     * The stored turns (user text, answer), in order, of each of {@code sessionIds}, read through the router. A
+     * session that is not stored is left out (every acknowledged turn of it then counts as lost).
+     */
+    public static Map<String, List<StoredTurn>> read(ChatClient client, Collection<String> sessionIds) {
+        Map<String, List<StoredTurn>> out = new HashMap<>();
+        for (String id : sessionIds) {
+            Session session;
+            try {
+                session = client.session(id, true, Duration.ofSeconds(30));
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+                    continue;
+                }
+                throw new UserError("reading the history of " + id + ": " + e.getStatus().getCode() + ": "
+                        + e.getStatus().getDescription(), 1);
+            }
+            Map<Integer, String> users = new LinkedHashMap<>();
+            Map<Integer, String> answers = new HashMap<>();
+            for (ChatMessage m : session.getMessagesList()) {
+                if (m.getRole() == Role.ROLE_USER) {
+                    users.put(m.getTurnIndex(), m.getContent());
+                } else if (m.getRole() == Role.ROLE_ASSISTANT) {
+                    answers.put(m.getTurnIndex(), m.getContent());
+                }
+            }
+            List<StoredTurn> turns = new ArrayList<>();
+            users.forEach((k, text) -> turns.add(new StoredTurn(text, answers.getOrDefault(k, ""))));
+            out.put(id, turns);
+        }
+        return out;
+    }
 
     /**
      * @param turns    every turn the client attempted
