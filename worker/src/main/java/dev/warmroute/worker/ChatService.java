@@ -70,13 +70,6 @@ final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
 
     ChatService(EngineModel model, PromptWindow window, SessionStore store, KvCacheManager caches, SessionGate gate,
             ComputeQueue compute, TurnRunner runner, InternalCredential credential, ActiveTurns active,
-            WorkerMetrics metrics, Duration streamStall) {
-        this(model, window, store, caches, gate, compute, runner, credential, active, metrics, streamStall,
-                SessionLimits.DEFAULTS);
-    }
-
-    ChatService(EngineModel model, PromptWindow window, SessionStore store, KvCacheManager caches, SessionGate gate,
-            ComputeQueue compute, TurnRunner runner, InternalCredential credential, ActiveTurns active,
             WorkerMetrics metrics, Duration streamStall, SessionLimits limits) {
         this.limits = limits;
         this.model = model;

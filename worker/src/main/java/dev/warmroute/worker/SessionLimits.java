@@ -31,7 +31,7 @@ public record SessionLimits(long perOwner, long total, int turnsPerSession) {
         }
     }
 
-    /** Refuses a new session of {@code owner} over either limit; {@code count} gives the current counts. */
+    /** Refuses a new session of {@code owner} over either limit, counting the sessions in {@code store}. */
     void checkNewSession(String owner, SessionStore store) {
         long mine = store.count(owner);
         if (mine >= perOwner) {

@@ -56,11 +56,6 @@ final class TurnRunner {
     private final SessionLimits limits;
 
     TurnRunner(EngineModel model, PromptWindow window, SessionStore store, KvCacheManager caches,
-            WorkerMetrics metrics, WorkerIdentity identity, int prefillChunk) {
-        this(model, window, store, caches, metrics, identity, prefillChunk, SessionLimits.DEFAULTS);
-    }
-
-    TurnRunner(EngineModel model, PromptWindow window, SessionStore store, KvCacheManager caches,
             WorkerMetrics metrics, WorkerIdentity identity, int prefillChunk, SessionLimits limits) {
         this.limits = limits;
         this.model = model;

@@ -156,13 +156,6 @@ public final class TlsMaterial implements AutoCloseable {
         return TlsChannelCredentials.newBuilder().trustManager(tls.loopbackTrust).keyManager(tls.keys).build();
     }
 
-    /** The subject and issuer of the certificate the server presents now (after the last reload). */
-    String presented() {
-        String alias = keys.chooseEngineServerAlias("EC", null, null);
-        java.security.cert.X509Certificate[] chain = keys.getCertificateChain(alias);
-        return alias + " " + (chain == null ? "none" : chain[0].getIssuerX500Principal().getName());
-    }
-
     public TlsSettings settings() {
         return settings;
     }
